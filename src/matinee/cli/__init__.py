@@ -1,0 +1,1 @@
+"""The matinee command line."""

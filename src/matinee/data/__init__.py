@@ -1,0 +1,1 @@
+"""MovieLens data: releases, download and cache, readers, filters, splits, synthetic data."""

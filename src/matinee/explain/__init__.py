@@ -1,0 +1,1 @@
+"""What models learned: analyses that return data, and the pictures drawn from them."""

@@ -1,0 +1,260 @@
+"""Recommender: the one interface every model implements.
+
+A subclass sets ``name`` and ``config_type`` and implements the underscored hooks. The public
+methods here do the shared work once: checking that the model is fitted, that indices are in
+range, clipping predictions to the rating scale, and packing parameters for saving.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from matinee.data.ids import IdMap
+from matinee.data.ratings import Ratings
+from matinee.errors import (
+    ConfigError,
+    DataError,
+    ModelFitError,
+    ModelFormatError,
+    NotFittedError,
+    UnknownIdError,
+)
+from matinee.models.config import Config
+from matinee.training.loop import EpochRecord, FitOptions
+from matinee.types import IndexArray, RatingArray, ScoreArray
+
+__all__ = ["RESERVED_PARAMETERS", "Recommender"]
+
+C = TypeVar("C", bound=Config)
+
+RESERVED_PARAMETERS = ("user_ids", "movie_ids", "rating_scale", "global_mean")
+"""Parameter names the base class stores for every model; models must not use them."""
+
+
+class Recommender(ABC, Generic[C]):
+    """A model that learns from ratings and scores (user, movie) pairs.
+
+    Fitted attributes end in ``_``: ``users_`` and ``movies_`` (the id maps of the training
+    data), ``rating_scale_``, ``global_mean_``, ``history_`` (one record per epoch for iterative
+    models) and ``data_fingerprint_``.
+    """
+
+    name: ClassVar[str]
+    """Registry name, used by the CLI and in saved models."""
+
+    config_type: ClassVar[type[Config]]
+    """The config dataclass of this model."""
+
+    def __init__(self, config: C | None = None) -> None:
+        if config is None:
+            config = self.config_type()  # type: ignore[assignment]
+        if not isinstance(config, self.config_type):
+            raise ConfigError(
+                f"{type(self).__name__} takes a {self.config_type.__name__}, "
+                f"got {type(config).__name__}"
+            )
+        self.config: C = config  # type: ignore[assignment]
+        self.users_: IdMap | None = None
+        self.movies_: IdMap | None = None
+        self.rating_scale_: tuple[float, float] = (0.5, 5.0)
+        self.global_mean_: float = 0.0
+        self.history_: list[EpochRecord] = []
+        self.data_fingerprint_: str = ""
+
+    def __repr__(self) -> str:
+        state = "fitted" if self.is_fitted else "not fitted"
+        return f"{type(self).__name__}({self.config!r}, {state})"
+
+    # ---- public interface -------------------------------------------------------------------
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether ``fit`` (or ``from_parameters``) has run."""
+        return self.users_ is not None and self.movies_ is not None
+
+    @property
+    def n_users(self) -> int:
+        """Users the model knows (size of ``users_``)."""
+        return len(self._fitted_users())
+
+    @property
+    def n_movies(self) -> int:
+        """Movies the model knows (size of ``movies_``)."""
+        return len(self._fitted_movies())
+
+    def fit(
+        self,
+        train: Ratings,
+        validation: Ratings | None = None,
+        *,
+        options: FitOptions | None = None,
+    ) -> Self:
+        """Learn from ``train``; score ``validation`` each epoch (early stopping) if given."""
+        if not isinstance(train, Ratings):
+            raise DataError(f"fit takes Ratings, got {type(train).__name__}")
+        if len(train) == 0:
+            raise DataError("cannot fit on an empty training set")
+        if validation is not None and (
+            validation.users != train.users or validation.movies != train.movies
+        ):
+            raise DataError("validation ratings must share the id maps of the training ratings")
+        if not np.all(np.isfinite(train.rating)):
+            raise DataError("training ratings contain NaN or infinite values")
+        self.users_, self.movies_ = train.users, train.movies
+        self.rating_scale_ = train.rating_scale
+        self.global_mean_ = train.mean()
+        self.data_fingerprint_ = train.fingerprint()
+        self.history_ = list(self._fit(train, validation, options or FitOptions()))
+        self._check_parameters_finite()
+        return self
+
+    def predict(self, users: npt.ArrayLike, movies: npt.ArrayLike) -> RatingArray:
+        """Predicted ratings of (user, movie) index pairs, clipped to the rating scale."""
+        user_idx = self._check_indices(users, self.n_users, "user")
+        movie_idx = self._check_indices(movies, self.n_movies, "movie")
+        if user_idx.shape != movie_idx.shape:
+            raise ConfigError(
+                f"predict needs as many users as movies, got {user_idx.size} and {movie_idx.size}"
+            )
+        if user_idx.size == 0:
+            return np.empty(0, dtype=np.float32)
+        low, high = self.rating_scale_
+        predicted: RatingArray = np.clip(self._predict(user_idx, movie_idx), low, high).astype(
+            np.float32
+        )
+        return predicted
+
+    def score_users(self, users: npt.ArrayLike) -> ScoreArray:
+        """Scores of every movie for each user: shape ``(len(users), n_movies)``.
+
+        For rating models the scores are predicted ratings before clipping, so that ranking is
+        not flattened by ties at the top of the scale.
+        """
+        user_idx = self._check_indices(users, self.n_users, "user")
+        scores: ScoreArray = np.asarray(self._score_users(user_idx), dtype=np.float32)
+        return scores
+
+    def score_new_user(self, movies: npt.ArrayLike, ratings: npt.ArrayLike) -> ScoreArray:
+        """Scores of every movie for someone who is not in the training data.
+
+        Args:
+            movies: Indices of the movies the person rated.
+            ratings: Their ratings, on the model's rating scale.
+        """
+        movie_idx = self._check_indices(movies, self.n_movies, "movie")
+        values = np.asarray(ratings, dtype=np.float32).ravel()
+        if movie_idx.size == 0:
+            raise DataError("a new user needs at least one rated movie")
+        if values.shape != movie_idx.shape:
+            raise DataError(f"got {movie_idx.size} movies but {values.size} ratings")
+        low, high = self.rating_scale_
+        if not np.all(np.isfinite(values)) or values.min() < low or values.max() > high:
+            raise DataError(f"new-user ratings must lie in the rating scale {low}-{high}")
+        if np.unique(movie_idx).size != movie_idx.size:
+            raise DataError("a new user rated the same movie twice")
+        return np.asarray(self._score_new_user(movie_idx, values), dtype=np.float32)
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """Every learned array, by name, including the id maps: what a saved model holds."""
+        own = self._parameters()
+        clash = set(own) & set(RESERVED_PARAMETERS)
+        if clash:
+            raise ModelFormatError(f"{self.name} uses reserved parameter names {sorted(clash)}")
+        return {
+            "user_ids": self._fitted_users().raw_ids,
+            "movie_ids": self._fitted_movies().raw_ids,
+            "rating_scale": np.asarray(self.rating_scale_, dtype=np.float64),
+            "global_mean": np.asarray([self.global_mean_], dtype=np.float64),
+            **own,
+        }
+
+    @classmethod
+    def from_parameters(cls, config: C, params: Mapping[str, np.ndarray]) -> Self:
+        """Rebuild a fitted model from :meth:`parameters` output (no code is executed)."""
+        missing = [key for key in RESERVED_PARAMETERS if key not in params]
+        if missing:
+            raise ModelFormatError(f"{cls.name}: parameters lack {missing}")
+        model = cls(config)
+        model.users_ = IdMap(params["user_ids"], kind="user")
+        model.movies_ = IdMap(params["movie_ids"], kind="movie")
+        low, high = (float(v) for v in params["rating_scale"])
+        model.rating_scale_ = (low, high)
+        model.global_mean_ = float(params["global_mean"][0])
+        own = {k: np.asarray(v) for k, v in params.items() if k not in RESERVED_PARAMETERS}
+        try:
+            model._load_parameters(own)
+        except (KeyError, ValueError) as error:
+            raise ModelFormatError(
+                f"{cls.name}: parameters do not fit the model: {error}"
+            ) from None
+        return model
+
+    # ---- hooks for subclasses ---------------------------------------------------------------
+
+    @abstractmethod
+    def _fit(
+        self, train: Ratings, validation: Ratings | None, options: FitOptions
+    ) -> list[EpochRecord]:
+        """Learn the parameters; return the per-epoch history (empty for closed-form models)."""
+
+    @abstractmethod
+    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        """Unclipped predictions for valid index pairs."""
+
+    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        """Scores of all movies for each user; override with a matrix product where possible."""
+        movies = np.arange(self.n_movies, dtype=np.int32)
+        rows = [self._predict(np.full(self.n_movies, u, dtype=np.int32), movies) for u in users]
+        return np.vstack(rows) if rows else np.empty((0, self.n_movies), dtype=np.float32)
+
+    @abstractmethod
+    def _score_new_user(
+        self, movies: IndexArray, ratings: RatingArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        """Fold in a new user from their rated movies and score every movie."""
+
+    @abstractmethod
+    def _parameters(self) -> dict[str, np.ndarray]:
+        """The model's own learned arrays."""
+
+    @abstractmethod
+    def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
+        """Set the model's own arrays from :meth:`_parameters` output; check their shapes."""
+
+    # ---- shared checks ----------------------------------------------------------------------
+
+    def _fitted_users(self) -> IdMap:
+        if self.users_ is None:
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit first")
+        return self.users_
+
+    def _fitted_movies(self) -> IdMap:
+        if self.movies_ is None:
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit first")
+        return self.movies_
+
+    @staticmethod
+    def _check_indices(values: npt.ArrayLike, size: int, kind: str) -> IndexArray:
+        array = np.asarray(values)
+        if array.ndim == 0:
+            array = array.reshape(1)
+        if array.size and not np.issubdtype(array.dtype, np.integer):
+            raise ConfigError(f"{kind} indices must be integers, got dtype {array.dtype}")
+        array = array.astype(np.int64, copy=False).ravel()
+        bad = (array < 0) | (array >= size)
+        if np.any(bad):
+            raise UnknownIdError(f"{kind} index", list(dict.fromkeys(array[bad].tolist())))
+        return array.astype(np.int32)
+
+    def _check_parameters_finite(self) -> None:
+        for key, value in self._parameters().items():
+            if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
+                raise ModelFitError(
+                    f"{self.name}: parameter {key!r} holds NaN or infinite values after fit; "
+                    "lower the learning rate or raise the regularization"
+                )

@@ -1,0 +1,1 @@
+"""Apache Spark backend for data beyond one machine."""

@@ -1,0 +1,1 @@
+"""Saved models: arrays in safetensors plus a JSON manifest; loading never executes code."""
