@@ -50,6 +50,10 @@ class Recommender(ABC, Generic[C]):
     config_type: ClassVar[type[Config]]
     """The config dataclass of this model."""
 
+    predicts_ratings: ClassVar[bool] = True
+    """Whether ``predict`` estimates ratings (False for top-k rankers whose scores are not on the
+    rating scale: evaluation then reports ranking metrics only)."""
+
     def __init__(self, config: C | None = None) -> None:
         if config is None:
             config = self.config_type()  # type: ignore[assignment]
@@ -193,6 +197,14 @@ class Recommender(ABC, Generic[C]):
                 f"{cls.name}: parameters do not fit the model: {error}"
             ) from None
         return model
+
+    def movie_vectors(self) -> npt.NDArray[np.floating[Any]] | None:
+        """One vector per movie (``n_movies x d``) for similarity and explanation, or None."""
+        return None
+
+    def movie_biases(self) -> npt.NDArray[np.floating[Any]] | None:
+        """Each movie's learned bias (``n_movies``), or None when the model has none."""
+        return None
 
     # ---- hooks for subclasses ---------------------------------------------------------------
 
