@@ -51,7 +51,7 @@ class IdMap:
         return int(self._raw.size)
 
     def __contains__(self, raw_id: object) -> bool:
-        if not isinstance(raw_id, int | np.integer):
+        if isinstance(raw_id, bool) or not isinstance(raw_id, int | np.integer):
             return False
         pos = int(np.searchsorted(self._raw, raw_id))
         return pos < self._raw.size and int(self._raw[pos]) == int(raw_id)
@@ -71,13 +71,10 @@ class IdMap:
 
     def indices(self, raw_ids: npt.ArrayLike) -> IndexArray:
         """Indices of many raw ids; raises :class:`UnknownIdError` listing every unknown one."""
-        raw = np.asarray(raw_ids)
+        raw = np.asarray(raw_ids).ravel()
         if raw.size and not np.issubdtype(raw.dtype, np.integer):
-            as_int = raw.astype(np.int64)
-            if not np.array_equal(as_int, raw):
-                raise UnknownIdError(self._kind, raw[as_int != raw].tolist())
-            raw = as_int
-        raw = raw.astype(np.int64, copy=False).ravel()
+            raw = self._integral(raw)
+        raw = raw.astype(np.int64, copy=False)
         pos = np.searchsorted(self._raw, raw)
         pos_clipped = np.minimum(pos, max(self._raw.size - 1, 0))
         found = (
@@ -89,6 +86,15 @@ class IdMap:
             missing = list(dict.fromkeys(raw[~found].tolist()))
             raise UnknownIdError(self._kind, missing)
         return pos.astype(np.int32)
+
+    def _integral(self, raw: np.ndarray) -> npt.NDArray[np.int64]:
+        """Whole-number ids as int64; anything else (text, NaN, 1.5, bools) is unknown."""
+        if raw.dtype == np.bool_ or not np.issubdtype(raw.dtype, np.number):
+            raise UnknownIdError(self._kind, raw.tolist())
+        whole = np.isfinite(raw) & (np.mod(raw, 1) == 0)
+        if not np.all(whole):
+            raise UnknownIdError(self._kind, list(dict.fromkeys(raw[~whole].tolist())))
+        return raw.astype(np.int64)
 
     def raw(self, indices: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Raw ids of contiguous indices; raises :class:`UnknownIdError` for out-of-range ones."""

@@ -177,6 +177,7 @@ class Ratings:
             self.rating,
             self.timestamp,
         ):
+            digest.update(f"{array.dtype.str}:{array.size};".encode())
             digest.update(np.ascontiguousarray(array).data)
         digest.update(repr(self.rating_scale).encode())
         value = digest.hexdigest()

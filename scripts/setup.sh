@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Create .venv (or $MATINEE_VENV) and install Matinee with every extra and the dev tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${MATINEE_VENV:-.venv}
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade "pip>=25.1"
+# The CPU build of torch first: any other torch spec may pull a multi-GB CUDA build.
+"$VENV/bin/python" -m pip install -q "torch==2.13.0"
+"$VENV/bin/python" -m pip install -q -e ".[all]" --group dev

@@ -1,0 +1,427 @@
+"""Synthetic MovieLens-like ratings at any size, for scale work (ml-20m/ml-25m and beyond).
+
+The generator mimics what matters for speed and for model behaviour:
+
+* user activity is power-law (Pareto, alpha 1.3) above a floor of 20 ratings per user, as in
+  MovieLens, capped at half the movies;
+* movie popularity is Zipf-like: the movie of popularity rank ``r`` is drawn with weight
+  ``(r + 250) ** -2`` (the top movie gets about 0.4% of the ratings, as in ml-1m and ml-25m),
+  and a user never rates a movie twice (weighted sampling without replacement);
+* a rating is ``mean + user bias + movie bias + user factors . movie factors + noise``; popular
+  movies get higher biases; half the users rate in whole stars (1-5), the others in half stars
+  (0.5-5), as the MovieLens interface allowed after 2003;
+* each user rates within an active window that starts between 1995 and 2019 and lasts from
+  minutes to years (log-normal), so temporal splits have something to cut.
+
+Default sizes follow ml-25m's ratios (162,541 users and 59,047 movies per 25,000,095 ratings). The
+hot loop is one Numba kernel (compiled once, then cached on disk), each user with its own
+random stream (splitmix64 keyed by seed and user).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numba
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from matinee.data.ids import IdMap
+from matinee.data.ratings import Ratings
+from matinee.errors import ConfigError
+
+__all__ = ["GENRES", "default_sizes", "generate_ratings", "write_synthetic_release"]
+
+log = logging.getLogger(__name__)
+
+ML25M_RATINGS, ML25M_USERS, ML25M_MOVIES = 25_000_095, 162_541, 59_047
+MIN_USER_RATINGS = 20
+POPULARITY_OFFSET = 250.0
+MAX_RATINGS = 1_000_000_000
+FIRST_TIME, LAST_TIME = 789_652_009, 1_574_327_703  # ml-25m's first and last timestamps
+GENRES = (
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "IMAX",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+)
+"""The genres of MovieLens releases (ml-25m also has ``(no genres listed)``)."""
+
+
+def default_sizes(n_ratings: int) -> tuple[int, int]:
+    """Users and movies for ``n_ratings``: ml-25m's ratios, adjusted so small sizes stay valid.
+
+    Every user can have at least 20 ratings (fewer users when there are few ratings) and the
+    matrix is at most 10% full (more movies when there are few ratings; ml-100k is 6.3% full).
+    """
+    _check_positive("n_ratings", n_ratings)
+    n_users = max(1, min(round(n_ratings * ML25M_USERS / ML25M_RATINGS), n_ratings // 20))
+    n_movies = max(
+        round(n_ratings * ML25M_MOVIES / ML25M_RATINGS), math.ceil(10 * n_ratings / n_users), 1
+    )
+    return n_users, n_movies
+
+
+def _check_positive(name: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def _sizes(n_ratings: int, n_users: int | None, n_movies: int | None) -> tuple[int, int]:
+    """Validated sizes, defaults filled in."""
+    _check_positive("n_ratings", n_ratings)
+    if n_ratings > MAX_RATINGS:
+        raise ConfigError(f"n_ratings must be at most {MAX_RATINGS:,}, got {n_ratings:,}")
+    default_users, default_movies = default_sizes(n_ratings)
+    users = default_users if n_users is None else n_users
+    movies = default_movies if n_movies is None else n_movies
+    _check_positive("n_users", users)
+    _check_positive("n_movies", movies)
+    if users > n_ratings:
+        raise ConfigError(f"n_users={users:,} is more than n_ratings={n_ratings:,}")
+    if n_ratings > users * _activity_cap(movies):
+        raise ConfigError(
+            f"{n_ratings:,} ratings do not fit {users:,} users x {movies:,} movies "
+            f"(a user rates at most {_activity_cap(movies):,} movies); give more users or movies"
+        )
+    return users, movies
+
+
+def _activity_cap(n_movies: int) -> int:
+    """Most ratings one user gets: half the movies (all of them for tiny catalogues)."""
+    return n_movies if n_movies < 2 * MIN_USER_RATINGS else n_movies // 2
+
+
+def _user_activity(
+    rng: np.random.Generator, n_ratings: int, n_users: int, n_movies: int
+) -> npt.NDArray[np.int64]:
+    """Ratings per user: a floor plus Pareto shares of the rest, capped, summing to n_ratings."""
+    floor = min(MIN_USER_RATINGS, n_ratings // n_users)
+    cap = _activity_cap(n_movies)
+    weights = rng.pareto(1.3, n_users)
+    counts = np.full(n_users, floor, dtype=np.int64)
+    left = n_ratings - floor * n_users
+    while left > 0:
+        open_users = counts < cap
+        share = np.where(open_users, weights, 0.0)
+        exact = share / share.sum() * left
+        extra = np.floor(exact).astype(np.int64)
+        short = left - int(extra.sum())
+        if short:
+            extra[np.argsort(extra - exact, kind="stable")[:short]] += 1
+        counts = np.minimum(counts + extra, cap)
+        left = n_ratings - int(counts.sum())
+    return counts
+
+
+@numba.njit(inline="always")
+def _next_uniform(state: npt.NDArray[np.uint64]) -> float:
+    """Splitmix64 step on ``state[0]``; a uniform float in [0, 1)."""
+    state[0] = state[0] + np.uint64(0x9E3779B97F4A7C15)
+    z = state[0]
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@numba.njit(inline="always")
+def _next_normal(state: npt.NDArray[np.uint64]) -> float:
+    """A standard normal draw (Box-Muller)."""
+    u1 = 1.0 - _next_uniform(state)
+    u2 = _next_uniform(state)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@numba.njit(cache=True)
+def _sample_dense(
+    state: npt.NDArray[np.uint64],
+    weights: npt.NDArray[np.float64],
+    keys: npt.NDArray[np.float64],
+    out: npt.NDArray[np.int32],
+) -> None:
+    """Weighted sampling without replacement by exponential races (for heavy users)."""
+    for m in range(weights.size):
+        keys[m] = -math.log(1.0 - _next_uniform(state)) / weights[m]
+    threshold = np.partition(keys.copy(), out.size - 1)[out.size - 1]
+    filled = 0
+    for m in range(weights.size):
+        if keys[m] <= threshold and filled < out.size:
+            out[filled] = m
+            filled += 1
+
+
+@numba.njit(cache=True)
+def _alias_table(
+    weights: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Walker's alias table (Vose's method): O(1) weighted draws."""
+    n = weights.size
+    scaled = weights * (n / weights.sum())
+    accept = np.ones(n, dtype=np.float64)
+    alias = np.arange(n)
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    n_small = n_large = 0
+    for i in range(n):
+        if scaled[i] < 1.0:
+            small[n_small] = i
+            n_small += 1
+        else:
+            large[n_large] = i
+            n_large += 1
+    while n_small and n_large:
+        n_small -= 1
+        n_large -= 1
+        lo, hi = small[n_small], large[n_large]
+        accept[lo] = scaled[lo]
+        alias[lo] = hi
+        scaled[hi] -= 1.0 - scaled[lo]
+        if scaled[hi] < 1.0:
+            small[n_small] = hi
+            n_small += 1
+        else:
+            large[n_large] = hi
+            n_large += 1
+    return accept, alias
+
+
+@numba.njit(cache=True)
+def _sample_sparse(
+    state: npt.NDArray[np.uint64],
+    accept: npt.NDArray[np.float64],
+    alias: npt.NDArray[np.int64],
+    marker: npt.NDArray[np.int64],
+    user: int,
+    out: npt.NDArray[np.int32],
+) -> None:
+    """Weighted sampling without replacement: alias-table draws, repeats rejected (light users)."""
+    n = accept.size
+    filled = 0
+    while filled < out.size:
+        position = _next_uniform(state) * n
+        m = min(int(position), n - 1)
+        if position - m >= accept[m]:
+            m = alias[m]
+        if marker[m] != user:
+            marker[m] = user
+            out[filled] = m
+            filled += 1
+
+
+@numba.njit(cache=True)
+def _sample_movies(
+    offsets: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float64],
+    seed: int,
+    windows: npt.NDArray[np.float64],
+    out_movie: npt.NDArray[np.int32],
+    out_time: npt.NDArray[np.int64],
+) -> None:
+    """Draw each user's distinct movies (sorted) and rating times within their window."""
+    n_movies = weights.size
+    accept, alias = _alias_table(weights)
+    marker = np.full(n_movies, -1, dtype=np.int64)
+    keys = np.empty(n_movies, dtype=np.float64)
+    state = np.zeros(1, dtype=np.uint64)
+    for user in range(offsets.size - 1):
+        state[0] = np.uint64(seed) * np.uint64(0xD1B54A32D192ED03) + np.uint64(user)
+        start, end = offsets[user], offsets[user + 1]
+        movies = out_movie[start:end]
+        if (end - start) * 4 > n_movies:
+            _sample_dense(state, weights, keys, movies)
+        else:
+            _sample_sparse(state, accept, alias, marker, user, movies)
+        movies.sort()
+        for row in range(start, end):
+            out_time[row] = np.int64(windows[user, 0] + windows[user, 1] * _next_uniform(state))
+
+
+@numba.njit(cache=True)
+def _rate(
+    offsets: npt.NDArray[np.int64],
+    movie_idx: npt.NDArray[np.int32],
+    seed: int,
+    user_bias: npt.NDArray[np.float64],
+    half_stars: npt.NDArray[np.bool_],
+    movie_bias: npt.NDArray[np.float64],
+    user_factors: npt.NDArray[np.float64],
+    movie_factors: npt.NDArray[np.float64],
+    out_rating: npt.NDArray[np.float32],
+) -> None:
+    """Latent-factor ratings plus noise, rounded to whole or half stars per user."""
+    state = np.zeros(1, dtype=np.uint64)
+    for user in range(offsets.size - 1):
+        state[0] = np.uint64(seed) * np.uint64(0xD1B54A32D192ED03) + np.uint64(user)
+        low, step = (0.5, 2.0) if half_stars[user] else (1.0, 1.0)
+        for row in range(offsets[user], offsets[user + 1]):
+            m = movie_idx[row]
+            value = user_bias[user] + movie_bias[m] + 0.8 * _next_normal(state)
+            for f in range(user_factors.shape[1]):
+                value += user_factors[user, f] * movie_factors[m, f]
+            out_rating[row] = min(5.0, max(low, math.floor(value * step + 0.5) / step))
+
+
+def _movie_weights(rng: np.random.Generator, n_movies: int) -> npt.NDArray[np.float64]:
+    """Zipf-like popularity weights in random movie order."""
+    ranks = rng.permutation(n_movies).astype(np.float64)
+    return (ranks + POPULARITY_OFFSET) ** -2.0
+
+
+def _popularity_score(movie_idx: npt.NDArray[np.int32], n_movies: int) -> npt.NDArray[np.float64]:
+    """Log rating count standardised over ratings, so the mean rating stays near 3.5."""
+    counts = np.bincount(movie_idx, minlength=n_movies).astype(np.float64)
+    log_count = np.log1p(counts)
+    share = counts / max(counts.sum(), 1.0)
+    centred = log_count - float(share @ log_count)
+    spread = math.sqrt(float(share @ centred**2))
+    return centred / max(spread, 1e-9)
+
+
+def _activity_windows(rng: np.random.Generator, n_users: int) -> npt.NDArray[np.float64]:
+    """Per user: start of their rating window (1995-2019) and its length (log-normal)."""
+    start = rng.uniform(FIRST_TIME, LAST_TIME, n_users)
+    span = np.minimum(np.exp(rng.normal(np.log(86_400.0), 3.0, n_users)), LAST_TIME - start)
+    return np.ascontiguousarray(np.stack([start, span], axis=1))
+
+
+def _seed(rng: np.random.Generator) -> int:
+    """A 62-bit seed for a kernel's per-user streams."""
+    return int(rng.integers(2**62))
+
+
+def generate_ratings(
+    n_ratings: int,
+    *,
+    n_users: int | None = None,
+    n_movies: int | None = None,
+    n_factors: int = 8,
+    seed: int = 0,
+) -> Ratings:
+    """Generate ``n_ratings`` MovieLens-like ratings (see the module docstring for the model).
+
+    Args:
+        n_ratings: Exactly how many ratings to make.
+        n_users: Users (default: ml-25m's ratio to ratings); every user gets ratings.
+        n_movies: Movies in the catalogue (default: ml-25m's ratio); rare ones may go unrated.
+        n_factors: Latent factors behind the ratings.
+        seed: The same seed gives the same ratings.
+
+    Returns:
+        Ratings sorted by user then movie, user ids ``1..n_users``, sparse movie ids like ml-25m,
+        on the 0.5-5 scale.
+    """
+    users, movies = _sizes(n_ratings, n_users, n_movies)
+    _check_positive("n_factors", n_factors)
+    rng = np.random.default_rng(seed)
+    counts = _user_activity(rng, n_ratings, users, movies)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    movie_idx = np.empty(n_ratings, dtype=np.int32)
+    timestamp = np.empty(n_ratings, dtype=np.int64)
+    windows = _activity_windows(rng, users)
+    _sample_movies(offsets, _movie_weights(rng, movies), _seed(rng), windows, movie_idx, timestamp)
+    rating = np.empty(n_ratings, dtype=np.float32)
+    scale = (0.3 / n_factors) ** 0.25
+    _rate(
+        offsets,
+        movie_idx,
+        _seed(rng),
+        3.55 + rng.normal(0.0, 0.4, users),
+        rng.random(users) < 0.5,
+        rng.normal(0.0, 0.4, movies) + 0.2 * _popularity_score(movie_idx, movies),
+        rng.normal(0.0, scale, (users, n_factors)),
+        rng.normal(0.0, scale, (movies, n_factors)),
+        rating,
+    )
+    movie_ids = np.sort(rng.choice(np.arange(1, 4 * movies + 1), movies, replace=False))
+    user_idx = np.repeat(np.arange(users, dtype=np.int32), counts)
+    log.info("generated %d synthetic ratings: %d users, %d movies", n_ratings, users, movies)
+    return Ratings(
+        user_idx,
+        movie_idx,
+        rating,
+        timestamp,
+        IdMap(np.arange(1, users + 1), kind="user"),
+        IdMap(movie_ids, kind="movie"),
+        (0.5, 5.0),
+    )
+
+
+def _movies_table(rng: np.random.Generator, movie_ids: npt.NDArray[np.int64]) -> pl.DataFrame:
+    """``movieId,title,genres`` with made-up titles and one to three genres per movie."""
+    n = movie_ids.size
+    years = rng.integers(1915, 2020, n)
+    picks = np.argsort(rng.random((n, len(GENRES))), axis=1)[:, :3]
+    how_many = rng.integers(1, 4, n)
+    names = np.array(GENRES, dtype=object)
+    genres = [
+        "|".join(sorted(names[row[:k]])) for row, k in zip(picks, how_many.tolist(), strict=True)
+    ]
+    return pl.DataFrame(
+        {
+            "movieId": movie_ids,
+            "title": [
+                f"Synthetic Movie {i} ({y})"
+                for i, y in zip(movie_ids.tolist(), years.tolist(), strict=True)
+            ],
+            "genres": genres,
+        }
+    )
+
+
+def _write_atomic(frame: pl.DataFrame, path: Path) -> None:
+    """Write ``frame`` as CSV to a temporary file beside ``path``, then rename it over ``path``."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        frame.write_csv(temp)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_synthetic_release(
+    directory: Path,
+    n_ratings: int,
+    *,
+    seed: int = 0,
+    n_users: int | None = None,
+    n_movies: int | None = None,
+) -> Path:
+    """Generate ratings and write them in the ml-25m layout; returns ``directory``.
+
+    Writes ``ratings.csv`` (``userId,movieId,rating,timestamp``, ratings like ``4.5``) and
+    ``movies.csv`` (``movieId,title,genres``), each atomically (temporary file, then rename).
+    """
+    ratings = generate_ratings(n_ratings, n_users=n_users, n_movies=n_movies, seed=seed)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    frame = ratings.to_polars().rename(
+        {"user_id": "userId", "movie_id": "movieId", "rating": "rating", "timestamp": "timestamp"}
+    )
+    _write_atomic(frame, directory / "ratings.csv")
+    movies = _movies_table(np.random.default_rng([seed, 1]), ratings.movies.raw_ids)
+    _write_atomic(movies, directory / "movies.csv")
+    log.info("wrote a synthetic release of %d ratings to %s", n_ratings, directory)
+    return directory
