@@ -33,7 +33,9 @@ class ItemMean(Recommender[ItemMeanConfig]):
     name = "item-mean-test"
     config_type = ItemMeanConfig
 
-    def _fit(self, train: Ratings, validation: Ratings | None, options: FitOptions) -> list[EpochRecord]:
+    def _fit(
+        self, train: Ratings, validation: Ratings | None, options: FitOptions
+    ) -> list[EpochRecord]:
         sums = np.bincount(train.movie_idx, train.rating, minlength=train.n_movies)
         counts = np.maximum(train.movie_counts(), 1)
         self.means = sums / counts + self.config.shift
@@ -113,10 +115,16 @@ def test_validation_must_share_id_maps(tiny: Ratings) -> None:
 
 @pytest.mark.parametrize(
     ("movies", "ratings", "message"),
-    [([], [], "at least one"), ([0, 1], [4.0], "2 movies but 1"), ([0], [9.0], "rating scale"),
-     ([0, 0], [3.0, 4.0], "twice")],
+    [
+        ([], [], "at least one"),
+        ([0, 1], [4.0], "2 movies but 1"),
+        ([0], [9.0], "rating scale"),
+        ([0, 0], [3.0, 4.0], "twice"),
+    ],
 )
-def test_new_user_errors(tiny: Ratings, movies: list[int], ratings: list[float], message: str) -> None:
+def test_new_user_errors(
+    tiny: Ratings, movies: list[int], ratings: list[float], message: str
+) -> None:
     with pytest.raises(DataError, match=message):
         ItemMean().fit(tiny).score_new_user(movies, ratings)
 

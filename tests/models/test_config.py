@@ -52,7 +52,13 @@ def test_out_of_range_values_name_the_field(field: str, value: object, message: 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("n_factors", 2.5), ("n_factors", True), ("solver", "adam"), ("hidden", [1, 2]), ("seed", "1")],
+    [
+        ("n_factors", 2.5),
+        ("n_factors", True),
+        ("solver", "adam"),
+        ("hidden", [1, 2]),
+        ("seed", "1"),
+    ],
 )
 def test_wrong_types_are_rejected(field: str, value: object) -> None:
     with pytest.raises(ConfigError, match=field):
@@ -82,8 +88,14 @@ def test_from_dict_lists_unknown_fields() -> None:
 
 def test_text_overrides_coerce_to_field_types() -> None:
     config = ExampleConfig().with_text_overrides(
-        {"n_factors": "12", "learning_rate": "0.5", "solver": "als", "hidden": "32,16",
-         "threshold": "none", "restore_best": "false"}
+        {
+            "n_factors": "12",
+            "learning_rate": "0.5",
+            "solver": "als",
+            "hidden": "32,16",
+            "threshold": "none",
+            "restore_best": "false",
+        }
     )
     assert config == ExampleConfig(
         n_factors=12, learning_rate=0.5, solver="als", hidden=(32, 16), restore_best=False
@@ -93,8 +105,11 @@ def test_text_overrides_coerce_to_field_types() -> None:
 
 @pytest.mark.parametrize(
     ("key", "text", "message"),
-    [("n_factors", "many", "cannot read 'many'"), ("nope", "1", "no field 'nope'"),
-     ("n_factors", "0", "must be >= 1")],
+    [
+        ("n_factors", "many", "cannot read 'many'"),
+        ("nope", "1", "no field 'nope'"),
+        ("n_factors", "0", "must be >= 1"),
+    ],
 )
 def test_bad_text_overrides(key: str, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):

@@ -1,0 +1,83 @@
+"""Helpers shared by the rating models: validation RMSE, CSR layout, ridge fold-in, snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from matinee.data.ratings import Ratings
+from matinee.errors import ModelFitError
+from matinee.types import IndexArray
+
+__all__ = [
+    "ArraySnapshot",
+    "by_user_csr",
+    "check_finite",
+    "check_shape",
+    "clipped_rmse",
+    "ridge_fold_in",
+]
+
+ArraySnapshot = dict[str, npt.NDArray[np.float32]]
+"""Copies of a trainer's weight arrays, by name."""
+
+
+def clipped_rmse(
+    predicted: npt.NDArray[np.floating], actual: npt.ArrayLike, scale: tuple[float, float]
+) -> float:
+    """RMSE of predictions clipped to the rating scale (what ``predict`` would return)."""
+    clipped = np.clip(np.asarray(predicted, dtype=np.float64), scale[0], scale[1])
+    errors = clipped - np.asarray(actual, dtype=np.float64)
+    return float(np.sqrt(np.mean(errors * errors))) if errors.size else 0.0
+
+
+def by_user_csr(
+    ratings: Ratings, *, movies_first: bool = False
+) -> tuple[npt.NDArray[np.int64], IndexArray, npt.NDArray[np.float32]]:
+    """``(indptr, columns, values)`` of the ratings grouped by user (or by movie)."""
+    rows, columns = ratings.user_idx, ratings.movie_idx
+    n_rows = ratings.n_users
+    if movies_first:
+        rows, columns, n_rows = columns, rows, ratings.n_movies
+    order = np.argsort(rows, kind="stable")
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    return (
+        indptr,
+        np.ascontiguousarray(columns[order], dtype=np.int32),
+        np.ascontiguousarray(ratings.rating[order], dtype=np.float32),
+    )
+
+
+def ridge_fold_in(
+    features: npt.NDArray[np.floating],
+    targets: npt.NDArray[np.floating],
+    penalties: npt.NDArray[np.floating],
+) -> npt.NDArray[np.float64]:
+    """Solve ``min ||features @ x - targets||^2 + sum(penalties * x^2)`` in closed form."""
+    x = np.asarray(features, dtype=np.float64)
+    gram = x.T @ x + np.diag(np.asarray(penalties, dtype=np.float64))
+    solution: npt.NDArray[np.float64] = np.linalg.solve(gram, x.T @ np.asarray(targets, float))
+    return solution
+
+
+def check_shape(
+    params: Mapping[str, np.ndarray], name: str, shape: tuple[int, ...]
+) -> npt.NDArray[np.float32]:
+    """The named parameter as float32, or ValueError naming it if its shape is not ``shape``."""
+    value = np.asarray(params[name])
+    if value.shape != shape:
+        raise ValueError(f"{name} has shape {value.shape}, expected {shape}")
+    return np.ascontiguousarray(value, dtype=np.float32)
+
+
+def check_finite(name: str, arrays: Mapping[str, np.ndarray]) -> None:
+    """Raise :class:`ModelFitError` if any weight array holds NaN or infinity."""
+    for key, value in arrays.items():
+        if not np.all(np.isfinite(value)):
+            raise ModelFitError(
+                f"{name}: {key} became NaN or infinite during training; "
+                "lower the learning rate or raise the regularization"
+            )

@@ -1,0 +1,280 @@
+"""Compiled SGD kernels: deterministic parallel matrix factorization (DSGD) and SVD++.
+
+DSGD (Gemulla et al., 2011) splits users and movies into ``B`` blocks each, so the ratings fall
+into ``B x B`` cells. A stratum is ``B`` cells that share no user and no movie; its cells are
+updated in parallel without locks or races, so the result does not depend on the number of
+threads. Strata run in a seeded order and each cell is reshuffled in place every epoch with a
+counter-based generator seeded by (seed, epoch, cell), which keeps runs reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from matinee.types import IndexArray
+
+__all__ = [
+    "BLOCKS",
+    "PARALLEL_MIN_RATINGS",
+    "BlockLayout",
+    "block_layout",
+    "dsgd_epoch",
+    "factor_dot",
+    "svdpp_epoch",
+    "threads_for",
+]
+
+BLOCKS = 8
+"""Blocks per side in DSGD: a fixed number, so that results do not depend on the thread count."""
+
+PARALLEL_MIN_RATINGS = 4_000_000
+"""Below this many ratings an epoch runs on one thread. Measured on a shared 2-core machine
+(benchmarks/bench_rating_models.py): at 1M ratings one thread took 0.07 s a biased-MF epoch and
+two threads 0.19 s, because the nine synchronisation points of a DSGD epoch (one shuffle, eight
+strata) stall whenever a thread waits for a core; at 20M ratings the work dwarfs them."""
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+@contextmanager
+def threads_for(n_ratings: int) -> Iterator[None]:
+    """Run compiled kernels on one thread for small data, on all of numba's threads otherwise.
+
+    Results do not depend on the thread count (see the module docstring), only the speed does.
+    """
+    if n_ratings >= PARALLEL_MIN_RATINGS:
+        yield
+        return
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
+
+
+@numba.njit(cache=True, inline="always")
+def _splitmix(state: np.uint64) -> tuple[np.uint64, np.uint64]:
+    """One step of splitmix64: the next state and a 64-bit output."""
+    state = (state + np.uint64(0x9E3779B97F4A7C15)) & _MASK64
+    z = state
+    z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK64
+    z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _MASK64
+    return state, z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True)
+def _shuffle_span(
+    users: IndexArray,
+    movies: IndexArray,
+    ratings: npt.NDArray[np.float32],
+    start: int,
+    stop: int,
+    seed: np.uint64,
+) -> None:
+    """Fisher-Yates shuffle of rows ``start:stop`` of three aligned arrays, in place."""
+    state = seed
+    for k in range(stop - 1, start, -1):
+        state, draw = _splitmix(state)
+        j = start + np.int64(draw % np.uint64(k - start + 1))
+        users[k], users[j] = users[j], users[k]
+        movies[k], movies[j] = movies[j], movies[k]
+        ratings[k], ratings[j] = ratings[j], ratings[k]
+
+
+class BlockLayout:
+    """Training ratings ordered by DSGD cell, with the cell boundaries (trainer-owned copies)."""
+
+    def __init__(
+        self,
+        users: IndexArray,
+        movies: IndexArray,
+        ratings: npt.NDArray[np.float32],
+        offsets: npt.NDArray[np.int64],
+    ) -> None:
+        self.users = users
+        self.movies = movies
+        self.ratings = ratings
+        self.offsets = offsets
+
+
+def block_layout(
+    users: IndexArray,
+    movies: IndexArray,
+    ratings: npt.ArrayLike,
+    n_users: int,
+    n_movies: int,
+    rng: np.random.Generator,
+) -> BlockLayout:
+    """Assign users and movies to seeded random blocks and sort the ratings by cell."""
+    user_block = rng.permutation(n_users) % BLOCKS
+    movie_block = rng.permutation(n_movies) % BLOCKS
+    cell = user_block[users] * BLOCKS + movie_block[movies]
+    order = np.argsort(cell, kind="stable")
+    counts = np.bincount(cell, minlength=BLOCKS * BLOCKS)
+    offsets = np.zeros(BLOCKS * BLOCKS + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return BlockLayout(
+        np.ascontiguousarray(users[order], dtype=np.int32),
+        np.ascontiguousarray(movies[order], dtype=np.int32),
+        np.ascontiguousarray(np.asarray(ratings)[order], dtype=np.float32),
+        offsets,
+    )
+
+
+@numba.njit(cache=True, parallel=True, fastmath=True)
+def dsgd_epoch(
+    users: IndexArray,
+    movies: IndexArray,
+    ratings: npt.NDArray[np.float32],
+    offsets: npt.NDArray[np.int64],
+    strata: npt.NDArray[np.int64],
+    seed: np.uint64,
+    user_factors: npt.NDArray[np.float32],
+    movie_factors: npt.NDArray[np.float32],
+    user_bias: npt.NDArray[np.float32],
+    movie_bias: npt.NDArray[np.float32],
+    mean: float,
+    learning_rate: float,
+    reg_factors: float,
+    reg_bias: float,
+    use_bias: bool,
+) -> float:
+    """One DSGD epoch of ``r = mean + b_u + b_i + p_u . q_i`` (biases off: ``p_u . q_i``).
+
+    Returns the sum of squared errors seen during the epoch (before each update).
+    """
+    blocks = BLOCKS
+    n_factors = user_factors.shape[1]
+    rate = np.float32(learning_rate)
+    decay = np.float32(1.0) - rate * np.float32(reg_factors)
+    decay_bias = np.float32(1.0) - rate * np.float32(reg_bias)
+    center = np.float32(mean)
+    for cell in numba.prange(blocks * blocks):
+        cell_seed = (seed * np.uint64(1000003) + np.uint64(cell)) & _MASK64
+        _shuffle_span(users, movies, ratings, offsets[cell], offsets[cell + 1], cell_seed)
+    squared = np.zeros(blocks, dtype=np.float64)
+    for s in range(blocks):
+        shift = strata[s]
+        for b in numba.prange(blocks):
+            cell = b * blocks + (b + shift) % blocks
+            total = 0.0
+            for k in range(offsets[cell], offsets[cell + 1]):
+                u = users[k]
+                i = movies[k]
+                p = user_factors[u]
+                q = movie_factors[i]
+                dot = np.float32(0.0)
+                for f in range(n_factors):
+                    dot += p[f] * q[f]
+                if use_bias:
+                    err = ratings[k] - (center + user_bias[u] + movie_bias[i] + dot)
+                    user_bias[u] = decay_bias * user_bias[u] + rate * err
+                    movie_bias[i] = decay_bias * movie_bias[i] + rate * err
+                else:
+                    err = ratings[k] - dot
+                total += err * err
+                step = rate * err
+                for f in range(n_factors):
+                    old_p = p[f]
+                    p[f] = decay * old_p + step * q[f]
+                    q[f] = decay * q[f] + step * old_p
+            squared[b] += total
+    return float(squared.sum())
+
+
+@numba.njit(cache=True, fastmath=True)
+def svdpp_epoch(
+    indptr: npt.NDArray[np.int64],
+    movies: IndexArray,
+    ratings: npt.NDArray[np.float32],
+    user_order: npt.NDArray[np.int64],
+    user_factors: npt.NDArray[np.float32],
+    movie_factors: npt.NDArray[np.float32],
+    implicit_factors: npt.NDArray[np.float32],
+    user_bias: npt.NDArray[np.float32],
+    movie_bias: npt.NDArray[np.float32],
+    mean: float,
+    learning_rate: float,
+    reg_factors: float,
+    reg_bias: float,
+    reg_implicit: float,
+) -> float:
+    """One SGD epoch of SVD++, user by user (ratings in CSR by user, ``user_order`` shuffled).
+
+    The implicit sum ``|N(u)|^-1/2 sum_j y_j`` is computed once per user; the gradient for the
+    ``y_j`` is accumulated over the user's ratings and applied once per user, as in fast SVD++
+    implementations. Returns the sum of squared errors.
+    """
+    n_factors = user_factors.shape[1]
+    rate = np.float32(learning_rate)
+    decay = np.float32(1.0) - rate * np.float32(reg_factors)
+    decay_bias = np.float32(1.0) - rate * np.float32(reg_bias)
+    decay_implicit = np.float32(1.0) - rate * np.float32(reg_implicit)
+    center = np.float32(mean)
+    implicit = np.zeros(n_factors, dtype=np.float32)
+    gradient = np.zeros(n_factors, dtype=np.float32)
+    total = 0.0
+    for u in user_order:
+        start, stop = indptr[u], indptr[u + 1]
+        if stop == start:
+            continue
+        scale = np.float32(1.0 / np.sqrt(stop - start))
+        implicit[:] = 0.0
+        for k in range(start, stop):
+            y = implicit_factors[movies[k]]
+            for f in range(n_factors):
+                implicit[f] += y[f]
+        for f in range(n_factors):
+            implicit[f] *= scale
+        gradient[:] = 0.0
+        p = user_factors[u]
+        for k in range(start, stop):
+            i = movies[k]
+            q = movie_factors[i]
+            dot = np.float32(0.0)
+            for f in range(n_factors):
+                dot += q[f] * (p[f] + implicit[f])
+            err = ratings[k] - (center + user_bias[u] + movie_bias[i] + dot)
+            total += err * err
+            user_bias[u] = decay_bias * user_bias[u] + rate * err
+            movie_bias[i] = decay_bias * movie_bias[i] + rate * err
+            step = rate * err
+            for f in range(n_factors):
+                old_p = p[f]
+                old_q = q[f]
+                gradient[f] += err * old_q
+                p[f] = decay * old_p + step * old_q
+                q[f] = decay * old_q + step * (old_p + implicit[f])
+        for f in range(n_factors):
+            gradient[f] *= rate * scale
+        for k in range(start, stop):
+            y = implicit_factors[movies[k]]
+            for f in range(n_factors):
+                y[f] = decay_implicit * y[f] + gradient[f]
+    return total
+
+
+@numba.njit(cache=True, parallel=True, fastmath=True)
+def factor_dot(
+    users: IndexArray,
+    movies: IndexArray,
+    user_factors: npt.NDArray[np.float32],
+    movie_factors: npt.NDArray[np.float32],
+) -> npt.NDArray[np.float64]:
+    """``p_u . q_i`` for many (user, movie) pairs, in parallel."""
+    out = np.empty(users.size, dtype=np.float64)
+    n_factors = user_factors.shape[1]
+    for k in numba.prange(users.size):
+        u = users[k]
+        i = movies[k]
+        total = 0.0
+        for f in range(n_factors):
+            total += user_factors[u, f] * movie_factors[i, f]
+        out[k] = total
+    return out

@@ -1,0 +1,352 @@
+"""Matrix factorization: the plain dot product and the biased model (SGD or ALS).
+
+Both train through the shared loop; one epoch is a deterministic parallel SGD pass
+(:mod:`matinee.models._sgd`) or, for biased MF with ``solver="als"``, one round of ridge solves
+per user and per movie (:mod:`matinee.models._als`). The learning rate decays by
+``lr_decay`` each epoch, which replaces the notebooks' manual changes between ``fit`` calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from matinee.data.ratings import Ratings
+from matinee.models._als import als_half_step
+from matinee.models._rating_common import (
+    ArraySnapshot,
+    by_user_csr,
+    check_finite,
+    check_shape,
+    clipped_rmse,
+    ridge_fold_in,
+)
+from matinee.models._sgd import (
+    BLOCKS,
+    block_layout,
+    dsgd_epoch,
+    factor_dot,
+    threads_for,
+)
+from matinee.models.base import Recommender
+from matinee.models.config import EpochConfig, check_range
+from matinee.training.loop import EpochRecord, FitOptions, run_epochs
+from matinee.types import IndexArray, RatingArray
+
+__all__ = ["BiasedMF", "BiasedMFConfig", "DotProductMF", "DotProductMFConfig"]
+
+F = TypeVar("F", bound="_FactorConfig")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _FactorConfig(EpochConfig):
+    """Hyperparameters shared by both factor models."""
+
+    epochs: int = 40
+    """Passes of SGD over the training ratings."""
+
+    n_factors: int = 50
+    """Length of each user and movie vector."""
+
+    learning_rate: float = 0.01
+    """SGD step size of the first epoch."""
+
+    lr_decay: float = 0.95
+    """Factor applied to the learning rate after every epoch (1.0: constant)."""
+
+    reg: float = 0.05
+    """L2 penalty on the factors, applied at each rating's update."""
+
+    init_std: float = 0.1
+    """Standard deviation of the random part of the initial factors."""
+
+    def validate(self) -> None:
+        """Check ranges."""
+        super().validate()
+        check_range(self, "n_factors", low=1, high=4096)
+        check_range(self, "learning_rate", low=0.0, low_open=True, high=1.0)
+        check_range(self, "lr_decay", low=0.0, low_open=True, high=1.0)
+        check_range(self, "reg", low=0.0)
+        check_range(self, "init_std", low=0.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DotProductMFConfig(_FactorConfig):
+    """Hyperparameters of :class:`DotProductMF` (the shared ones; light tuning on ml-100k)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BiasedMFConfig(_FactorConfig):
+    """Hyperparameters of :class:`BiasedMF` (defaults tuned on ml-100k u1-u5)."""
+
+    epochs: int = 100
+    """Passes of SGD (or rounds of ALS) over the training ratings."""
+
+    n_factors: int = 100
+    """Length of each user and movie vector."""
+
+    lr_decay: float = 0.98
+    """Factor applied to the learning rate after every epoch (1.0: constant)."""
+
+    reg: float = 0.08
+    """L2 penalty on the factors, applied at each rating's update (ALS: times the count)."""
+
+    init_std: float = 0.04
+    """Standard deviation of the initial factors."""
+
+    solver: Literal["sgd", "als"] = "sgd"
+    """How to fit: parallel SGD ("sgd") or alternating ridge solves ("als", no learning rate)."""
+
+    reg_bias: float = 0.02
+    """L2 penalty on the user and movie biases, applied at each rating's update."""
+
+    def validate(self) -> None:
+        """Check ranges."""
+        super().validate()
+        check_range(self, "reg_bias", low=0.0)
+        if self.solver == "als" and self.reg <= 0.0:
+            check_range(self, "reg", low=0.0, low_open=True)
+
+
+class _FactorTrainer:
+    """Weights of a (biased) factor model and one epoch of SGD or ALS over them."""
+
+    def __init__(
+        self,
+        config: _FactorConfig,
+        train: Ratings,
+        validation: Ratings | None,
+        mean: float,
+        *,
+        use_bias: bool,
+    ) -> None:
+        self.config = config
+        self.validation = validation
+        self.scale = train.rating_scale
+        self.mean = mean if use_bias else 0.0
+        self.use_bias = use_bias
+        self.rng = np.random.default_rng(config.seed)
+        self.als = isinstance(config, BiasedMFConfig) and config.solver == "als"
+        k = config.n_factors
+        offset = 0.0 if use_bias else float(np.sqrt(max(mean, 0.0) / k))
+        self.weights: ArraySnapshot = {
+            "user_factors": self._init((train.n_users, k), offset),
+            "movie_factors": self._init((train.n_movies, k), offset),
+            "user_bias": np.zeros(train.n_users, dtype=np.float32),
+            "movie_bias": np.zeros(train.n_movies, dtype=np.float32),
+        }
+        if self.als:
+            self.by_user = by_user_csr(train)
+            self.by_movie = by_user_csr(train, movies_first=True)
+        else:
+            layout = block_layout(
+                train.user_idx,
+                train.movie_idx,
+                train.rating,
+                train.n_users,
+                train.n_movies,
+                self.rng,
+            )
+            self.layout = layout
+        self.n_train = len(train)
+
+    def _init(self, shape: tuple[int, int], offset: float) -> npt.NDArray[np.float32]:
+        noise = self.rng.normal(0.0, self.config.init_std, size=shape)
+        return np.ascontiguousarray(noise + offset, dtype=np.float32)
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        w = self.weights
+        if self.als:
+            return self._als_epoch()
+        learning_rate = self.config.learning_rate * self.config.lr_decay ** (epoch - 1)
+        with threads_for(self.n_train):
+            squared = self._sgd_epoch(learning_rate)
+        check_finite("matrix factorization", w)
+        return {"loss": float(np.sqrt(squared / self.n_train)), "learning_rate": learning_rate}
+
+    def _sgd_epoch(self, learning_rate: float) -> float:
+        w, layout = self.weights, self.layout
+        reg_bias = self.config.reg_bias if isinstance(self.config, BiasedMFConfig) else 0.0
+        return dsgd_epoch(
+            layout.users,
+            layout.movies,
+            layout.ratings,
+            layout.offsets,
+            self.rng.permutation(BLOCKS).astype(np.int64),
+            np.uint64(self.rng.integers(0, 2**62)),
+            w["user_factors"],
+            w["movie_factors"],
+            w["user_bias"],
+            w["movie_bias"],
+            self.mean,
+            learning_rate,
+            self.config.reg,
+            reg_bias,
+            self.use_bias,
+        )
+
+    def _als_epoch(self) -> dict[str, float]:
+        w, config = self.weights, self.config
+        assert isinstance(config, BiasedMFConfig)
+        for own, fixed, csr in (("user", "movie", self.by_user), ("movie", "user", self.by_movie)):
+            with threads_for(self.n_train):
+                als_half_step(
+                    *csr,
+                    w[f"{fixed}_factors"],
+                    w[f"{fixed}_bias"],
+                    self.mean,
+                    w[f"{own}_factors"],
+                    w[f"{own}_bias"],
+                    config.reg,
+                    config.reg_bias,
+                    self.use_bias,
+                )
+        check_finite("matrix factorization (ALS)", w)
+        indptr, movies, ratings = self.by_user
+        users = np.repeat(np.arange(indptr.size - 1, dtype=np.int32), np.diff(indptr))
+        return {"loss": clipped_rmse(self.predict(users, movies), ratings, self.scale)}
+
+    def predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.float64]:
+        w = self.weights
+        dot = factor_dot(users, movies, w["user_factors"], w["movie_factors"])
+        return self.mean + w["user_bias"][users] + w["movie_bias"][movies] + dot
+
+    def validation_loss(self) -> float | None:
+        if self.validation is None:
+            return None
+        data = self.validation
+        return clipped_rmse(self.predict(data.user_idx, data.movie_idx), data.rating, self.scale)
+
+    def snapshot(self) -> object:
+        return {key: value.copy() for key, value in self.weights.items()}
+
+    def restore(self, snapshot: object) -> None:
+        assert isinstance(snapshot, dict)
+        self.weights = snapshot
+
+
+class _FactorModel(Recommender[F]):
+    """What both factor models share: training, scoring, fold-in of factors, parameters."""
+
+    _uses_bias: ClassVar[bool]
+
+    def _fit(
+        self, train: Ratings, validation: Ratings | None, options: FitOptions
+    ) -> list[EpochRecord]:
+        trainer = _FactorTrainer(
+            self.config, train, validation, self.global_mean_, use_bias=self._uses_bias
+        )
+        history = run_epochs(trainer, self.config, options, description=self.name)
+        self._set_weights(trainer.weights)
+        return history
+
+    def _set_weights(self, weights: Mapping[str, npt.NDArray[np.float32]]) -> None:
+        self.user_factors_ = weights["user_factors"]
+        self.movie_factors_ = weights["movie_factors"]
+        self.user_bias_ = weights["user_bias"]
+        self.movie_bias_ = weights["movie_bias"]
+
+    @property
+    def _mean(self) -> float:
+        return self.global_mean_ if self._uses_bias else 0.0
+
+    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        dot = factor_dot(users, movies, self.user_factors_, self.movie_factors_)
+        return self._mean + self.user_bias_[users] + self.movie_bias_[movies] + dot
+
+    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        scores = self.user_factors_[users] @ self.movie_factors_.T
+        scores += (self._mean + self.user_bias_[users])[:, None]
+        scores += self.movie_bias_[None, :]
+        return scores
+
+    def _score_new_user(
+        self, movies: IndexArray, ratings: RatingArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        user_bias, user_factors = self._fold_in(movies, ratings)
+        offset = self._mean + user_bias
+        scores: npt.NDArray[np.float64] = (
+            offset + self.movie_bias_ + self.movie_factors_ @ user_factors
+        )
+        return scores
+
+    def _fold_in(self, movies: IndexArray, ratings: RatingArray) -> tuple[float, npt.NDArray[Any]]:
+        """Ridge least squares for the new user's factors given the movie factors."""
+        count = movies.size
+        features = self.movie_factors_[movies]
+        penalties = np.full(self.config.n_factors, self.config.reg * count)
+        targets = ratings - self._mean - self.movie_bias_[movies]
+        solution = ridge_fold_in(features, targets, penalties)
+        return 0.0, solution.astype(np.float32)
+
+    def movie_vectors(self) -> npt.NDArray[np.floating[Any]] | None:
+        """The movie factors ``q_i``."""
+        return self.movie_factors_
+
+    def _parameters(self) -> dict[str, np.ndarray]:
+        return {"user_factors": self.user_factors_, "movie_factors": self.movie_factors_}
+
+    def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
+        k = self.config.n_factors
+        self.user_factors_ = check_shape(params, "user_factors", (self.n_users, k))
+        self.movie_factors_ = check_shape(params, "movie_factors", (self.n_movies, k))
+        self.user_bias_ = np.zeros(self.n_users, dtype=np.float32)
+        self.movie_bias_ = np.zeros(self.n_movies, dtype=np.float32)
+
+
+class DotProductMF(_FactorModel[DotProductMFConfig]):
+    """Plain matrix factorization, the notebooks' first model: ``r = p_u . q_i``.
+
+    Trained by deterministic parallel SGD with L2 on the factors. The factors start around
+    ``sqrt(mu / k)`` so that the first predictions sit near the mean rating.
+    """
+
+    name = "mf"
+    config_type = DotProductMFConfig
+    _uses_bias = False
+
+
+class BiasedMF(_FactorModel[BiasedMFConfig]):
+    """Biased matrix factorization (Funk SVD): ``r = mu + b_u + b_i + p_u . q_i``.
+
+    ``solver="sgd"`` runs deterministic parallel SGD; ``solver="als"`` alternates ridge solves of
+    ``(b_u, p_u)`` per user and ``(b_i, q_i)`` per movie, regularized by rating count.
+    """
+
+    name = "biased-mf"
+    config_type = BiasedMFConfig
+    _uses_bias = True
+
+    def _fold_in(self, movies: IndexArray, ratings: RatingArray) -> tuple[float, npt.NDArray[Any]]:
+        """Ridge least squares for the new user's ``(b_u, p_u)`` given movie factors and biases."""
+        count = movies.size
+        features = np.hstack([np.ones((count, 1)), self.movie_factors_[movies]])
+        penalties = np.concatenate(
+            [
+                [self.config.reg_bias * count],
+                np.full(self.config.n_factors, self.config.reg * count),
+            ]
+        )
+        targets = ratings - self.global_mean_ - self.movie_bias_[movies]
+        solution = ridge_fold_in(features, targets, penalties)
+        return float(solution[0]), solution[1:].astype(np.float32)
+
+    def movie_biases(self) -> npt.NDArray[np.floating[Any]] | None:
+        """Each movie's bias ``b_i``."""
+        return self.movie_bias_
+
+    def _parameters(self) -> dict[str, np.ndarray]:
+        return {
+            **super()._parameters(),
+            "user_bias": self.user_bias_,
+            "movie_bias": self.movie_bias_,
+        }
+
+    def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
+        super()._load_parameters(params)
+        self.user_bias_ = check_shape(params, "user_bias", (self.n_users,))
+        self.movie_bias_ = check_shape(params, "movie_bias", (self.n_movies,))

@@ -1,0 +1,279 @@
+"""Non-negative matrix factorization in two forms.
+
+:class:`MaskedNMF` fits non-negative factors to the observed ratings only (for rating
+prediction). :class:`MatrixNMF` is the seed notebooks' form: scikit-learn's ``NMF`` on the
+zero-filled ratings matrix, where an unrated cell counts as a zero rating.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import nnls
+from sklearn.decomposition import NMF
+
+from matinee.data.ratings import Ratings
+from matinee.models._als import nmf_half_step
+from matinee.models._rating_common import (
+    ArraySnapshot,
+    by_user_csr,
+    check_finite,
+    check_shape,
+    clipped_rmse,
+)
+from matinee.models._sgd import factor_dot, threads_for
+from matinee.models.base import Recommender
+from matinee.models.config import Config, EpochConfig, check_range
+from matinee.training.loop import EpochRecord, FitOptions, run_epochs
+from matinee.types import IndexArray, RatingArray
+
+__all__ = ["MaskedNMF", "MaskedNMFConfig", "MatrixNMF", "MatrixNMFConfig"]
+
+log = logging.getLogger(__name__)
+
+
+def _nnls_fold_in(
+    features: npt.NDArray[np.floating], targets: npt.NDArray[np.floating], penalty: float
+) -> npt.NDArray[np.float64]:
+    """Non-negative least squares ``min ||features @ x - targets||^2 + penalty ||x||^2, x >= 0``."""
+    k = features.shape[1]
+    rows = np.vstack([features, np.sqrt(penalty) * np.eye(k)]) if penalty > 0 else features
+    padded = np.concatenate([targets, np.zeros(k)]) if penalty > 0 else targets
+    solution, _ = nnls(np.asarray(rows, dtype=np.float64), np.asarray(padded, dtype=np.float64))
+    return np.asarray(solution, dtype=np.float64)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaskedNMFConfig(EpochConfig):
+    """Hyperparameters of :class:`MaskedNMF` (defaults tuned on ml-100k u1-u5)."""
+
+    epochs: int = 50
+    """Rounds of multiplicative updates (users, then movies)."""
+
+    n_factors: int = 15
+    """Length of each non-negative user and movie vector."""
+
+    reg_users: float = 0.15
+    """L2 penalty on user factors, scaled by each user's rating count."""
+
+    reg_movies: float = 0.15
+    """L2 penalty on movie factors, scaled by each movie's rating count."""
+
+    init_high: float = 1.0
+    """Initial factors are drawn uniformly from ``[0, init_high)``."""
+
+    def validate(self) -> None:
+        """Check ranges."""
+        super().validate()
+        check_range(self, "n_factors", low=1, high=4096)
+        check_range(self, "reg_users", low=0.0)
+        check_range(self, "reg_movies", low=0.0)
+        check_range(self, "init_high", low=0.0, low_open=True)
+
+
+class _MaskedNMFTrainer:
+    """Multiplicative updates on the observed cells (Lee and Seung, masked; as Surprise's NMF)."""
+
+    def __init__(self, config: MaskedNMFConfig, train: Ratings, validation: Ratings | None) -> None:
+        self.config = config
+        self.validation = validation
+        self.scale = train.rating_scale
+        rng = np.random.default_rng(config.seed)
+        shape_users = (train.n_users, config.n_factors)
+        shape_movies = (train.n_movies, config.n_factors)
+        self.weights: ArraySnapshot = {
+            "user_factors": rng.uniform(0, config.init_high, shape_users).astype(np.float32),
+            "movie_factors": rng.uniform(0, config.init_high, shape_movies).astype(np.float32),
+        }
+        self.by_user = by_user_csr(train)
+        self.by_movie = by_user_csr(train, movies_first=True)
+        self.n_train = len(train)
+        self.train_users = np.repeat(
+            np.arange(train.n_users, dtype=np.int32), np.diff(self.by_user[0])
+        )
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        config, w = self.config, self.weights
+        with threads_for(self.n_train):
+            nmf_half_step(*self.by_user, w["movie_factors"], w["user_factors"], config.reg_users)
+            nmf_half_step(*self.by_movie, w["user_factors"], w["movie_factors"], config.reg_movies)
+        check_finite("masked NMF", w)
+        _, movies, ratings = self.by_user
+        estimates = factor_dot(self.train_users, movies, w["user_factors"], w["movie_factors"])
+        return {"loss": clipped_rmse(estimates, ratings, self.scale)}
+
+    def validation_loss(self) -> float | None:
+        if self.validation is None:
+            return None
+        data, w = self.validation, self.weights
+        predicted = factor_dot(data.user_idx, data.movie_idx, w["user_factors"], w["movie_factors"])
+        return clipped_rmse(predicted, data.rating, self.scale)
+
+    def snapshot(self) -> object:
+        return {key: value.copy() for key, value in self.weights.items()}
+
+    def restore(self, snapshot: object) -> None:
+        assert isinstance(snapshot, dict)
+        self.weights = snapshot
+
+
+class _NonNegativeFactors(Recommender[Any]):
+    """Shared scoring of ``r = p_u . q_i`` with non-negative user and movie factors."""
+
+    user_factors_: npt.NDArray[np.float32]
+    movie_factors_: npt.NDArray[np.float32]
+
+    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        return factor_dot(users, movies, self.user_factors_, self.movie_factors_)
+
+    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        return self.user_factors_[users] @ self.movie_factors_.T
+
+    def movie_vectors(self) -> npt.NDArray[np.floating[Any]] | None:
+        """The non-negative movie features."""
+        return self.movie_factors_
+
+
+class MaskedNMF(_NonNegativeFactors):
+    """NMF of the observed ratings: ``r = p_u . q_i`` with ``p_u, q_i >= 0``.
+
+    Only rated cells enter the loss, so (unlike :class:`MatrixNMF`) a missing rating is not
+    read as a zero. New users are folded in by non-negative least squares.
+    """
+
+    name = "nmf"
+    config_type = MaskedNMFConfig
+    config: MaskedNMFConfig
+
+    def _fit(
+        self, train: Ratings, validation: Ratings | None, options: FitOptions
+    ) -> list[EpochRecord]:
+        trainer = _MaskedNMFTrainer(self.config, train, validation)
+        history = run_epochs(trainer, self.config, options, description="nmf")
+        self.user_factors_ = trainer.weights["user_factors"]
+        self.movie_factors_ = trainer.weights["movie_factors"]
+        return history
+
+    def _score_new_user(
+        self, movies: IndexArray, ratings: RatingArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        penalty = self.config.reg_users * movies.size
+        user = _nnls_fold_in(self.movie_factors_[movies], ratings.astype(np.float64), penalty)
+        return self.movie_factors_ @ user.astype(np.float32)
+
+    def _parameters(self) -> dict[str, np.ndarray]:
+        return {"user_factors": self.user_factors_, "movie_factors": self.movie_factors_}
+
+    def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
+        k = self.config.n_factors
+        self.user_factors_ = check_shape(params, "user_factors", (self.n_users, k))
+        self.movie_factors_ = check_shape(params, "movie_factors", (self.n_movies, k))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatrixNMFConfig(Config):
+    """Hyperparameters of :class:`MatrixNMF`, passed to ``sklearn.decomposition.NMF``."""
+
+    n_components: int = 15
+    """Number of non-negative features."""
+
+    orientation: Literal["user-movie", "movie-user"] = "user-movie"
+    """Which matrix to factor: users x movies, or movies x users (the notebooks used both)."""
+
+    alpha: float = 0.0
+    """Regularization strength on both factors (scikit-learn's ``alpha_W``; ``alpha_H="same"``)."""
+
+    l1_ratio: float = 0.0
+    """Mix of L1 (1.0) and L2 (0.0) in the regularization."""
+
+    init: Literal["random", "nndsvd", "nndsvda", "nndsvdar"] = "random"
+    """How scikit-learn initialises the factors ("random" uses ``seed``)."""
+
+    max_iter: int = 200
+    """Most solver iterations."""
+
+    tol: float = 1e-4
+    """Stopping tolerance of the solver."""
+
+    def validate(self) -> None:
+        """Check ranges."""
+        super().validate()
+        check_range(self, "n_components", low=1, high=4096)
+        check_range(self, "alpha", low=0.0)
+        check_range(self, "l1_ratio", low=0.0, high=1.0)
+        check_range(self, "max_iter", low=1)
+        check_range(self, "tol", low=0.0)
+
+
+class MatrixNMF(_NonNegativeFactors):
+    """The notebooks' NMF: factor the zero-filled ratings matrix, ``R ~ W H`` with ``W, H >= 0``.
+
+    Predictions are the reconstruction, which also reproduces the zeros of unrated cells, so its
+    RMSE on held-out ratings is poor by design; its movie features serve exploration. A new user
+    is folded in like ``NMF.transform``: non-negative least squares of the zero-filled row
+    against the movie features.
+    """
+
+    name = "nmf-matrix"
+    config_type = MatrixNMFConfig
+    config: MatrixNMFConfig
+
+    def _fit(
+        self, train: Ratings, validation: Ratings | None, options: FitOptions
+    ) -> list[EpochRecord]:
+        config = self.config
+        matrix = train.user_movie_matrix().astype(np.float64)
+        if config.orientation == "movie-user":
+            matrix = matrix.T.tocsr()
+        solver = NMF(
+            n_components=config.n_components,
+            init=config.init,
+            alpha_W=config.alpha,
+            alpha_H="same",
+            l1_ratio=config.l1_ratio,
+            max_iter=config.max_iter,
+            tol=config.tol,
+            random_state=config.seed,
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            rows = solver.fit_transform(matrix)
+        for warning in caught:
+            log.warning("nmf-matrix: %s", warning.message)
+        columns = solver.components_.T
+        users, movies = (rows, columns) if config.orientation == "user-movie" else (columns, rows)
+        self.user_factors_ = np.ascontiguousarray(users, dtype=np.float32)
+        self.movie_factors_ = np.ascontiguousarray(movies, dtype=np.float32)
+        self.reconstruction_err_ = float(solver.reconstruction_err_)
+        self.n_iter_ = int(solver.n_iter_)
+        return []
+
+    def _score_new_user(
+        self, movies: IndexArray, ratings: RatingArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        row = np.zeros(self.n_movies, dtype=np.float64)
+        row[movies] = ratings
+        user = _nnls_fold_in(self.movie_factors_, row, 0.0)
+        return self.movie_factors_ @ user.astype(np.float32)
+
+    def _parameters(self) -> dict[str, np.ndarray]:
+        return {
+            "user_factors": self.user_factors_,
+            "movie_factors": self.movie_factors_,
+            "reconstruction_err": np.asarray([self.reconstruction_err_], dtype=np.float64),
+        }
+
+    def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
+        k = self.config.n_components
+        self.user_factors_ = check_shape(params, "user_factors", (self.n_users, k))
+        self.movie_factors_ = check_shape(params, "movie_factors", (self.n_movies, k))
+        error = np.asarray(params["reconstruction_err"], dtype=np.float64)
+        if error.shape != (1,):
+            raise ValueError(f"reconstruction_err has shape {error.shape}, expected (1,)")
+        self.reconstruction_err_ = float(error[0])

@@ -1,0 +1,100 @@
+"""MaskedNMF and MatrixNMF: non-negativity, fits, scikit-learn agreement, NNLS fold-in."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.decomposition import NMF
+
+from matinee.data.ids import IdMap
+from matinee.data.ratings import Ratings
+from matinee.errors import ConfigError
+from matinee.models.nmf import MaskedNMF, MaskedNMFConfig, MatrixNMF, MatrixNMFConfig
+
+
+def _non_negative_low_rank(seed: int) -> tuple[Ratings, Ratings]:
+    """A rank-3 non-negative matrix on the 1-5 scale, 70% observed for training."""
+    rng = np.random.default_rng(seed)
+    full = rng.uniform(0.4, 1.0, (50, 3)) @ rng.uniform(0.4, 1.0, (3, 30)) + 1.0
+    user_idx, movie_idx = (a.ravel().astype(np.int32) for a in np.indices(full.shape))
+    everything = Ratings(
+        user_idx,
+        movie_idx,
+        np.clip(full.ravel(), 1, 5),
+        np.zeros(full.size, dtype=np.int64),
+        IdMap(np.arange(50), kind="user"),
+        IdMap(np.arange(30), kind="movie"),
+        (1.0, 5.0),
+    )
+    observed = rng.random(full.size) < 0.7
+    return everything.take(observed), everything.take(~observed)
+
+
+def _rmse(model: MaskedNMF | MatrixNMF, data: Ratings) -> float:
+    predicted = model.predict(data.user_idx, data.movie_idx)
+    return float(np.sqrt(np.mean((predicted - data.rating) ** 2)))
+
+
+def test_masked_nmf_factors_are_non_negative_and_fit_observed_cells() -> None:
+    train, held_out = _non_negative_low_rank(0)
+    config = MaskedNMFConfig(n_factors=3, epochs=300, reg_users=0.0, reg_movies=0.0)
+    model = MaskedNMF(config).fit(train)
+    params = model.parameters()
+    assert params["user_factors"].min() >= 0 and params["movie_factors"].min() >= 0
+    assert _rmse(model, train) < 0.1
+    assert _rmse(model, held_out) < 0.2
+    assert model.history_[-1]["loss"] < model.history_[0]["loss"]
+
+
+def test_masked_nmf_fold_in_is_non_negative_and_close_to_the_trained_user() -> None:
+    train, _ = _non_negative_low_rank(1)
+    model = MaskedNMF(MaskedNMFConfig(n_factors=3, epochs=300, reg_users=0.01)).fit(train)
+    rows = train.user_idx == 4
+    folded = model.score_new_user(train.movie_idx[rows], train.rating[rows])
+    assert folded.min() >= 0
+    assert np.max(np.abs(folded - model.score_users([4])[0])) < 0.2
+
+
+def test_masked_nmf_same_seed_same_model(tiny: Ratings) -> None:
+    first = MaskedNMF(MaskedNMFConfig(n_factors=2, epochs=5)).fit(tiny).parameters()
+    again = MaskedNMF(MaskedNMFConfig(n_factors=2, epochs=5)).fit(tiny).parameters()
+    assert np.array_equal(first["user_factors"], again["user_factors"])
+
+
+def test_matrix_nmf_agrees_with_scikit_learn(tiny: Ratings) -> None:
+    config = MatrixNMFConfig(n_components=2, alpha=0.01, l1_ratio=0.5, max_iter=500, seed=3)
+    model = MatrixNMF(config).fit(tiny)
+    reference = NMF(
+        n_components=2, alpha_W=0.01, l1_ratio=0.5, max_iter=500, init="random", random_state=3
+    )
+    rows = reference.fit_transform(tiny.dense())
+    assert model.reconstruction_err_ == pytest.approx(reference.reconstruction_err_, rel=1e-4)
+    expected = rows @ reference.components_
+    assert np.allclose(model.score_users(np.arange(tiny.n_users)), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("orientation", ["user-movie", "movie-user"])
+def test_matrix_nmf_orientations_and_round_trip(tiny: Ratings, orientation: str) -> None:
+    config = MatrixNMFConfig(n_components=2, orientation=orientation, max_iter=400)
+    model = MatrixNMF(config).fit(tiny)
+    assert model.movie_vectors() is not None
+    assert model.movie_vectors().shape == (tiny.n_movies, 2)  # type: ignore[union-attr]
+    loaded = MatrixNMF.from_parameters(config, model.parameters())
+    assert loaded.reconstruction_err_ == model.reconstruction_err_
+    assert np.array_equal(loaded.score_users([0, 1]), model.score_users([0, 1]))
+
+
+def test_matrix_nmf_fold_in_reproduces_a_training_row(tiny: Ratings) -> None:
+    model = MatrixNMF(MatrixNMFConfig(n_components=3, max_iter=1000, tol=1e-8)).fit(tiny)
+    rows = tiny.user_idx == 0
+    folded = model.score_new_user(tiny.movie_idx[rows], tiny.rating[rows])
+    assert np.allclose(folded, model.score_users([0])[0], atol=0.05)
+
+
+def test_bad_configs_are_rejected() -> None:
+    with pytest.raises(ConfigError, match="l1_ratio"):
+        MatrixNMFConfig(l1_ratio=2.0)
+    with pytest.raises(ConfigError, match="init"):
+        MatrixNMFConfig(init="zeros")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="init_high"):
+        MaskedNMFConfig(init_high=0.0)
