@@ -81,7 +81,7 @@ def test_callback_sees_each_record_and_can_stop() -> None:
 @pytest.mark.parametrize("bad", [math.nan, math.inf])
 def test_divergence_raises(bad: float) -> None:
     trainer = ScriptedTrainer([None, None], [1.0, bad])
-    with pytest.raises(ModelFitError, match="diverged: loss is .* at epoch 2"):
+    with pytest.raises(ModelFitError, match=r"diverged: loss is .* at epoch 2"):
         run_epochs(trainer, EpochConfig(epochs=2), FitOptions())
 
 

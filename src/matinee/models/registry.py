@@ -18,6 +18,10 @@ MODELS: dict[str, tuple[str, str | None]] = {
     "svdpp": ("matinee.models.svdpp:SVDpp", None),
     "nmf": ("matinee.models.nmf:MaskedNMF", None),
     "nmf-matrix": ("matinee.models.nmf:MatrixNMF", None),
+    "ease": ("matinee.models.ease:EASE", None),
+    "ials": ("matinee.models.ials:ImplicitALS", None),
+    "item-knn": ("matinee.models.knn:ItemKNN", None),
+    "popular": ("matinee.models.popular:MostPopular", None),
 }
 """Name -> ("module:Class", extra needed or None). Pure data: nothing is imported here."""
 
