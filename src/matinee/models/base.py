@@ -165,13 +165,14 @@ class Recommender(ABC, Generic[C]):
 
     def parameters(self) -> dict[str, np.ndarray]:
         """Every learned array, by name, including the id maps: what a saved model holds."""
+        users, movies = self._fitted_users(), self._fitted_movies()
         own = self._parameters()
         clash = set(own) & set(RESERVED_PARAMETERS)
         if clash:
             raise ModelFormatError(f"{self.name} uses reserved parameter names {sorted(clash)}")
         return {
-            "user_ids": self._fitted_users().raw_ids,
-            "movie_ids": self._fitted_movies().raw_ids,
+            "user_ids": users.raw_ids,
+            "movie_ids": movies.raw_ids,
             "rating_scale": np.asarray(self.rating_scale_, dtype=np.float64),
             "global_mean": np.asarray([self.global_mean_], dtype=np.float64),
             **own,

@@ -1,0 +1,385 @@
+"""``matinee train | evaluate | compare | predict``: thin shells over training, evaluation, store.
+
+Every command takes ``--json`` for scripts; errors are :class:`~matinee.errors.MatineeError`
+printed by :func:`~matinee.cli.app.fail` with their exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from matinee.cli.app import app, console, fail, print_json
+from matinee.errors import ConfigError, DataError, MatineeError, UnknownIdError
+from matinee.models.base import Recommender
+from matinee.settings import Settings
+from matinee.training.loop import FitOptions
+
+__all__ = [
+    "compare_command",
+    "evaluate_command",
+    "parse_settings",
+    "predict_command",
+    "train_command",
+]
+
+WHOLE_DATA = ("none", "all")
+"""``--split`` values that train on every rating (nothing is held out, so nothing is scored)."""
+
+FORMATS = ("rich", "markdown", "json", "csv")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+ModelDir = Annotated[Path, typer.Argument(help="Folder of a model saved by `matinee train`.")]
+TopK = Annotated[int, typer.Option("--k", help="Length of ranked lists for ranking metrics.")]
+Threshold = Annotated[
+    float, typer.Option("--relevance", help="Test ratings at or above this are relevant.")
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Config override key=value (repeatable)."),
+]
+
+
+def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
+    """Read ``["key=value", ...]`` into a dict; a piece without ``=`` raises ConfigError."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq or not key.strip():
+            raise ConfigError(f"--set {pair!r}: write key=value, for example --set epochs=20")
+        values[key.strip()] = value.strip()
+    return values
+
+
+def _settings(json_output: bool) -> Settings:
+    return Settings.from_env(show_progress=not json_output)
+
+
+def _one_split(dataset: Any, spec: str, settings: Settings) -> Any:
+    from matinee.data.split_spec import split_from_spec
+
+    splits = split_from_spec(dataset, spec, settings=settings)
+    if len(splits) != 1:
+        raise ConfigError(
+            f"--split {spec!r} makes {len(splits)} splits; this command takes one "
+            "(for example u1, or random:0.2); use `matinee compare` for several"
+        )
+    return splits[0]
+
+
+def _metrics_table(title: str, metrics: dict[str, float]) -> Table:
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in metrics.items():
+        table.add_row(name, f"{value:.4f}")
+    return table
+
+
+@app.command("train")
+def train_command(
+    model: Annotated[str, typer.Argument(help="Registered model name, e.g. biased-mf.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to save the model in.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="Release name.")] = "ml-100k",
+    split: Annotated[
+        str, typer.Option("--split", help="Split spec (u1, random:0.2 ...) or none/all.")
+    ] = "u1",
+    set_values: SetOption = None,
+    k: TopK = 10,
+    relevance: Threshold = 4.0,
+    json_output: JsonFlag = False,
+) -> None:
+    """Train a model, score it on the split's test part, and save it with its metrics."""
+    try:
+        summary = _train(model, out, dataset, split, set_values or [], k, relevance, json_output)
+    except MatineeError as error:
+        raise fail(error) from None
+    if json_output:
+        print_json(summary)
+        return
+    console.print(f"saved [bold]{model}[/] to {summary['out']} ({summary['fit_seconds']:.1f}s fit)")
+    if summary["metrics"]:
+        console.print(_metrics_table(f"{model} on {dataset} {split}", summary["metrics"]))
+
+
+def _train(
+    name: str,
+    out: Path,
+    dataset_name: str,
+    spec: str,
+    pairs: Sequence[str],
+    k: int,
+    relevance: float,
+    json_output: bool,
+) -> dict[str, Any]:
+    from matinee.data.loader import load_dataset
+    from matinee.evaluation.evaluate import evaluate
+    from matinee.models.registry import model_class
+    from matinee.store.files import save_model
+
+    cls = model_class(name)
+    config = cls.config_type().with_text_overrides(parse_settings(pairs))
+    settings = _settings(json_output)
+    dataset = load_dataset(dataset_name, settings=settings)
+    whole = spec.strip().lower() in WHOLE_DATA
+    chosen = None if whole else _one_split(dataset, spec, settings)
+    train = dataset.ratings if chosen is None else chosen.train
+    validation = None if chosen is None else chosen.validation
+    started = time.perf_counter()
+    fitted = cls(config).fit(train, validation, options=FitOptions(progress=not json_output))
+    fit_seconds = time.perf_counter() - started
+    metrics: dict[str, float] = {}
+    if chosen is not None:
+        metrics = dict(evaluate(fitted, chosen, k=k, relevance_threshold=relevance).metrics)
+    extra = {
+        "dataset": dataset_name,
+        "split": "all" if whole else spec,
+        "k": k,
+        "relevance_threshold": relevance,
+        "fit_seconds": fit_seconds,
+    }
+    save_model(fitted, out, metrics=metrics, extra=extra, movies=dataset.movies)
+    return {
+        "model": name,
+        "dataset": dataset_name,
+        "split": extra["split"],
+        "out": str(out),
+        "config": config.to_dict(),
+        "fit_seconds": fit_seconds,
+        "metrics": metrics,
+    }
+
+
+@app.command("evaluate")
+def evaluate_command(
+    model_dir: ModelDir,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Release; default: the one trained on.")
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option("--split", help="Split spec; default: the one trained on.")
+    ] = None,
+    k: TopK = 10,
+    relevance: Threshold = 4.0,
+    json_output: JsonFlag = False,
+) -> None:
+    """Re-score a saved model on the split it was trained on (its data fingerprint is checked)."""
+    try:
+        summary = _evaluate(model_dir, dataset, split, k, relevance, json_output)
+    except MatineeError as error:
+        raise fail(error) from None
+    if json_output:
+        print_json(summary)
+        return
+    title = f"{summary['model']} on {summary['dataset']} {summary['split']}"
+    console.print(_metrics_table(title, summary["metrics"]))
+
+
+def _evaluate(
+    model_dir: Path,
+    dataset_name: str | None,
+    spec: str | None,
+    k: int,
+    relevance: float,
+    json_output: bool,
+) -> dict[str, Any]:
+    from matinee.data.loader import load_dataset
+    from matinee.evaluation.evaluate import evaluate
+    from matinee.store.files import load_model, read_manifest
+
+    manifest = read_manifest(model_dir)
+    name = dataset_name or manifest.extra.get("dataset")
+    spec = spec or manifest.extra.get("split")
+    if not isinstance(name, str) or not isinstance(spec, str):
+        raise ConfigError(
+            f"{model_dir} does not record its dataset and split; pass --dataset and --split"
+        )
+    if spec.strip().lower() in WHOLE_DATA:
+        raise ConfigError(
+            f"{model_dir} was trained on every rating of {name}, so no test ratings are left; "
+            "train it on a split (--split u1) to evaluate it"
+        )
+    model = load_model(model_dir)
+    settings = _settings(json_output)
+    chosen = _one_split(load_dataset(name, settings=settings), spec, settings)
+    if model.data_fingerprint_ != chosen.train.fingerprint():
+        raise DataError(
+            f"{model_dir} was trained on other data than the training part of {name} {spec} "
+            "(data fingerprints differ); scoring it there would leak test ratings"
+        )
+    result = evaluate(model, chosen, k=k, relevance_threshold=relevance)
+    return {
+        "model": manifest.model,
+        "dataset": name,
+        "split": spec,
+        "metrics": dict(result.metrics),
+        "predict_seconds": result.predict_seconds,
+        "n_test_ratings": result.n_test_ratings,
+        "n_ranked_users": result.n_ranked_users,
+    }
+
+
+@app.command("compare")
+def compare_command(
+    models: Annotated[str, typer.Option("--models", help="Comma-separated model names.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="Release name.")] = "ml-100k",
+    split: Annotated[str, typer.Option("--split", help="Split spec, e.g. u1-u5.")] = "u1-u5",
+    set_values: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override model.key=value, e.g. mf.epochs=10 (repeatable)."),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="rich, markdown, json or csv.")
+    ] = "rich",
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the table here.")] = None,
+    k: TopK = 10,
+    relevance: Threshold = 4.0,
+    json_output: JsonFlag = False,
+) -> None:
+    """Run several models on the same splits and print one side-by-side table."""
+    try:
+        chosen_format = "json" if json_output else output_format
+        if chosen_format not in FORMATS:
+            raise ConfigError(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
+        quiet = chosen_format != "rich"  # keep piped Markdown / JSON / CSV free of progress
+        table = _compare(models, dataset, split, set_values or [], k, relevance, quiet)
+        text = _render(table, chosen_format)
+        if out is not None:
+            _write_text(out, text if chosen_format != "rich" else table.to_markdown())
+    except MatineeError as error:
+        raise fail(error) from None
+    if chosen_format == "rich":
+        console.print(table.to_rich())
+    else:
+        typer.echo(text, nl=False)
+
+
+def _factories(names: str, pairs: Sequence[str]) -> dict[str, Callable[[], Recommender[Any]]]:
+    from matinee.models.registry import model_class
+
+    chosen = [name.strip() for name in names.split(",") if name.strip()]
+    if not chosen:
+        raise ConfigError("--models names no model; for example --models baseline,mf")
+    overrides: dict[str, dict[str, str]] = {name: {} for name in chosen}
+    for key, value in parse_settings(pairs).items():
+        model, dot, field = key.partition(".")
+        if not dot or model not in overrides:
+            raise ConfigError(
+                f"--set {key}={value}: write model.key=value with a model from --models "
+                f"({', '.join(chosen)})"
+            )
+        overrides[model][field] = value
+    factories: dict[str, Callable[[], Recommender[Any]]] = {}
+    for name in chosen:
+        cls = model_class(name)
+        config = cls.config_type().with_text_overrides(overrides[name])
+        factories[name] = _factory(cls, config)
+    return factories
+
+
+def _factory(cls: type[Recommender[Any]], config: Any) -> Callable[[], Recommender[Any]]:
+    return lambda: cls(config)
+
+
+def _compare(
+    names: str,
+    dataset_name: str,
+    spec: str,
+    pairs: Sequence[str],
+    k: int,
+    relevance: float,
+    quiet: bool,
+) -> Any:
+    from matinee.data.loader import load_dataset
+    from matinee.data.split_spec import split_from_spec
+    from matinee.evaluation.compare import compare
+
+    factories = _factories(names, pairs)
+    settings = _settings(quiet)
+    splits = split_from_spec(load_dataset(dataset_name, settings=settings), spec, settings=settings)
+    return compare(factories, splits, k=k, relevance_threshold=relevance, show_progress=not quiet)
+
+
+def _render(table: Any, output_format: str) -> str:
+    if output_format == "markdown":
+        return str(table.to_markdown())
+    if output_format == "json":
+        return str(table.to_json()) + "\n"
+    if output_format == "csv":
+        return str(table.to_csv())
+    recorder = Console(record=True, width=200)
+    recorder.print(table.to_rich())
+    return recorder.export_text()
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temp file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+@app.command("predict")
+def predict_command(
+    model_dir: ModelDir,
+    user_id: Annotated[int, typer.Argument(help="Raw MovieLens user id.")],
+    movie_id: Annotated[int, typer.Argument(help="Raw MovieLens movie id.")],
+    json_output: JsonFlag = False,
+) -> None:
+    """Predict one user's rating of one movie (raw MovieLens ids) with a saved model."""
+    try:
+        summary = _predict(model_dir, user_id, movie_id)
+    except MatineeError as error:
+        raise fail(error) from None
+    if json_output:
+        print_json(summary)
+        return
+    what = "predicted rating" if summary["is_rating"] else "ranking score"
+    title = f" ({summary['title']})" if summary.get("title") else ""
+    console.print(
+        f"user {user_id}, movie {movie_id}{title}: {what} [bold]{summary['prediction']:.3f}[/]"
+    )
+
+
+def _predict(model_dir: Path, user_id: int, movie_id: int) -> dict[str, Any]:
+    from matinee.store.files import load_model, read_movies
+
+    model = load_model(model_dir)
+    users, movies = model.users_, model.movies_
+    if users is None or movies is None:
+        raise DataError(f"{model_dir}: the saved model has no id maps")
+    unknown = [f"user {user_id}"] if user_id not in users else []
+    unknown += [f"movie {movie_id}"] if movie_id not in movies else []
+    if unknown:
+        raise UnknownIdError("user/movie", unknown)
+    user, movie = users.index(user_id), movies.index(movie_id)
+    if model.predicts_ratings:
+        value = float(model.predict([user], [movie])[0])
+    else:  # a ranker's score is not a rating: report it unclipped
+        value = float(model.score_users([user])[0, movie])
+    summary: dict[str, Any] = {
+        "model": model.name,
+        "user_id": user_id,
+        "movie_id": movie_id,
+        "prediction": value,
+        "is_rating": model.predicts_ratings,
+    }
+    table = read_movies(model_dir)
+    if table is not None:
+        titles = table.filter(table["movie_id"] == movie_id)["title"].to_list()
+        summary["title"] = titles[0] if titles else None
+    return summary

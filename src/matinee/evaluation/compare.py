@@ -1,0 +1,215 @@
+"""Side-by-side comparison: every model on every split, one table of mean ± std per metric.
+
+:func:`compare` runs the protocol of :func:`~matinee.evaluation.evaluate.cross_validate` for each
+model and returns a :class:`ComparisonTable` that renders to Rich, Markdown, JSON and CSV, with
+the best value of each column marked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.table import Table
+
+from matinee.data.split import Split
+from matinee.errors import ConfigError
+from matinee.evaluation.evaluate import (
+    RANKING_METRICS,
+    RATING_METRICS,
+    CVResult,
+    EvalResult,
+    cross_validate,
+    lower_is_better,
+)
+from matinee.logs import progress
+from matinee.models.base import Recommender
+from matinee.training.loop import FitOptions
+
+__all__ = ["ComparisonRow", "ComparisonTable", "compare"]
+
+TIMING_COLUMNS = ("fit_seconds", "predict_seconds")
+
+ModelFactories = Mapping[str, Callable[[], Recommender[Any]]] | Sequence[Recommender[Any]]
+"""Named factories of fresh models, or model instances (refitted from their config)."""
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One model's cross-validated results."""
+
+    model: str
+    result: CVResult
+
+
+@dataclass(frozen=True)
+class ComparisonTable:
+    """Results of several models on the same splits, with one column per metric."""
+
+    rows: tuple[ComparisonRow, ...]
+    split_names: tuple[str, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        """Metric columns in a stable order (rating, ranking, then timings)."""
+        present = {key for row in self.rows for key in row.result.mean}
+        order = [*RATING_METRICS, *RANKING_METRICS, *TIMING_COLUMNS]
+        return sorted(present, key=lambda key: (order.index(key.partition("@")[0]), key))
+
+    def best(self) -> dict[str, str]:
+        """Column -> name of the model with the best mean (lowest for errors and times)."""
+        winners: dict[str, str] = {}
+        for column in self.columns:
+            scored = [
+                (row.result.mean[column], row.model)
+                for row in self.rows
+                if column in row.result.mean
+            ]
+            scored = [(value, name) for value, name in scored if math.isfinite(value)]
+            if scored:
+                pick = min if lower_is_better(column) else max
+                winners[column] = pick(scored, key=lambda pair: pair[0])[1]
+        return winners
+
+    def _cell(self, row: ComparisonRow, column: str) -> str:
+        if column not in row.result.mean:
+            return "-"
+        mean, std = row.result.mean[column], row.result.std[column]
+        digits = 2 if column in TIMING_COLUMNS else 4
+        text = f"{mean:.{digits}f}"
+        return f"{text} ± {std:.{digits}f}" if len(row.result.folds) > 1 else text
+
+    def to_rich(self) -> Table:
+        """A Rich table; the best value of each column is bold green."""
+        best = self.best()
+        table = Table(title=f"splits: {', '.join(self.split_names)}")
+        table.add_column("model", style="bold")
+        for column in self.columns:
+            table.add_column(column, justify="right")
+        for row in self.rows:
+            cells = [
+                f"[bold green]{self._cell(row, c)}[/]"
+                if best.get(c) == row.model
+                else self._cell(row, c)
+                for c in self.columns
+            ]
+            table.add_row(row.model, *cells)
+        return table
+
+    def to_markdown(self) -> str:
+        """A GitHub Markdown table; the best value of each column is bold."""
+        best = self.best()
+        lines = [
+            "| model | " + " | ".join(self.columns) + " |",
+            "|---|" + "---:|" * len(self.columns),
+        ]
+        for row in self.rows:
+            cells = [
+                f"**{self._cell(row, c)}**" if best.get(c) == row.model else self._cell(row, c)
+                for c in self.columns
+            ]
+            lines.append(f"| {row.model} | " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data: splits, per-model mean/std/folds, and the best model per column."""
+        return {
+            "splits": list(self.split_names),
+            "columns": self.columns,
+            "best": self.best(),
+            "models": {row.model: row.result.to_dict() for row in self.rows},
+        }
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as indented JSON."""
+        return json.dumps(self.to_dict(), indent=2)
+
+    def to_csv(self) -> str:
+        """One line per model: ``<metric>_mean`` and ``<metric>_std`` columns plus ``best_of``."""
+        best = self.best()
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        header = ["model"]
+        for column in self.columns:
+            header += [f"{column}_mean", f"{column}_std"]
+        writer.writerow([*header, "best_of"])
+        for row in self.rows:
+            values: list[object] = [row.model]
+            for column in self.columns:
+                values += [row.result.mean.get(column, ""), row.result.std.get(column, "")]
+            wins = ";".join(c for c in self.columns if best.get(c) == row.model)
+            writer.writerow([*values, wins])
+        return buffer.getvalue()
+
+
+def _factories(models: ModelFactories) -> dict[str, Callable[[], Recommender[Any]]]:
+    """Name -> factory; instances become factories of fresh copies with the same config."""
+    if isinstance(models, Mapping):
+        named = dict(models)
+    else:
+        named = {}
+        for model in models:
+            if not isinstance(model, Recommender):
+                raise ConfigError(f"compare takes Recommender models, got {type(model).__name__}")
+            label = model.name
+            suffix = 2
+            while label in named:
+                label, suffix = f"{model.name}-{suffix}", suffix + 1
+            named[label] = _copy_factory(model)
+    if not named:
+        raise ConfigError("compare needs at least one model")
+    return named
+
+
+def _copy_factory(model: Recommender[Any]) -> Callable[[], Recommender[Any]]:
+    cls, config = type(model), model.config
+    return lambda: cls(config)
+
+
+def compare(
+    models: ModelFactories,
+    splits: Sequence[Split],
+    *,
+    k: int = 10,
+    relevance_threshold: float = 4.0,
+    metrics: Sequence[str] | None = None,
+    fit_options: FitOptions | None = None,
+    show_progress: bool = False,
+) -> ComparisonTable:
+    """Fit and evaluate every model on every split; return the side-by-side table.
+
+    Args:
+        models: Named factories of fresh models, or model instances (refitted from their config).
+        splits: The folds every model is run on (for example u1-u5).
+        k: Length of ranked lists.
+        relevance_threshold: Test ratings at or above this are relevant.
+        metrics: Base metric names, or None for all that apply to each model.
+        fit_options: Passed to every ``fit``.
+        show_progress: Draw a progress bar over (model, split) runs.
+    """
+    if not splits:
+        raise ConfigError("compare needs at least one split")
+    factories = _factories(models)
+    rows = []
+    with progress("comparing", len(factories) * len(splits), enabled=show_progress) as bar:
+        for name, factory in factories.items():
+
+            def advance(result: EvalResult, name: str = name) -> None:
+                bar.advance(1, status=f"{name} on {result.split_name}")
+
+            result = cross_validate(
+                factory,
+                splits,
+                k=k,
+                relevance_threshold=relevance_threshold,
+                metrics=metrics,
+                fit_options=fit_options,
+                on_fold=advance,
+            )
+            rows.append(ComparisonRow(name, result))
+    return ComparisonTable(tuple(rows), tuple(split.name for split in splits))

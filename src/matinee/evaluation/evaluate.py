@@ -1,0 +1,407 @@
+"""Evaluation protocols: one model on one split, fit-and-evaluate, and cross-validation.
+
+Rating metrics (RMSE, MAE, MAPE) score the model's predictions of the test ratings. Ranking
+metrics rank the *whole* catalogue for each test user (no sampled negatives), leaving out the
+movies the user rated in train (or, for held-out users, in ``fold_in``), and compare the top k
+with the user's relevant test movies (rating >= ``relevance_threshold``).
+
+Held-out users (``split.fold_in``) are scored through ``model.score_new_user``; their rating
+predictions are those scores clipped to the rating scale.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from matinee.data.split import Split
+from matinee.errors import ConfigError, DataError, NotFittedError
+from matinee.evaluation import ranking_metrics, rating_metrics
+from matinee.models.base import Recommender
+from matinee.training.loop import FitOptions
+from matinee.types import FloatArray, IndexArray
+
+__all__ = [
+    "RANKING_METRICS",
+    "RATING_METRICS",
+    "CVResult",
+    "EvalResult",
+    "cross_validate",
+    "evaluate",
+    "fit_and_evaluate",
+    "lower_is_better",
+]
+
+log = logging.getLogger(__name__)
+
+RATING_METRICS = ("rmse", "mae", "mape")
+"""Metrics on predicted ratings (only for models whose ``predicts_ratings`` is true)."""
+
+RANKING_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "coverage", "novelty")
+"""Metrics on full top-k rankings; reported as ``name@k`` (coverage and novelty too)."""
+
+SCORE_CELLS = 1 << 24
+"""Most cells (users x movies) scored at once: about 64 MB of float32, whatever the catalogue."""
+
+_RATING_FUNCTIONS: dict[str, Callable[[npt.ArrayLike, npt.ArrayLike], float]] = {
+    "rmse": rating_metrics.rmse,
+    "mae": rating_metrics.mae,
+    "mape": rating_metrics.mape,
+}
+
+ModelSource = Recommender[Any] | Callable[[], Recommender[Any]]
+"""A model, or a function that makes a fresh unfitted one."""
+
+
+def lower_is_better(metric: str) -> bool:
+    """Whether a smaller value of ``metric`` (as named in results) is better."""
+    base = metric.partition("@")[0]
+    return base in RATING_METRICS or base.endswith("seconds")
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Metrics of one model on one split, plus timings and how much was scored."""
+
+    metrics: Mapping[str, float]
+    """Metric name (``rmse``, ``ndcg@10`` ...) -> value."""
+    fit_seconds: float | None = None
+    """Seconds spent in ``fit`` when measured (:func:`fit_and_evaluate`)."""
+    predict_seconds: float | None = None
+    """Seconds spent scoring the test set (predictions and full rankings)."""
+    n_test_ratings: int = 0
+    """Test ratings given a rating prediction."""
+    n_ranked_users: int = 0
+    """Test users with at least one relevant test movie, whose top k was scored."""
+    split_name: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        return {
+            "split": self.split_name,
+            "metrics": dict(self.metrics),
+            "fit_seconds": self.fit_seconds,
+            "predict_seconds": self.predict_seconds,
+            "n_test_ratings": self.n_test_ratings,
+            "n_ranked_users": self.n_ranked_users,
+        }
+
+
+@dataclass(frozen=True)
+class CVResult:
+    """Results over several splits: each fold, and mean and sample standard deviation."""
+
+    folds: tuple[EvalResult, ...]
+    mean: Mapping[str, float] = field(init=False)
+    """Mean of each metric (and of ``fit_seconds`` / ``predict_seconds`` when measured)."""
+    std: Mapping[str, float] = field(init=False)
+    """Sample standard deviation (``ddof=1``) of each; 0 with a single fold."""
+
+    def __post_init__(self) -> None:
+        if not self.folds:
+            raise DataError("cross-validation needs at least one fold")
+        table = _fold_table(self.folds)
+        object.__setattr__(self, "mean", {k: float(np.mean(v)) for k, v in table.items()})
+        object.__setattr__(
+            self,
+            "std",
+            {k: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0 for k, v in table.items()},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        return {
+            "mean": dict(self.mean),
+            "std": dict(self.std),
+            "folds": [fold.to_dict() for fold in self.folds],
+        }
+
+
+def _fold_table(folds: Sequence[EvalResult]) -> dict[str, list[float]]:
+    """Metric -> values over the folds, for metrics (and timings) present in every fold."""
+    rows = []
+    for fold in folds:
+        row = dict(fold.metrics)
+        if fold.fit_seconds is not None:
+            row["fit_seconds"] = fold.fit_seconds
+        if fold.predict_seconds is not None:
+            row["predict_seconds"] = fold.predict_seconds
+        rows.append(row)
+    shared = [key for key in rows[0] if all(key in row for row in rows)]
+    return {key: [row[key] for row in rows] for key in shared}
+
+
+def _chosen_metrics(metrics: Sequence[str] | None, predicts_ratings: bool) -> list[str]:
+    valid = (*RATING_METRICS, *RANKING_METRICS)
+    chosen = list(valid) if metrics is None else list(dict.fromkeys(metrics))
+    unknown = [name for name in chosen if name not in valid]
+    if unknown:
+        raise ConfigError(f"unknown metric(s) {unknown}; valid: {', '.join(valid)}")
+    if not predicts_ratings:
+        chosen = [name for name in chosen if name not in RATING_METRICS]
+    return chosen
+
+
+def _check_split_fits_model(model: Recommender[Any], split: Split) -> None:
+    if not model.is_fitted:
+        raise NotFittedError(f"{type(model).__name__} is not fitted; fit it before evaluating")
+    if model.users_ != split.train.users or model.movies_ != split.train.movies:
+        raise DataError(
+            f"{type(model).__name__} was fitted on other users or movies than split "
+            f"{split.name!r}; evaluate it on the split it was trained on"
+        )
+
+
+@dataclass
+class _Scored:
+    """What scoring the test users produced: predictions and top-k rows, in test order."""
+
+    predictions: FloatArray
+    truths: FloatArray
+    ranked_users: list[IndexArray] = field(default_factory=list)
+    top: list[IndexArray] = field(default_factory=list)
+
+
+def evaluate(
+    model: Recommender[Any],
+    split: Split,
+    *,
+    k: int = 10,
+    relevance_threshold: float = 4.0,
+    metrics: Sequence[str] | None = None,
+) -> EvalResult:
+    """Score a fitted model on ``split.test`` with rating and full-ranking metrics.
+
+    Args:
+        model: A model fitted on ``split.train`` (same id maps).
+        split: The split; ``fold_in``, when set, holds the visible ratings of held-out users.
+        k: Length of each ranked list.
+        relevance_threshold: Test ratings at or above this are the relevant movies.
+        metrics: Base names to compute (see :data:`RATING_METRICS`, :data:`RANKING_METRICS`);
+            None computes every one that applies to the model.
+
+    Raises:
+        ConfigError: A bad ``k``, threshold or metric name.
+        DataError: An empty test set, or a model fitted on other data.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ConfigError(f"k must be a positive integer, got {k!r}")
+    if not math.isfinite(relevance_threshold):
+        raise ConfigError(f"relevance_threshold must be finite, got {relevance_threshold!r}")
+    chosen = _chosen_metrics(metrics, model.predicts_ratings)
+    _check_split_fits_model(model, split)
+    if len(split.test) == 0:
+        raise DataError(f"split {split.name!r} has no test ratings to evaluate on")
+    started = time.perf_counter()
+    ranking = [name for name in chosen if name in RANKING_METRICS]
+    scored = _score_test(model, split, k, relevance_threshold if ranking else math.inf)
+    seconds = time.perf_counter() - started
+    values: dict[str, float] = {}
+    for name in chosen:
+        if name in RATING_METRICS:
+            values[name] = _RATING_FUNCTIONS[name](scored.truths, scored.predictions)
+    n_ranked = sum(users.size for users in scored.ranked_users)
+    if ranking and n_ranked:
+        values.update(_ranking_values(model, split, scored, ranking, k, relevance_threshold))
+    elif ranking:
+        log.warning("no test user has a rating >= %s: ranking metrics skipped", relevance_threshold)
+    log.info("evaluated %s on %r in %.2fs: %s", model.name, split.name, seconds, values)
+    return EvalResult(
+        metrics=values,
+        predict_seconds=seconds,
+        n_test_ratings=len(split.test) if model.predicts_ratings else 0,
+        n_ranked_users=n_ranked,
+        split_name=split.name,
+    )
+
+
+def _score_test(model: Recommender[Any], split: Split, k: int, threshold: float) -> _Scored:
+    """Rating predictions for every test row and top-k rows for every ranked test user.
+
+    Users with a test rating >= ``threshold`` are ranked (none with an infinite threshold).
+    """
+    test = split.test
+    folded = _fold_in_users(split)
+    by_fold_in = np.isin(test.user_idx, folded)
+    known_rows = np.flatnonzero(~by_fold_in)
+    predictions = np.zeros(len(test), dtype=np.float64)
+    if model.predicts_ratings and known_rows.size:
+        predictions[known_rows] = model.predict(
+            test.user_idx[known_rows], test.movie_idx[known_rows]
+        )
+    scored = _Scored(predictions=predictions, truths=test.rating.astype(np.float64))
+    relevant_users = np.unique(test.user_idx[test.rating >= threshold])
+    known_ranked = relevant_users[~np.isin(relevant_users, folded)]
+    _rank_known_users(model, split, known_ranked, k, scored)
+    if folded.size:
+        _score_fold_in_users(model, split, folded, relevant_users, k, scored)
+    return scored
+
+
+def _fold_in_users(split: Split) -> IndexArray:
+    """Test users whose visible ratings are in ``fold_in`` (scored as new users)."""
+    if split.fold_in is None or len(split.fold_in) == 0:
+        return np.empty(0, dtype=np.int32)
+    users = np.intersect1d(split.fold_in.user_idx, split.test.user_idx)
+    return users.astype(np.int32)
+
+
+def _rows_per_batch(n_movies: int) -> int:
+    return max(1, SCORE_CELLS // max(n_movies, 1))
+
+
+def _rank_known_users(
+    model: Recommender[Any], split: Split, users: IndexArray, k: int, scored: _Scored
+) -> None:
+    """Top-k of users the model was trained on, scoring a bounded block of users at a time.
+
+    Movies a user rated in train (or in validation, which the fit saw) are never recommended.
+    """
+    seen = split.train.user_movie_matrix()
+    if split.validation is not None:
+        seen = (seen + split.validation.user_movie_matrix()).tocsr()
+    step = _rows_per_batch(model.n_movies)
+    for start in range(0, users.size, step):
+        block = users[start : start + step]
+        scores = model.score_users(block)
+        scored.top.append(ranking_metrics.top_k(scores, k, exclude=seen[block]))
+        scored.ranked_users.append(block)
+
+
+def _score_fold_in_users(
+    model: Recommender[Any],
+    split: Split,
+    users: IndexArray,
+    relevant_users: IndexArray,
+    k: int,
+    scored: _Scored,
+) -> None:
+    """Fold in each held-out user from ``fold_in``; predict their test ratings and rank."""
+    fold_in = split.fold_in
+    if fold_in is None:
+        return
+    visible = fold_in.user_movie_matrix()
+    test = split.test
+    test_order = np.argsort(test.user_idx, kind="stable")
+    test_starts = np.searchsorted(test.user_idx[test_order], users)
+    test_ends = np.searchsorted(test.user_idx[test_order], users, side="right")
+    low, high = model.rating_scale_
+    step = _rows_per_batch(model.n_movies)
+    for start in range(0, users.size, step):
+        block = users[start : start + step]
+        rows = [visible[int(user)] for user in block]
+        scores = np.vstack([model.score_new_user(row.indices, row.data) for row in rows])
+        for position in range(block.size if model.predicts_ratings else 0):
+            test_rows = test_order[test_starts[start + position] : test_ends[start + position]]
+            if test_rows.size:
+                scored.predictions[test_rows] = np.clip(
+                    scores[position, test.movie_idx[test_rows]], low, high
+                )
+        ranked = np.isin(block, relevant_users)
+        if ranked.any():
+            exclude = sp.vstack([rows[i] for i in np.flatnonzero(ranked)]).tocsr()
+            scored.top.append(ranking_metrics.top_k(scores[ranked], k, exclude=exclude))
+            scored.ranked_users.append(block[ranked])
+
+
+def _ranking_values(
+    model: Recommender[Any],
+    split: Split,
+    scored: _Scored,
+    chosen: Sequence[str],
+    k: int,
+    threshold: float,
+) -> dict[str, float]:
+    """The chosen ranking metrics (``name@k``) of the collected top-k rows."""
+    users = np.concatenate(scored.ranked_users)
+    recommended = np.vstack(scored.top)
+    test = split.test
+    relevant_rows = test.rating >= threshold
+    row_of_user = np.full(model.n_users, -1, dtype=np.int64)
+    row_of_user[users] = np.arange(users.size)
+    rows = row_of_user[test.user_idx[relevant_rows]]
+    relevant = ranking_metrics.relevance_matrix(
+        rows, test.movie_idx[relevant_rows], users.size, model.n_movies
+    )
+    values = ranking_metrics.accuracy_metrics(recommended, relevant)
+    values["coverage"] = ranking_metrics.catalogue_coverage(recommended, model.n_movies)
+    train_users = int(np.count_nonzero(split.train.user_counts()))
+    values["novelty"] = ranking_metrics.novelty(
+        recommended, split.train.movie_counts(), max(train_users, 1)
+    )
+    return {f"{name}@{k}": values[name] for name in chosen}
+
+
+def _fresh_model(source: ModelSource) -> Recommender[Any]:
+    model = source if isinstance(source, Recommender) else source()
+    if not isinstance(model, Recommender):
+        raise ConfigError(f"a model factory returned {type(model).__name__}, not a Recommender")
+    return model
+
+
+def fit_and_evaluate(
+    source: ModelSource,
+    split: Split,
+    *,
+    k: int = 10,
+    relevance_threshold: float = 4.0,
+    metrics: Sequence[str] | None = None,
+    fit_options: FitOptions | None = None,
+) -> EvalResult:
+    """Fit a model (or a fresh one from a factory) on ``split.train`` and evaluate it, timed.
+
+    ``split.validation``, when present, is passed to ``fit`` (early stopping).
+    """
+    model = _fresh_model(source)
+    started = time.perf_counter()
+    model.fit(split.train, split.validation, options=fit_options)
+    fit_seconds = time.perf_counter() - started
+    result = evaluate(model, split, k=k, relevance_threshold=relevance_threshold, metrics=metrics)
+    return replace(result, fit_seconds=fit_seconds)
+
+
+def cross_validate(
+    make_model: Callable[[], Recommender[Any]],
+    splits: Sequence[Split],
+    *,
+    k: int = 10,
+    relevance_threshold: float = 4.0,
+    metrics: Sequence[str] | None = None,
+    fit_options: FitOptions | None = None,
+    on_fold: Callable[[EvalResult], None] | None = None,
+) -> CVResult:
+    """Fit a fresh model on each split (u1-u5 folds, k-fold ...) and summarise the results.
+
+    Args:
+        make_model: Returns a new unfitted model each call.
+        splits: The folds.
+        k: Length of each ranked list.
+        relevance_threshold: Test ratings at or above this are relevant.
+        metrics: Base metric names, or None for all that apply.
+        fit_options: Passed to every ``fit``.
+        on_fold: Called with each fold's result as it finishes (progress reporting).
+    """
+    if not splits:
+        raise DataError("cross-validation needs at least one split")
+    folds = []
+    for split in splits:
+        result = fit_and_evaluate(
+            make_model,
+            split,
+            k=k,
+            relevance_threshold=relevance_threshold,
+            metrics=metrics,
+            fit_options=fit_options,
+        )
+        folds.append(result)
+        if on_fold is not None:
+            on_fold(result)
+    return CVResult(tuple(folds))
