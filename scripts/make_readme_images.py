@@ -44,7 +44,8 @@ MODELS: dict[str, dict[str, Any]] = {
     "nmf-matrix": {"n_components": 20},
     "movie-autoencoder": {},
 }
-"""Model name -> config overrides; 20 dimensions each, as in the seed notebooks."""
+"""Model name -> config overrides: 20 factors for MF and NMF, the notebook's 50 sigmoid units for
+the autoencoder."""
 
 CONTROL = "random (control)"
 """A row of uniform random vectors (20 dimensions): what no genre structure at all scores."""
