@@ -11,6 +11,7 @@ import os
 from matinee.cli import data as _data  # noqa: F401  (registers commands)
 from matinee.cli import explain as _explain  # noqa: F401
 from matinee.cli import models as _models  # noqa: F401
+from matinee.cli import recommend as _recommend  # noqa: F401
 from matinee.cli.app import app, fail
 from matinee.errors import MatineeError
 from matinee.logs import configure_logging

@@ -1,0 +1,94 @@
+"""Shared pieces of the top-k rankers: their config, the interaction matrix, packing of CSR.
+
+Rankers learn from implicit feedback: which movies a person rated (optionally only the ones they
+rated at or above a threshold), not the rating values. Their scores order movies; they are not
+ratings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from matinee.data.ratings import Ratings
+from matinee.models.config import Config
+from matinee.types import IndexArray, RatingArray
+
+__all__ = ["RankerConfig", "fold_in_row", "interactions", "pack_csr", "unpack_csr"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RankerConfig(Config):
+    """Hyperparameters shared by every ranker."""
+
+    positive_threshold: float | None = None
+    """Ratings at or above this value count as positives; None counts every rating (any rating
+    means the person watched the movie)."""
+
+
+def _positive(ratings: npt.NDArray[np.floating], threshold: float | None) -> npt.NDArray[np.bool_]:
+    if threshold is None:
+        return np.ones(ratings.shape, dtype=bool)
+    return np.asarray(ratings >= threshold)
+
+
+def interactions(train: Ratings, threshold: float | None) -> sp.csr_matrix:
+    """Users x movies CSR of 1.0 where a user rated a movie (at or above ``threshold``)."""
+    keep = _positive(train.rating, threshold)
+    matrix = sp.csr_matrix(
+        (
+            np.ones(int(keep.sum()), dtype=np.float32),
+            (train.user_idx[keep], train.movie_idx[keep]),
+        ),
+        shape=(train.n_users, train.n_movies),
+        dtype=np.float32,
+    )
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    matrix.sort_indices()
+    return matrix
+
+
+def fold_in_row(
+    n_movies: int, movies: IndexArray, ratings: RatingArray, threshold: float | None
+) -> sp.csr_matrix:
+    """A 1 x movies CSR row for a new user, built the way :func:`interactions` builds a user."""
+    keep = _positive(ratings, threshold)
+    columns = np.sort(movies[keep]).astype(np.int32)
+    return sp.csr_matrix(
+        (
+            np.ones(columns.size, dtype=np.float32),
+            columns,
+            np.array([0, columns.size], dtype=np.int32),
+        ),
+        shape=(1, n_movies),
+    )
+
+
+def pack_csr(matrix: sp.csr_matrix, prefix: str) -> dict[str, np.ndarray]:
+    """The arrays of a CSR matrix under ``prefix_indptr``, ``prefix_indices``, ``prefix_data``."""
+    return {
+        f"{prefix}_indptr": np.asarray(matrix.indptr, dtype=np.int64),
+        f"{prefix}_indices": np.asarray(matrix.indices, dtype=np.int32),
+        f"{prefix}_data": np.asarray(matrix.data, dtype=np.float32),
+    }
+
+
+def unpack_csr(
+    params: Mapping[str, np.ndarray], prefix: str, shape: tuple[int, int]
+) -> sp.csr_matrix:
+    """Rebuild a CSR matrix packed by :func:`pack_csr`; ``ValueError`` if it does not fit."""
+    indptr = np.asarray(params[f"{prefix}_indptr"], dtype=np.int64)
+    indices = np.asarray(params[f"{prefix}_indices"], dtype=np.int32)
+    data = np.asarray(params[f"{prefix}_data"], dtype=np.float32)
+    if indptr.shape != (shape[0] + 1,) or indices.shape != data.shape:
+        raise ValueError(f"{prefix}: CSR arrays do not match the shape {shape}")
+    if indptr[0] != 0 or indptr[-1] != indices.size or np.any(np.diff(indptr) < 0):
+        raise ValueError(f"{prefix}: CSR row pointers are inconsistent")
+    if indices.size and (indices.min() < 0 or indices.max() >= shape[1]):
+        raise ValueError(f"{prefix}: CSR column indices outside {shape[1]} columns")
+    return sp.csr_matrix((data, indices, indptr), shape=shape)

@@ -1,0 +1,213 @@
+"""EASE: a closed-form item-item ranker (Steck, "Embarrassingly Shallow Autoencoders", 2019).
+
+With ``X`` the users x movies interaction matrix and ``P = (X^T X + lambda I)^-1``, the item-item
+weights are ``B = I - P / diag(P)`` with a zero diagonal, and a user's scores are ``x_u @ B``. With
+``dropout = p > 0`` the penalty becomes ``lambda I + p / (1 - p) diag(X^T X)``: the full-rank
+emphasised denoising autoencoder (EDLAE, Steck 2020), which ranks better on MovieLens. With
+``activity_exponent = a > 0`` each user's row enters ``X^T X`` weighted by ``n_u ** -a``.
+
+Memory: ``B`` is a dense ``n_movies x n_movies`` matrix, ``n_movies^2 * 8`` bytes in float64 (4
+in float32). The fit builds the Gram matrix in that one buffer and inverts it in place, so the peak
+is about one such matrix plus a column block. On 24 GiB that holds about 56,000 movies in float64
+and 80,000 in float32; ``max_movies`` refuses larger fits before any memory is taken.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.linalg
+import scipy.sparse as sp
+
+from matinee.data.ratings import Ratings
+from matinee.errors import ConfigError, ModelFitError
+from matinee.models._ranker_common import (
+    RankerConfig,
+    fold_in_row,
+    interactions,
+    pack_csr,
+    unpack_csr,
+)
+from matinee.models.base import Recommender
+from matinee.models.config import check_range
+from matinee.training.loop import EpochRecord, FitOptions
+from matinee.types import IndexArray, RatingArray
+
+__all__ = ["EASE", "EASEConfig", "ease_weights", "movies_that_fit"]
+
+log = logging.getLogger(__name__)
+
+_GIB = 1024**3
+_GRAM_BLOCK = 2048
+
+
+def movies_that_fit(memory_bytes: float, precision: Literal["float32", "float64"]) -> int:
+    """How many movies an EASE fit can hold in ``memory_bytes`` (one dense square matrix)."""
+    itemsize = 4 if precision == "float32" else 8
+    return int(math.sqrt(memory_bytes / itemsize))
+
+
+@dataclass(frozen=True, kw_only=True)
+class EASEConfig(RankerConfig):
+    """Hyperparameters of :class:`EASE`."""
+
+    regularization: float = 500.0
+    """L2 penalty ``lambda`` added to the Gram diagonal; larger values trust co-counts less."""
+
+    dropout: float = 0.0
+    """Emphasised-denoising strength ``p`` (EDLAE, Steck 2020): each movie's diagonal also gets
+    ``p / (1 - p)`` times its own count, regularising popular movies more. 0 is plain EASE."""
+
+    activity_exponent: float = 0.0
+    """Weight each user's row by ``n_u ** -a`` (``n_u`` their positives) in the Gram matrix, so
+    that heavy raters do not dominate the co-counts; ``lambda`` is scaled by the mean squared
+    weight to stay comparable. 0 is plain EASE."""
+
+    precision: Literal["float32", "float64"] = "float64"
+    """Float type of the weight matrix: float32 halves memory, float64 inverts more exactly."""
+
+    max_movies: int = 50_000
+    """Refuse to fit above this many movies (the dense weights need ``n^2`` floats)."""
+
+    def validate(self) -> None:
+        """Check the ranges."""
+        super().validate()
+        check_range(self, "regularization", low=0.0, low_open=True)
+        check_range(self, "max_movies", low=1)
+        check_range(self, "dropout", low=0.0, high=1.0, high_open=True)
+        check_range(self, "activity_exponent", low=0.0, high=1.0)
+
+
+def ease_weights(
+    matrix: sp.csr_matrix,
+    regularization: float,
+    dtype: npt.DTypeLike = np.float64,
+    *,
+    dropout: float = 0.0,
+) -> npt.NDArray[np.floating[Any]]:
+    """The EASE weights ``B`` of a users x movies matrix, computed in one dense buffer.
+
+    The Gram matrix is built column block by column block into a Fortran-ordered buffer that
+    LAPACK inverts in place; as the inverse is symmetric its transpose is the same matrix in C
+    order, so ``B`` reuses that buffer too.
+
+    The diagonal penalty is ``lambda + p / (1 - p) * G_ii`` (``p`` the dropout; 0 gives EASE).
+    """
+    n_movies = matrix.shape[1]
+    by_movie = matrix.T.tocsr()
+    gram = np.empty((n_movies, n_movies), dtype=dtype, order="F")
+    for start in range(0, n_movies, _GRAM_BLOCK):
+        stop = min(start + _GRAM_BLOCK, n_movies)
+        block = matrix[:, start:stop].toarray()
+        gram[:, start:stop] = by_movie @ block
+    diagonal_indices = np.diag_indices(n_movies)
+    gram[diagonal_indices] += regularization + dropout / (1.0 - dropout) * gram[diagonal_indices]
+    try:
+        inverse = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
+    except np.linalg.LinAlgError as error:
+        raise ModelFitError(f"EASE: the Gram matrix could not be inverted: {error}") from None
+    weights: npt.NDArray[np.floating[Any]] = inverse.T if inverse.flags.f_contiguous else inverse
+    diagonal = np.diag(weights).copy()
+    weights /= -diagonal[np.newaxis, :]
+    weights[diagonal_indices] = 0.0
+    return weights
+
+
+class EASE(Recommender[EASEConfig]):
+    """Closed-form item-item ranker; its scores order movies and are not ratings.
+
+    ``predict`` returns the scores clipped to the rating scale only to honour the interface; use
+    :func:`matinee.recommend.recommend` for top-k lists.
+    """
+
+    name = "ease"
+    config_type = EASEConfig
+    predicts_ratings: ClassVar[bool] = False
+
+    def __init__(self, config: EASEConfig | None = None) -> None:
+        super().__init__(config)
+        self.weights_: npt.NDArray[np.floating[Any]] | None = None
+        self.user_items_: sp.csr_matrix | None = None
+
+    def _fit(
+        self, train: Ratings, validation: Ratings | None, options: FitOptions
+    ) -> list[EpochRecord]:
+        n_movies = train.n_movies
+        if n_movies > self.config.max_movies:
+            itemsize = 4 if self.config.precision == "float32" else 8
+            need = n_movies**2 * itemsize / _GIB
+            fits = movies_that_fit(24 * _GIB, self.config.precision)
+            raise ConfigError(
+                f"EASE with {n_movies:,} movies needs {need:,.1f} GiB for its dense weights, over "
+                f"EASEConfig.max_movies={self.config.max_movies:,}; 24 GiB holds about "
+                f"{fits:,} movies in {self.config.precision}. Filter rare movies first, or raise "
+                "max_movies if the memory is there"
+            )
+        self.user_items_ = interactions(train, self.config.positive_threshold)
+        weighted, regularization = self._weighted_rows(self.user_items_)
+        log.info("EASE: inverting a %d x %d Gram matrix", n_movies, n_movies)
+        self.weights_ = ease_weights(
+            weighted, regularization, np.dtype(self.config.precision), dropout=self.config.dropout
+        )
+        return []
+
+    def _weighted_rows(self, matrix: sp.csr_matrix) -> tuple[sp.csr_matrix, float]:
+        """Rows scaled by ``n_u ** -a`` and the matching ``lambda`` (unchanged when ``a`` = 0)."""
+        exponent = self.config.activity_exponent
+        if exponent == 0.0:
+            return matrix, self.config.regularization
+        counts = np.diff(matrix.indptr).astype(np.float64)
+        active = counts > 0
+        row_weights = np.ones_like(counts)
+        row_weights[active] = counts[active] ** -exponent
+        scale = float(np.mean(row_weights[active] ** 2)) if active.any() else 1.0
+        weighted = sp.csr_matrix(sp.diags(row_weights.astype(np.float32)) @ matrix)
+        return weighted, self.config.regularization * scale
+
+    def _state(self) -> tuple[npt.NDArray[np.floating[Any]], sp.csr_matrix]:
+        if self.weights_ is None or self.user_items_ is None:
+            self._fitted_movies()
+            raise ModelFitError("EASE: weights missing")
+        return self.weights_, self.user_items_
+
+    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        weights, user_items = self._state()
+        rows = user_items[users].tocoo()
+        contributions = rows.data * weights[rows.col, movies[rows.row]]
+        return np.asarray(
+            np.bincount(rows.row, weights=contributions, minlength=users.size), dtype=np.float64
+        )
+
+    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        weights, user_items = self._state()
+        return np.asarray(user_items[users] @ weights)
+
+    def _score_new_user(
+        self, movies: IndexArray, ratings: RatingArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        weights, _ = self._state()
+        row = fold_in_row(self.n_movies, movies, ratings, self.config.positive_threshold)
+        return np.asarray(row @ weights).ravel()
+
+    def movie_similarities(self, movie: int) -> npt.NDArray[np.floating[Any]]:
+        """How strongly each movie goes with ``movie``: the mean of its EASE row and column."""
+        weights, _ = self._state()
+        index = int(self._check_indices(movie, self.n_movies, "movie")[0])
+        return np.asarray((weights[index, :] + weights[:, index]) / 2.0)
+
+    def _parameters(self) -> dict[str, np.ndarray]:
+        weights, user_items = self._state()
+        return {"weights": weights, **pack_csr(user_items, "user_items")}
+
+    def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
+        weights = np.asarray(params["weights"])
+        if weights.shape != (self.n_movies, self.n_movies):
+            raise ValueError(f"weights have shape {weights.shape}, expected {self.n_movies} square")
+        self.weights_ = np.ascontiguousarray(weights, dtype=np.dtype(self.config.precision))
+        self.user_items_ = unpack_csr(params, "user_items", (self.n_users, self.n_movies))

@@ -1,0 +1,192 @@
+"""ItemKNN: item-item nearest neighbours with shrunk cosine or adjusted-cosine similarity.
+
+``sim(i, j) = <x_i, x_j> / (|x_i| |x_j| + shrinkage)`` over the users' columns of movies ``i`` and
+``j``: plain cosine on 0/1 interactions, or adjusted cosine on ratings minus each user's mean
+(Sarwar et al., 2001). Each movie keeps its ``neighbours`` most similar movies (positive
+similarities only), stored sparse as ``S`` with ``S[j, i] = sim(i, j)`` for ``j`` a neighbour of
+``i``. A user's scores are ``x_u @ S``: 0/1 rows for cosine, rating rows for adjusted cosine. The
+scores order movies and are not ratings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from matinee.data.ratings import Ratings
+from matinee.errors import ModelFitError
+from matinee.models._ranker_common import RankerConfig, interactions, pack_csr, unpack_csr
+from matinee.models.base import Recommender
+from matinee.models.config import check_range
+from matinee.training.loop import EpochRecord, FitOptions
+from matinee.types import IndexArray, RatingArray
+
+__all__ = ["ItemKNN", "ItemKNNConfig", "item_similarities"]
+
+_BLOCK = 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemKNNConfig(RankerConfig):
+    """Hyperparameters of :class:`ItemKNN`."""
+
+    similarity: Literal["cosine", "adjusted-cosine"] = "cosine"
+    """Cosine over 0/1 interactions, or adjusted cosine over user-centred ratings."""
+
+    neighbours: int = 100
+    """Most similar movies kept per movie."""
+
+    shrinkage: float = 10.0
+    """Added to the norm product, pulling similarities built on few co-raters towards zero."""
+
+    def validate(self) -> None:
+        """Check the ranges."""
+        super().validate()
+        check_range(self, "neighbours", low=1)
+        check_range(self, "shrinkage", low=0.0)
+
+
+def _user_centred(train: Ratings, threshold: float | None) -> sp.csr_matrix:
+    """Users x movies CSR of ratings minus the user's mean (rows kept as in ``interactions``)."""
+    sums = np.bincount(train.user_idx, weights=train.rating, minlength=train.n_users)
+    counts = np.maximum(train.user_counts(), 1)
+    centred = train.rating - (sums / counts)[train.user_idx]
+    keep = np.ones(len(train), dtype=bool) if threshold is None else train.rating >= threshold
+    matrix = sp.csr_matrix(
+        (centred[keep].astype(np.float32), (train.user_idx[keep], train.movie_idx[keep])),
+        shape=(train.n_users, train.n_movies),
+    )
+    matrix.sort_indices()
+    return matrix
+
+
+def item_similarities(matrix: sp.csr_matrix, *, neighbours: int, shrinkage: float) -> sp.csr_matrix:
+    """Movies x movies CSR ``N`` with ``N[i, j] = sim(i, j)`` for the top neighbours ``j`` of ``i``.
+
+    Built block by block of movies so that memory stays at one dense ``block x n_movies`` slab.
+    """
+    by_movie = matrix.T.tocsr().astype(np.float64)
+    n_movies = by_movie.shape[0]
+    norms = np.sqrt(np.asarray(by_movie.multiply(by_movie).sum(axis=1)).ravel())
+    keep = min(neighbours, max(n_movies - 1, 1))
+    rows, columns, values = [], [], []
+    for start in range(0, n_movies, _BLOCK):
+        stop = min(start + _BLOCK, n_movies)
+        dots = (by_movie[start:stop] @ by_movie.T).toarray()
+        denominator = np.outer(norms[start:stop], norms) + shrinkage
+        sims = np.divide(dots, denominator, out=np.zeros_like(dots), where=denominator > 0)
+        sims[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        top = np.argpartition(-sims, keep - 1, axis=1)[:, :keep]
+        top_values = np.take_along_axis(sims, top, axis=1)
+        positive = top_values > 0
+        rows.append(np.nonzero(positive)[0] + start)
+        columns.append(top[positive])
+        values.append(top_values[positive])
+    neighbours_matrix = sp.csr_matrix(
+        (
+            np.concatenate(values).astype(np.float32),
+            (np.concatenate(rows), np.concatenate(columns)),
+        ),
+        shape=(n_movies, n_movies),
+    )
+    neighbours_matrix.sort_indices()
+    return neighbours_matrix
+
+
+class ItemKNN(Recommender[ItemKNNConfig]):
+    """Item-based nearest neighbours; fold-in of a new user goes through the same weights."""
+
+    name = "item-knn"
+    config_type = ItemKNNConfig
+    predicts_ratings: ClassVar[bool] = False
+
+    def __init__(self, config: ItemKNNConfig | None = None) -> None:
+        super().__init__(config)
+        self.neighbours_: sp.csr_matrix | None = None
+        self.weights_: sp.csr_matrix | None = None
+        self.user_items_: sp.csr_matrix | None = None
+
+    def _fit(
+        self, train: Ratings, validation: Ratings | None, options: FitOptions
+    ) -> list[EpochRecord]:
+        threshold = self.config.positive_threshold
+        adjusted = self.config.similarity == "adjusted-cosine"
+        similarity_input = _user_centred(train, threshold) if adjusted else None
+        binary = interactions(train, threshold)
+        neighbours = item_similarities(
+            binary if similarity_input is None else similarity_input,
+            neighbours=self.config.neighbours,
+            shrinkage=self.config.shrinkage,
+        )
+        self._set_state(neighbours, self._scoring_rows(train, binary))
+        return []
+
+    def _scoring_rows(self, train: Ratings, binary: sp.csr_matrix) -> sp.csr_matrix:
+        if self.config.similarity == "cosine":
+            return binary
+        threshold = self.config.positive_threshold
+        keep = np.ones(len(train), dtype=bool) if threshold is None else train.rating >= threshold
+        rated = sp.csr_matrix(
+            (train.rating[keep], (train.user_idx[keep], train.movie_idx[keep])),
+            shape=binary.shape,
+            dtype=np.float32,
+        )
+        rated.sort_indices()
+        return rated
+
+    def _set_state(self, neighbours: sp.csr_matrix, user_items: sp.csr_matrix) -> None:
+        self.neighbours_ = neighbours
+        self.weights_ = neighbours.T.tocsr()
+        self.user_items_ = user_items
+
+    def _state(self) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
+        if self.neighbours_ is None or self.weights_ is None or self.user_items_ is None:
+            self._fitted_movies()
+            raise ModelFitError("ItemKNN: similarities missing")
+        return self.neighbours_, self.weights_, self.user_items_
+
+    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        _, weights, user_items = self._state()
+        rows = user_items[users].tocoo()
+        lookup = weights.tocsc()
+        contributions = np.asarray(lookup[rows.col, movies[rows.row]]).ravel() * rows.data
+        return np.asarray(
+            np.bincount(rows.row, weights=contributions, minlength=users.size), dtype=np.float64
+        )
+
+    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        _, weights, user_items = self._state()
+        return np.asarray((user_items[users] @ weights).toarray())
+
+    def _score_new_user(
+        self, movies: IndexArray, ratings: RatingArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        _, weights, _ = self._state()
+        threshold = self.config.positive_threshold
+        keep = np.ones(movies.size, dtype=bool) if threshold is None else ratings >= threshold
+        values = ratings[keep] if self.config.similarity == "adjusted-cosine" else None
+        row = np.zeros(self.n_movies, dtype=np.float32)
+        row[movies[keep]] = 1.0 if values is None else values
+        return np.asarray(weights.T @ row).ravel()
+
+    def movie_similarities(self, movie: int) -> npt.NDArray[np.floating[Any]]:
+        """Similarity of every movie to ``movie`` (zero outside its kept neighbours)."""
+        neighbours, _, _ = self._state()
+        index = int(self._check_indices(movie, self.n_movies, "movie")[0])
+        return np.asarray(neighbours[index].toarray()).ravel()
+
+    def _parameters(self) -> dict[str, np.ndarray]:
+        neighbours, _, user_items = self._state()
+        return {**pack_csr(neighbours, "neighbours"), **pack_csr(user_items, "user_items")}
+
+    def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
+        square = (self.n_movies, self.n_movies)
+        self._set_state(
+            unpack_csr(params, "neighbours", square),
+            unpack_csr(params, "user_items", (self.n_users, self.n_movies)),
+        )

@@ -1,0 +1,221 @@
+"""Top-k lists for known users (in batches) and for new users folded in from a few ratings.
+
+Every model goes through the same path: the model scores all movies, filters and the movies a
+person already rated are taken out, and :func:`matinee.evaluation.ranking_metrics.top_k` picks
+the best ``k``. A rated movie never comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import scipy.sparse as sp
+
+from matinee.data.ids import IdMap
+from matinee.data.ratings import Ratings
+from matinee.errors import ConfigError, DataError, NotFittedError
+from matinee.evaluation.ranking_metrics import top_k
+from matinee.models.base import Recommender
+from matinee.recommend.filters import MovieFilter, RatingCounts, allowed_movies
+
+__all__ = ["DEFAULT_BATCH", "rated_matrix", "recommend", "recommend_new_user", "with_movie_info"]
+
+DEFAULT_BATCH = 256
+"""Users scored at once: bounds memory at ``batch x n_movies`` float32 scores."""
+
+AnyModel = Recommender[Any]
+
+
+def recommend(
+    model: AnyModel,
+    users: Sequence[int] | npt.ArrayLike,
+    k: int = 10,
+    *,
+    exclude_rated: Ratings | None = None,
+    movie_filter: MovieFilter | None = None,
+    movies: pl.DataFrame | None = None,
+    rating_counts: RatingCounts | None = None,
+    batch_size: int = DEFAULT_BATCH,
+) -> pl.DataFrame:
+    """The top ``k`` movies for each known user, as rows ``user_id, rank, movie_id, score``.
+
+    Lists come in the order of ``users``, one per mention (a repeated id gets its list again).
+
+    Args:
+        model: A fitted model.
+        users: Raw user ids the model was trained on.
+        k: Movies per user (fewer when filters leave fewer).
+        exclude_rated: Ratings whose movies each user must not get back (the training data).
+        movie_filter: Genres, years, candidates or a minimum count of ratings.
+        movies: The movies table; adds ``title``, ``year`` and ``genres`` and enables genre and
+            year filters.
+        rating_counts: Training ratings (or counts per movie index) for ``min_ratings``.
+        batch_size: Users scored at once.
+
+    Raises:
+        UnknownIdError: user ids the model does not know (all of them are listed).
+    """
+    _check_k(k)
+    if batch_size < 1:
+        raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+    user_map = fitted_users(model)
+    raw_users = np.asarray(users, dtype=np.int64).ravel()
+    user_idx = user_map.indices(raw_users)
+    allowed = allowed_movies(
+        fitted_movies(model), movie_filter, movies=movies, rating_counts=rating_counts
+    )
+    rated = rated_matrix(model, exclude_rated) if exclude_rated is not None else None
+    frames = []
+    for start in range(0, user_idx.size, batch_size):
+        batch = user_idx[start : start + batch_size]
+        scores = model.score_users(batch)
+        exclude = rated[batch] if rated is not None else None
+        rows, movie_idx, values = _select(scores, k, exclude, allowed)
+        frames.append(_frame(model, raw_users[start + rows], rows, movie_idx, values))
+    result = pl.concat(frames) if frames else _frame(model, np.empty(0, np.int64), *_empty())
+    return with_movie_info(result, movies)
+
+
+def recommend_new_user(
+    model: AnyModel,
+    rated: Mapping[int, float],
+    k: int = 10,
+    *,
+    movie_filter: MovieFilter | None = None,
+    movies: pl.DataFrame | None = None,
+    rating_counts: RatingCounts | None = None,
+) -> pl.DataFrame:
+    """The top ``k`` movies for someone who rated a few movies (``{movie_id: rating}``).
+
+    The model folds the person in its own way (see each model's ``score_new_user``); the movies
+    they rated never come back. Rows: ``rank, movie_id, score`` (plus movie info).
+
+    Raises:
+        DataError: no ratings, ratings off the model's scale, or a wrong type.
+        UnknownIdError: movie ids the model does not know (all of them are listed).
+    """
+    _check_k(k)
+    movie_map = fitted_movies(model)
+    movie_idx, values = _parse_rated(model, rated)
+    scores = model.score_new_user(movie_idx, values)[np.newaxis, :]
+    exclude = sp.csr_matrix(
+        (np.ones(movie_idx.size, dtype=np.float32), np.sort(movie_idx), [0, movie_idx.size]),
+        shape=(1, len(movie_map)),
+    )
+    allowed = allowed_movies(movie_map, movie_filter, movies=movies, rating_counts=rating_counts)
+    _, chosen, chosen_scores = _select(scores, k, exclude, allowed)
+    result = _frame(model, None, np.zeros(chosen.size, np.int64), chosen, chosen_scores)
+    return with_movie_info(result, movies)
+
+
+def rated_matrix(model: AnyModel, ratings: Ratings) -> sp.csr_matrix:
+    """Users x movies CSR, in the model's index space, of what ``ratings`` holds."""
+    user_map, movie_map = fitted_users(model), fitted_movies(model)
+    if ratings.users == user_map and ratings.movies == movie_map:
+        return ratings.user_movie_matrix()
+    raw_users = ratings.users.raw_ids[ratings.user_idx]
+    raw_movies = ratings.movies.raw_ids[ratings.movie_idx]
+    known = np.isin(raw_users, user_map.raw_ids) & np.isin(raw_movies, movie_map.raw_ids)
+    matrix = sp.csr_matrix(
+        (
+            np.ones(int(known.sum()), dtype=np.float32),
+            (user_map.indices(raw_users[known]), movie_map.indices(raw_movies[known])),
+        ),
+        shape=(len(user_map), len(movie_map)),
+    )
+    matrix.sort_indices()
+    return matrix
+
+
+def fitted_users(model: AnyModel) -> IdMap:
+    """The model's user id map; :class:`NotFittedError` before ``fit``."""
+    if model.users_ is None:
+        raise NotFittedError(f"{type(model).__name__} is not fitted; call fit first")
+    return model.users_
+
+
+def fitted_movies(model: AnyModel) -> IdMap:
+    """The model's movie id map; :class:`NotFittedError` before ``fit``."""
+    if model.movies_ is None:
+        raise NotFittedError(f"{type(model).__name__} is not fitted; call fit first")
+    return model.movies_
+
+
+def with_movie_info(frame: pl.DataFrame, movies: pl.DataFrame | None) -> pl.DataFrame:
+    """Add ``title``, ``year`` and ``genres`` from the movies table, keeping the row order."""
+    if movies is None:
+        return frame
+    columns = [name for name in ("movie_id", "title", "year", "genres") if name in movies.columns]
+    info = movies.select(columns).unique(subset="movie_id", keep="first")
+    return frame.join(info, on="movie_id", how="left", maintain_order="left")
+
+
+def _check_k(k: int) -> None:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ConfigError(f"k must be a positive integer, got {k!r}")
+
+
+def _parse_rated(
+    model: AnyModel, rated: Mapping[int, float]
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+    if not isinstance(rated, Mapping):
+        raise DataError(f"rated movies must be a mapping movie_id -> rating, got {type(rated)}")
+    if not rated:
+        raise DataError("a new user needs at least one rated movie")
+    bad_keys = [
+        key for key in rated if isinstance(key, bool) or not isinstance(key, int | np.integer)
+    ]
+    if bad_keys:
+        raise DataError(f"movie ids must be integers, got {bad_keys[:10]}")
+    try:
+        values = np.array([float(value) for value in rated.values()], dtype=np.float32)
+    except (TypeError, ValueError):
+        raise DataError(f"ratings must be numbers, got {list(rated.values())[:10]}") from None
+    movie_idx = fitted_movies(model).indices([int(key) for key in rated])
+    return movie_idx, values
+
+
+def _select(
+    scores: npt.NDArray[np.floating[Any]],
+    k: int,
+    exclude: sp.csr_matrix | None,
+    allowed: npt.NDArray[np.bool_] | None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+    """Flat (row, movie index, score) of each row's top ``k``; excluded movies never appear.
+
+    Filtered-out movies get ``-inf``, which :func:`top_k` never returns, like excluded ones.
+    """
+    if allowed is not None:
+        scores = np.array(scores, dtype=np.float32)
+        scores[:, ~allowed] = -np.inf
+    chosen = np.asarray(top_k(scores, min(k, scores.shape[1]), exclude), dtype=np.int64)
+    valid = chosen >= 0
+    chosen_scores = np.take_along_axis(scores, np.maximum(chosen, 0), axis=1)[valid]
+    rows = np.nonzero(valid)[0]
+    return rows.astype(np.int64), chosen[valid].astype(np.int32), chosen_scores.astype(np.float32)
+
+
+def _empty() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+    return np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.float32)
+
+
+def _frame(
+    model: AnyModel,
+    user_ids: npt.NDArray[np.int64] | None,
+    rows: npt.NDArray[np.int64],
+    movie_idx: npt.NDArray[np.int32],
+    scores: npt.NDArray[np.float32],
+) -> pl.DataFrame:
+    starts = np.r_[0, np.flatnonzero(np.diff(rows)) + 1] if rows.size else np.empty(0, np.int64)
+    rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
+    columns: dict[str, Any] = {}
+    if user_ids is not None:
+        columns["user_id"] = pl.Series(user_ids, dtype=pl.Int64)
+    columns["rank"] = pl.Series(rank + 1, dtype=pl.Int32)
+    columns["movie_id"] = pl.Series(fitted_movies(model).raw(movie_idx), dtype=pl.Int64)
+    columns["score"] = pl.Series(scores, dtype=pl.Float32)
+    return pl.DataFrame(columns)
