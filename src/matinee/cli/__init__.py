@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 import os
 
-from matinee.cli import data as _data  # noqa: F401  (registers commands)
+from matinee.cli import catalog as _catalog  # noqa: F401  (registers commands)
+from matinee.cli import data as _data  # noqa: F401
 from matinee.cli import explain as _explain  # noqa: F401
 from matinee.cli import models as _models  # noqa: F401
 from matinee.cli import recommend as _recommend  # noqa: F401
