@@ -6,8 +6,6 @@ printed by :func:`~matinee.cli.app.fail` with their exit code.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from matinee.atomic import write_text_atomic
 from matinee.cli.app import app, console, fail, print_json
 from matinee.errors import ConfigError, DataError, MatineeError, UnknownIdError
 from matinee.models.base import Recommender
@@ -253,7 +252,7 @@ def compare_command(
         table = _compare(models, dataset, split, set_values or [], k, relevance, quiet)
         text = _render(table, chosen_format)
         if out is not None:
-            _write_text(out, text if chosen_format != "rich" else table.to_markdown())
+            write_text_atomic(out, text if chosen_format != "rich" else table.to_markdown())
     except MatineeError as error:
         raise fail(error) from None
     if chosen_format == "rich":
@@ -318,19 +317,6 @@ def _render(table: Any, output_format: str) -> str:
     recorder = Console(record=True, width=200)
     recorder.print(table.to_rich())
     return recorder.export_text()
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temp file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
 
 
 @app.command("predict")

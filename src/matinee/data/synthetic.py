@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numba
@@ -31,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from matinee.atomic import atomic_file
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
@@ -389,18 +388,6 @@ def _movies_table(rng: np.random.Generator, movie_ids: npt.NDArray[np.int64]) ->
     )
 
 
-def _write_atomic(frame: pl.DataFrame, path: Path) -> None:
-    """Write ``frame`` as CSV to a temporary file beside ``path``, then rename it over ``path``."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        frame.write_csv(temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def write_synthetic_release(
     directory: Path,
     n_ratings: int,
@@ -420,8 +407,10 @@ def write_synthetic_release(
     frame = ratings.to_polars().rename(
         {"user_id": "userId", "movie_id": "movieId", "rating": "rating", "timestamp": "timestamp"}
     )
-    _write_atomic(frame, directory / "ratings.csv")
+    with atomic_file(directory / "ratings.csv") as temp:
+        frame.write_csv(temp)
     movies = _movies_table(np.random.default_rng([seed, 1]), ratings.movies.raw_ids)
-    _write_atomic(movies, directory / "movies.csv")
+    with atomic_file(directory / "movies.csv") as temp:
+        movies.write_csv(temp)
     log.info("wrote a synthetic release of %d ratings to %s", n_ratings, directory)
     return directory

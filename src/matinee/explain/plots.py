@@ -9,13 +9,13 @@ their axes. Maps, heatmaps and data plots live in :mod:`.plots_maps` and :mod:`.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from matinee.atomic import atomic_file
 from matinee.errors import ConfigError, DataError, MatineeError
 from matinee.explain.biases import BiasRanking
 
@@ -79,18 +79,9 @@ def new_figure(width: float, height: float) -> Figure:
 
 def save_figure(figure: Figure, path: str | os.PathLike[str], *, dpi: int = 100) -> Path:
     """Write ``figure`` as a PNG atomically (temporary file, then rename) and return the path."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".png")
-    os.close(handle)
-    try:
+    with atomic_file(path) as temp:
         figure.savefig(temp, format="png", dpi=dpi)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+    return Path(path)
 
 
 def _require_columns(frame: pl.DataFrame, columns: Sequence[str], what: str) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from matinee.atomic import atomic_directory
 from matinee.data.dataset import Dataset
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, MatineeError, NotFittedError
@@ -38,8 +37,6 @@ from matinee.explain.report_html import (
     REPORT_MARKER,
     Section,
     page,
-    refuse_foreign,
-    swap_in,
     table,
     titles_per_factor,
 )
@@ -367,24 +364,16 @@ def build_report(
         raise NotFittedError(f"{type(model).__name__} is not fitted; nothing to explain")
     options = options or ReportOptions()
     target = Path(out_dir)
-    refuse_foreign(target)
     if movies is None and dataset is not None:
         movies = dataset.movies
     ratings = dataset.ratings if dataset is not None else None
     catalog = distributions.movie_catalog(model.movies_, movies, ratings)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:12]}"
-    staging.mkdir()
-    try:
+    with atomic_directory(target, marker=REPORT_MARKER, what="a Matinee report") as staging:
         ctx = _Context(model, catalog, ratings, options, staging, _unit_name(model))
         sections, skipped = _run_analyses(ctx)
         text = page(model, dataset, sections, skipped, staging)
         (staging / "index.html").write_text(text, encoding="utf-8")
         (staging / REPORT_MARKER).write_text("matinee explain report\n", encoding="utf-8")
-        swap_in(staging, target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     log.info("wrote the %s report to %s (%d sections)", model.name, target, len(sections))
     return target / "index.html"
 

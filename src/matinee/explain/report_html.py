@@ -5,9 +5,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import html
-import os
-import shutil
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,15 +12,12 @@ from typing import Any
 import polars as pl
 
 from matinee.data.dataset import Dataset
-from matinee.errors import ConfigError
 from matinee.models.base import Recommender
 
 __all__ = [
     "REPORT_MARKER",
     "Section",
     "page",
-    "refuse_foreign",
-    "swap_in",
     "table",
     "titles_per_factor",
 ]
@@ -69,31 +63,6 @@ def titles_per_factor(frame: pl.DataFrame, unit: str) -> pl.DataFrame:
         .agg(pl.col("title").alias("top movies"))
         .rename({"factor": unit})
     )
-
-
-def refuse_foreign(target: Path) -> None:
-    """Raise :class:`ConfigError` if ``target`` exists and is neither empty nor a report."""
-    if target.exists() and not target.is_dir():
-        raise ConfigError(f"{target} exists and is not a directory")
-    if target.is_dir() and any(target.iterdir()) and not (target / REPORT_MARKER).is_file():
-        raise ConfigError(
-            f"{target} is a non-empty folder but not a Matinee report; refusing to replace it"
-        )
-
-
-def swap_in(staging: Path, target: Path) -> None:
-    """Move ``staging`` to ``target``; an old report is renamed aside, then removed."""
-    if not target.exists():
-        os.replace(staging, target)
-        return
-    aside = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:12]}"
-    os.replace(target, aside)
-    try:
-        os.replace(staging, target)
-    except OSError:
-        os.replace(aside, target)
-        raise
-    shutil.rmtree(aside, ignore_errors=True)
 
 
 _STYLE = """

@@ -18,8 +18,6 @@ import hashlib
 import io
 import logging
 import os
-import shutil
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as load_safetensors
 from safetensors.numpy import save as save_safetensors
 
+from matinee.atomic import atomic_directory
 from matinee.errors import ConfigError, MatineeError, ModelFormatError, NotFittedError
 from matinee.models.base import Recommender
 from matinee.store.manifest import MANIFEST_NAME, ArraySpec, Manifest
@@ -130,47 +129,11 @@ def save_model(
         files[MANIFEST_NAME] = manifest.to_json().encode()
     except (TypeError, ValueError) as error:
         raise ConfigError(f"the manifest cannot be written as JSON: {error}") from None
-    _refuse_foreign_directory(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = directory.parent / f".{directory.name}.tmp-{uuid.uuid4().hex[:12]}"
-    staging.mkdir()
-    try:
+    with atomic_directory(directory, marker=MANIFEST_NAME, what="a saved model") as staging:
         for name, data in files.items():
             _write_file(staging / name, data)
-        _swap_in(staging, directory)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     log.info("saved %s to %s", model.name, directory)
     return directory
-
-
-def _refuse_foreign_directory(directory: Path) -> None:
-    if directory.exists() and not directory.is_dir():
-        raise ConfigError(f"{directory} exists and is not a directory")
-    if (
-        directory.is_dir()
-        and any(directory.iterdir())
-        and not (directory / MANIFEST_NAME).is_file()
-    ):
-        raise ConfigError(
-            f"{directory} is a non-empty directory but not a saved model; refusing to replace it"
-        )
-
-
-def _swap_in(staging: Path, directory: Path) -> None:
-    """Move ``staging`` to ``directory``; an old directory is renamed aside, then removed."""
-    if not directory.exists():
-        os.replace(staging, directory)
-        return
-    aside = directory.parent / f".{directory.name}.old-{uuid.uuid4().hex[:12]}"
-    os.replace(directory, aside)
-    try:
-        os.replace(staging, directory)
-    except OSError:
-        os.replace(aside, directory)
-        raise
-    shutil.rmtree(aside, ignore_errors=True)
 
 
 def read_manifest(directory: Path) -> Manifest:
