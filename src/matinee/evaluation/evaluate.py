@@ -20,14 +20,13 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from matinee.data.split import Split
 from matinee.errors import ConfigError, DataError, NotFittedError
 from matinee.evaluation import ranking_metrics, rating_metrics
+from matinee.evaluation._scoring import Scored, score_test
 from matinee.models.base import Recommender
 from matinee.training.loop import FitOptions
-from matinee.types import FloatArray, IndexArray
 
 __all__ = [
     "RANKING_METRICS",
@@ -47,9 +46,6 @@ RATING_METRICS = ("rmse", "mae", "mape")
 
 RANKING_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate", "coverage", "novelty")
 """Metrics on full top-k rankings; reported as ``name@k`` (coverage and novelty too)."""
-
-SCORE_CELLS = 1 << 24
-"""Most cells (users x movies) scored at once: about 64 MB of float32, whatever the catalogue."""
 
 _RATING_FUNCTIONS: dict[str, Callable[[npt.ArrayLike, npt.ArrayLike], float]] = {
     "rmse": rating_metrics.rmse,
@@ -160,16 +156,6 @@ def _check_split_fits_model(model: Recommender[Any], split: Split) -> None:
         )
 
 
-@dataclass
-class _Scored:
-    """What scoring the test users produced: predictions and top-k rows, in test order."""
-
-    predictions: FloatArray
-    truths: FloatArray
-    ranked_users: list[IndexArray] = field(default_factory=list)
-    top: list[IndexArray] = field(default_factory=list)
-
-
 def evaluate(
     model: Recommender[Any],
     split: Split,
@@ -202,7 +188,7 @@ def evaluate(
         raise DataError(f"split {split.name!r} has no test ratings to evaluate on")
     started = time.perf_counter()
     ranking = [name for name in chosen if name in RANKING_METRICS]
-    scored = _score_test(model, split, k, relevance_threshold if ranking else math.inf)
+    scored = score_test(model, split, k, relevance_threshold if ranking else math.inf)
     seconds = time.perf_counter() - started
     values: dict[str, float] = {}
     for name in chosen:
@@ -223,99 +209,10 @@ def evaluate(
     )
 
 
-def _score_test(model: Recommender[Any], split: Split, k: int, threshold: float) -> _Scored:
-    """Rating predictions for every test row and top-k rows for every ranked test user.
-
-    Users with a test rating >= ``threshold`` are ranked (none with an infinite threshold).
-    """
-    test = split.test
-    folded = _fold_in_users(split)
-    by_fold_in = np.isin(test.user_idx, folded)
-    known_rows = np.flatnonzero(~by_fold_in)
-    predictions = np.zeros(len(test), dtype=np.float64)
-    if model.predicts_ratings and known_rows.size:
-        predictions[known_rows] = model.predict(
-            test.user_idx[known_rows], test.movie_idx[known_rows]
-        )
-    scored = _Scored(predictions=predictions, truths=test.rating.astype(np.float64))
-    relevant_users = np.unique(test.user_idx[test.rating >= threshold])
-    known_ranked = relevant_users[~np.isin(relevant_users, folded)]
-    _rank_known_users(model, split, known_ranked, k, scored)
-    if folded.size:
-        _score_fold_in_users(model, split, folded, relevant_users, k, scored)
-    return scored
-
-
-def _fold_in_users(split: Split) -> IndexArray:
-    """Test users whose visible ratings are in ``fold_in`` (scored as new users)."""
-    if split.fold_in is None or len(split.fold_in) == 0:
-        return np.empty(0, dtype=np.int32)
-    users = np.intersect1d(split.fold_in.user_idx, split.test.user_idx)
-    return users.astype(np.int32)
-
-
-def _rows_per_batch(n_movies: int) -> int:
-    return max(1, SCORE_CELLS // max(n_movies, 1))
-
-
-def _rank_known_users(
-    model: Recommender[Any], split: Split, users: IndexArray, k: int, scored: _Scored
-) -> None:
-    """Top-k of users the model was trained on, scoring a bounded block of users at a time.
-
-    Movies a user rated in train (or in validation, which the fit saw) are never recommended.
-    """
-    seen = split.train.user_movie_matrix()
-    if split.validation is not None:
-        seen = (seen + split.validation.user_movie_matrix()).tocsr()
-    step = _rows_per_batch(model.n_movies)
-    for start in range(0, users.size, step):
-        block = users[start : start + step]
-        scores = model.score_users(block)
-        scored.top.append(ranking_metrics.top_k(scores, k, exclude=seen[block]))
-        scored.ranked_users.append(block)
-
-
-def _score_fold_in_users(
-    model: Recommender[Any],
-    split: Split,
-    users: IndexArray,
-    relevant_users: IndexArray,
-    k: int,
-    scored: _Scored,
-) -> None:
-    """Fold in each held-out user from ``fold_in``; predict their test ratings and rank."""
-    fold_in = split.fold_in
-    if fold_in is None:
-        return
-    visible = fold_in.user_movie_matrix()
-    test = split.test
-    test_order = np.argsort(test.user_idx, kind="stable")
-    test_starts = np.searchsorted(test.user_idx[test_order], users)
-    test_ends = np.searchsorted(test.user_idx[test_order], users, side="right")
-    low, high = model.rating_scale_
-    step = _rows_per_batch(model.n_movies)
-    for start in range(0, users.size, step):
-        block = users[start : start + step]
-        rows = [visible[int(user)] for user in block]
-        scores = np.vstack([model.score_new_user(row.indices, row.data) for row in rows])
-        for position in range(block.size if model.predicts_ratings else 0):
-            test_rows = test_order[test_starts[start + position] : test_ends[start + position]]
-            if test_rows.size:
-                scored.predictions[test_rows] = np.clip(
-                    scores[position, test.movie_idx[test_rows]], low, high
-                )
-        ranked = np.isin(block, relevant_users)
-        if ranked.any():
-            exclude = sp.vstack([rows[i] for i in np.flatnonzero(ranked)]).tocsr()
-            scored.top.append(ranking_metrics.top_k(scores[ranked], k, exclude=exclude))
-            scored.ranked_users.append(block[ranked])
-
-
 def _ranking_values(
     model: Recommender[Any],
     split: Split,
-    scored: _Scored,
+    scored: Scored,
     chosen: Sequence[str],
     k: int,
     threshold: float,
