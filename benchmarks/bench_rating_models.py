@@ -30,7 +30,6 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +38,7 @@ from typing import Any
 import numba
 import surprise
 
+from matinee.atomic import write_text_atomic
 from matinee.data.canonical import canonical_folds
 from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
@@ -194,6 +194,10 @@ def surprise_epoch_seconds(train: Ratings, n_factors: int, epochs: int) -> tuple
     return wall / epochs, (time.process_time() - started_cpu) / epochs
 
 
+SPEED_SIZES = {True: (200_000, None), False: (1_000_000, 20_000_000)}
+"""Synthetic sizes of the speed section: (against Surprise, ours alone), quick and full."""
+
+
 def speed_section(synthetic_small: int, synthetic_large: int | None) -> dict[str, Any]:
     """Epoch times: ours against Surprise SVD at 100 factors, and ours at 64 factors on 20M."""
     sets = {
@@ -276,20 +280,24 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
-        handle.write(text)
-    os.chmod(handle.name, 0o644)
-    os.replace(handle.name, path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one fold, one seed, small data")
+    parser.add_argument(
+        "--only-speed",
+        action="store_true",
+        help="re-measure the epoch times only, keeping the accuracy sections of the last run",
+    )
     args = parser.parse_args()
     quick = args.quick
-    report: dict[str, Any] = {
+    stem = "rating_models-quick" if quick else "rating_models"
+    if args.only_speed:
+        report = json.loads((RESULTS / f"{stem}.json").read_text())
+        report["speed_load_average_at_start"] = os.getloadavg()[0]
+        report["speed"] = speed_section(*SPEED_SIZES[quick])
+        _write(report, stem)
+        return
+    report = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "load_average_at_start": os.getloadavg()[0],
         "numba_threads": numba.get_num_threads(),
@@ -298,10 +306,13 @@ def main() -> None:
     }
     report["ml-100k"] = ml100k_section(["u1"] if quick else ["u1", "u2", "u3", "u4", "u5"])
     report["ml-latest-small"] = latest_small_section([0] if quick else [0, 1, 2, 3, 4])
-    report["speed"] = speed_section(200_000 if quick else 1_000_000, None if quick else 20_000_000)
-    stem = "rating_models-quick" if quick else "rating_models"
-    write_atomic(RESULTS / f"{stem}.json", json.dumps(report, indent=2) + "\n")
-    write_atomic(RESULTS / f"{stem}.md", markdown(report))
+    report["speed"] = speed_section(*SPEED_SIZES[quick])
+    _write(report, stem)
+
+
+def _write(report: dict[str, Any], stem: str) -> None:
+    write_text_atomic(RESULTS / f"{stem}.json", json.dumps(report, indent=2) + "\n")
+    write_text_atomic(RESULTS / f"{stem}.md", markdown(report))
     print(markdown(report))
 
 

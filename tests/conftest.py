@@ -32,9 +32,7 @@ def mirror() -> Path:
 @pytest.fixture(scope="session")
 def settings(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings reading the mirror, with a cache private to this test session."""
-    return Settings(
-        cache_dir=tmp_path_factory.mktemp("cache"), mirror=mirror, show_progress=False
-    )
+    return Settings(cache_dir=tmp_path_factory.mktemp("cache"), mirror=mirror, show_progress=False)
 
 
 @pytest.fixture
