@@ -21,7 +21,11 @@ MODELS: dict[str, tuple[str, str | None]] = {
     "ease": ("matinee.models.ease:EASE", None),
     "ials": ("matinee.models.ials:ImplicitALS", None),
     "item-knn": ("matinee.models.knn:ItemKNN", None),
+    "rp3beta": ("matinee.models.rp3beta:RP3Beta", None),
     "popular": ("matinee.models.popular:MostPopular", None),
+    "embedding-net": ("matinee.models.embedding_net:EmbeddingNet", "neural"),
+    "autorec": ("matinee.models.autorec:AutoRec", "neural"),
+    "movie-autoencoder": ("matinee.models.movie_autoencoder:MovieAutoencoder", "neural"),
 }
 """Name -> ("module:Class", extra needed or None). Pure data: nothing is imported here."""
 

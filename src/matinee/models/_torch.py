@@ -1,0 +1,384 @@
+"""Torch helpers shared by the neural models: device, seeding, sparse batches, state <-> arrays.
+
+Only the neural model modules import this module, and only they import torch (the optional
+``neural`` extra), so the rest of Matinee works without it. Nothing here trains: the loops live
+in :mod:`matinee.training.loop` and in each model's epoch trainer.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+from matinee.errors import ConfigError, ModelFitError
+
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "AutoRecNet",
+    "ModuleTrainer",
+    "OptimizerName",
+    "SparseRows",
+    "activation",
+    "csr_arrays",
+    "csr_from_arrays",
+    "check_not_diverged",
+    "fit_vectors",
+    "load_state_arrays",
+    "make_optimizer",
+    "pick_device",
+    "seeded",
+    "sparse_rows",
+    "state_arrays",
+    "to_tensor",
+]
+
+Activation = Literal["sigmoid", "relu", "elu", "selu", "tanh", "identity"]
+"""Activation names a config may choose."""
+
+OptimizerName = Literal["adam", "rmsprop", "sgd"]
+"""Optimizer names a config may choose."""
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "sigmoid": nn.Sigmoid,
+    "relu": nn.ReLU,
+    "elu": nn.ELU,
+    "selu": nn.SELU,
+    "tanh": nn.Tanh,
+    "identity": nn.Identity,
+}
+
+
+def activation(name: str) -> nn.Module:
+    """A fresh activation module by name; raises :class:`ConfigError` for an unknown one."""
+    try:
+        return ACTIVATIONS[name]()
+    except KeyError:
+        raise ConfigError(
+            f"unknown activation {name!r}; valid: {', '.join(sorted(ACTIVATIONS))}"
+        ) from None
+
+
+def pick_device(requested: str | None) -> torch.device:
+    """The device to train on: ``requested``, or CUDA when available and else the CPU."""
+    if requested is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(requested)
+    except RuntimeError:
+        raise ConfigError(f"unknown torch device {requested!r}; use 'cpu' or 'cuda'") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {requested!r} asked for, but torch sees no CUDA device")
+    if device.type not in ("cpu", "cuda"):
+        raise ConfigError(f"unsupported torch device {requested!r}; use 'cpu' or 'cuda'")
+    return device
+
+
+@contextmanager
+def seeded(seed: int, device: torch.device) -> Iterator[None]:
+    """Seed torch for the work inside, then give back the caller's RNG state untouched.
+
+    Torch's CPU kernels are deterministic for a fixed number of threads, so two fits with the
+    same seed give identical weights on the CPU. ``torch.use_deterministic_algorithms`` is not
+    switched on: it makes the embedding backward pass ten times slower on the CPU and does not
+    change its result there.
+    """
+    cuda_devices = []
+    if device.type == "cuda":
+        cuda_devices = [torch.cuda.current_device() if device.index is None else device.index]
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def make_optimizer(
+    name: str, parameters: Iterator[nn.Parameter] | list[nn.Parameter], learning_rate: float
+) -> torch.optim.Optimizer:
+    """An optimizer by name (Adam, RMSProp, or SGD with Nesterov momentum 0.9)."""
+    params = list(parameters)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=learning_rate)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=learning_rate)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=learning_rate, momentum=0.9, nesterov=True)
+    raise ConfigError(f"unknown optimizer {name!r}; valid: adam, rmsprop, sgd")
+
+
+def to_tensor(array: npt.ArrayLike, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """A tensor on ``device`` holding ``array`` (read-only arrays are copied first)."""
+    values = np.asarray(array)
+    if not values.flags.writeable:
+        values = values.copy()
+    return torch.as_tensor(values, dtype=dtype, device=device)
+
+
+@dataclass(frozen=True)
+class SparseRows:
+    """Some rows of a CSR matrix as flat tensors, ready for ``EmbeddingBag`` and gathers.
+
+    Row ``k`` of the batch owns the entries ``offsets[k]`` up to ``offsets[k + 1]`` (exclusive)
+    of ``columns`` and ``values``; ``row_of_entry`` repeats ``k`` once per entry.
+    """
+
+    columns: torch.Tensor
+    """Column index of each stored entry (int64)."""
+    values: torch.Tensor
+    """Value of each stored entry (float32)."""
+    offsets: torch.Tensor
+    """Start of each row's entries (int64, one per row, as ``EmbeddingBag`` wants)."""
+    row_of_entry: torch.Tensor
+    """Batch row of each stored entry (int64)."""
+    n_rows: int
+    """Rows in the batch."""
+
+
+def sparse_rows(
+    matrix: sp.csr_matrix, rows: npt.NDArray[np.integer], device: torch.device
+) -> SparseRows:
+    """Cut ``rows`` out of ``matrix`` as :class:`SparseRows` on ``device``."""
+    indptr = matrix.indptr
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    row_of_entry = np.repeat(np.arange(rows.size, dtype=np.int64), lengths)
+    offsets = np.zeros(rows.size, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    positions = np.arange(int(lengths.sum()), dtype=np.int64) - offsets[row_of_entry]
+    positions += starts[row_of_entry]
+    return SparseRows(
+        columns=to_tensor(matrix.indices[positions], device, torch.int64),
+        values=to_tensor(matrix.data[positions], device, torch.float32),
+        offsets=to_tensor(offsets, device, torch.int64),
+        row_of_entry=to_tensor(row_of_entry, device, torch.int64),
+        n_rows=int(rows.size),
+    )
+
+
+def csr_arrays(matrix: sp.csr_matrix, prefix: str) -> dict[str, np.ndarray]:
+    """A CSR matrix as three named arrays (for saving with the weights)."""
+    return {
+        f"{prefix}_indptr": matrix.indptr.astype(np.int64),
+        f"{prefix}_indices": matrix.indices.astype(np.int64),
+        f"{prefix}_values": matrix.data.astype(np.float32),
+    }
+
+
+def csr_from_arrays(
+    params: Mapping[str, np.ndarray], prefix: str, shape: tuple[int, int]
+) -> sp.csr_matrix:
+    """Rebuild a matrix saved by :func:`csr_arrays`, checking that it is well formed.
+
+    Raises:
+        KeyError: an array is missing.
+        ValueError: arrays that do not form a CSR matrix of ``shape``.
+    """
+    indptr = np.asarray(params[f"{prefix}_indptr"])
+    indices = np.asarray(params[f"{prefix}_indices"])
+    values = np.asarray(params[f"{prefix}_values"], dtype=np.float32)
+    if indptr.shape != (shape[0] + 1,) or indices.ndim != 1 or indices.shape != values.shape:
+        raise ValueError(f"saved {prefix} matrix does not have {shape[0]} rows")
+    if indptr[0] != 0 or indptr[-1] != indices.size or np.any(np.diff(indptr) < 0):
+        raise ValueError(f"saved {prefix} matrix has a broken row index")
+    if indices.size and (indices.min() < 0 or indices.max() >= shape[1]):
+        raise ValueError(f"saved {prefix} matrix has columns outside 0..{shape[1] - 1}")
+    matrix = sp.csr_matrix((values, indices, indptr), shape=shape)
+    matrix.sort_indices()
+    return matrix
+
+
+def check_not_diverged(model: str, rmse: float, scale: tuple[float, float], epoch: int) -> None:
+    """Raise :class:`ModelFitError` when the training RMSE is far beyond the rating scale.
+
+    An error ten times the highest rating cannot come from a fit that is converging: stop at once
+    instead of training on until the weights overflow.
+    """
+    if not rmse < 10.0 * max(abs(scale[0]), abs(scale[1]), 1.0):
+        raise ModelFitError(
+            f"{model} diverged: training RMSE {rmse:.3g} at epoch {epoch}; "
+            "lower the learning rate or raise the regularization"
+        )
+
+
+def fit_vectors(
+    loss: Callable[..., torch.Tensor], initial: Sequence[torch.Tensor], *, steps: int
+) -> list[torch.Tensor]:
+    """Minimise ``loss(*vectors)`` by L-BFGS from ``initial`` (for folding in a new user).
+
+    Only the vectors move; whatever ``loss`` closes over stays as it is.
+    """
+    vectors = [vector.detach().clone().requires_grad_(True) for vector in initial]
+    solver = torch.optim.LBFGS(vectors, max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        solver.zero_grad()
+        value = loss(*vectors)
+        value.backward()  # type: ignore[no-untyped-call]
+        return value
+
+    with torch.enable_grad():
+        solver.step(closure)  # type: ignore[no-untyped-call]
+    return [vector.detach() for vector in vectors]
+
+
+def state_arrays(module: nn.Module) -> dict[str, np.ndarray]:
+    """The module's state dict as float32 numpy arrays on the CPU (copies)."""
+    return {
+        name: tensor.detach().to("cpu", torch.float32).numpy().copy()
+        for name, tensor in module.state_dict().items()
+    }
+
+
+def load_state_arrays(module: nn.Module, params: Mapping[str, np.ndarray]) -> None:
+    """Load arrays from :func:`state_arrays` into ``module``, checking names and shapes.
+
+    Raises:
+        ValueError: a missing or unexpected name, or an array of the wrong shape.
+    """
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(params))
+    unexpected = sorted(set(params) - set(expected))
+    if missing or unexpected:
+        raise ValueError(f"missing arrays {missing}, unexpected arrays {unexpected}")
+    state = {}
+    for name, tensor in expected.items():
+        array = np.asarray(params[name])
+        if tuple(array.shape) != tuple(tensor.shape):
+            raise ValueError(
+                f"array {name!r} has shape {array.shape}, the model needs {tuple(tensor.shape)}"
+            )
+        state[name] = torch.as_tensor(array, dtype=tensor.dtype, device=tensor.device)
+    module.load_state_dict(state)
+
+
+class AutoRecNet(nn.Module):
+    """The AutoRec network: sparse-input encoder, optional middle layers, decoder."""
+
+    def __init__(
+        self,
+        *,
+        n_inputs: int,
+        hidden: tuple[int, ...],
+        hidden_activation: str,
+        output_activation: str,
+        dropout: float,
+    ) -> None:
+        super().__init__()
+        self.n_outputs = n_inputs
+        self.code_size = hidden[-1]
+        bound = 1.0 / np.sqrt(n_inputs)
+        self.encoder = nn.EmbeddingBag(n_inputs, hidden[0], mode="sum")
+        nn.init.uniform_(self.encoder.weight, -bound, bound)
+        self.encoder_bias = nn.Parameter(torch.zeros(hidden[0]))
+        layers: list[nn.Module] = [activation(hidden_activation), nn.Dropout(dropout)]
+        for size_in, size_out in itertools.pairwise(hidden):
+            layers += [nn.Linear(size_in, size_out), activation(hidden_activation)]
+            layers.append(nn.Dropout(dropout))
+        self.middle = nn.Sequential(*layers)
+        bound = 1.0 / np.sqrt(self.code_size)
+        self.decoder_weight = nn.Parameter(torch.empty(n_inputs, self.code_size))
+        nn.init.uniform_(self.decoder_weight, -bound, bound)
+        self.decoder_bias = nn.Parameter(torch.zeros(n_inputs))
+        self.output = activation(output_activation)
+
+    def encode(self, rows: SparseRows) -> torch.Tensor:
+        """Codes of a batch of sparse rating vectors: cost grows with their ratings."""
+        summed = self.encoder(rows.columns, rows.offsets, per_sample_weights=rows.values)
+        codes: torch.Tensor = self.middle(summed + self.encoder_bias)
+        return codes
+
+    def decode_at(
+        self, codes: torch.Tensor, rows: torch.Tensor, columns: torch.Tensor
+    ) -> torch.Tensor:
+        """Outputs at (row, column) entries only: one dot product per entry."""
+        dots = torch.einsum("ed,ed->e", codes[rows], self.decoder_weight[columns])
+        out: torch.Tensor = self.output(dots + self.decoder_bias[columns])
+        return out
+
+    def decode_dense(self, codes: torch.Tensor) -> torch.Tensor:
+        """Every output of each code: ``(batch, n_outputs)``."""
+        out: torch.Tensor = self.output(
+            torch.addmm(self.decoder_bias, codes, self.decoder_weight.T)
+        )
+        return out
+
+    def decode_columns(self, codes: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+        """Some outputs of every code: ``(n_codes, len(columns))``."""
+        weight, bias = self.decoder_weight[columns], self.decoder_bias[columns]
+        out: torch.Tensor = self.output(torch.addmm(bias, codes, weight.T))
+        return out
+
+    def fold_in_output(
+        self,
+        codes: torch.Tensor,
+        rated: torch.Tensor,
+        targets: torch.Tensor,
+        *,
+        prior_units: torch.Tensor,
+        l2: float,
+        steps: int,
+        full_targets: bool = False,
+    ) -> torch.Tensor:
+        """Outputs of every code for a new output unit fitted to ``targets`` at ``rated`` codes.
+
+        The new unit's weights and bias start at the mean of the ``prior_units`` (a boolean mask
+        of trained units) and are fitted by L-BFGS with an L2 pull of ``l2`` towards that mean;
+        the network itself stays frozen. With ``full_targets`` the unit is fitted to every code,
+        with zeros where there is no target (the zero-filled loss); otherwise to ``rated`` only.
+        """
+        prior_weight = self.decoder_weight.detach()[prior_units].mean(0)
+        prior_bias = self.decoder_bias.detach()[prior_units].mean()
+        if full_targets:
+            filled = torch.zeros(codes.shape[0], device=codes.device)
+            filled[rated] = targets
+            inputs, goals = codes, filled
+        else:
+            inputs, goals = codes[rated], targets
+        if goals.numel():
+            prior_weight, prior_bias = fit_vectors(
+                lambda weight, bias: (
+                    torch.sum((self.output(inputs @ weight + bias) - goals) ** 2)
+                    + l2 * torch.sum((weight - prior_weight) ** 2)
+                ),
+                [prior_weight, prior_bias],
+                steps=steps,
+            )
+        out: torch.Tensor = self.output(codes @ prior_weight + prior_bias)
+        return out
+
+    def penalty(self, l2: float, l1: float) -> torch.Tensor:
+        """L2 and L1 penalties over the weight matrices (not the biases)."""
+        weights = [self.encoder.weight, self.decoder_weight]
+        weights += [layer.weight for layer in self.middle if isinstance(layer, nn.Linear)]
+        total = torch.zeros((), device=self.decoder_weight.device)
+        for weight in weights:
+            if l2:
+                total = total + l2 * torch.sum(weight**2)
+            if l1:
+                total = total + l1 * torch.sum(torch.abs(weight))
+        return total
+
+
+class ModuleTrainer:
+    """Snapshot and restore for an epoch trainer whose weights are one ``nn.Module``."""
+
+    def __init__(self, module: nn.Module) -> None:
+        self.module = module
+
+    def snapshot(self) -> object:
+        """A copy of the weights as numpy arrays."""
+        return state_arrays(self.module)
+
+    def restore(self, snapshot: object) -> None:
+        """Put back weights taken by :meth:`snapshot`."""
+        if not isinstance(snapshot, dict):
+            raise TypeError(f"a snapshot is a dict of arrays, got {type(snapshot).__name__}")
+        load_state_arrays(self.module, snapshot)

@@ -1,0 +1,277 @@
+"""MovieAutoencoder: a dense autoencoder that gives every movie a vector (the clustering notebook).
+
+Each movie's row of the zero-filled movie x viewer matrix is encoded and decoded::
+
+    h = sigmoid(V r + mu)                     (50 units; the movie's vector)
+    r_hat = W h + b                           (linear output, one unit per viewer)
+    loss = mean over the whole row of (r - r_hat)^2 + 0.2 * ||V||^2
+
+trained by SGD with Nesterov momentum. As in the notebook the loss covers the full zero-filled
+row, so an unrated cell counts as a 0 rating and predictions of unrated cells are pulled towards 0;
+``masked_loss`` counts observed ratings only instead (AutoRec's loss). The input is multiplied as a
+sparse matrix, which gives the same numbers as the dense product at a cost that grows with the
+ratings. When ``fit`` gets no validation set, a share of the movies is held out to stop early.
+
+A new user is a new output unit: their decoder weights are fitted by L-BFGS on the frozen movie
+vectors (to the zero-filled column of their ratings, or to their ratings only with
+``masked_loss``), pulled towards the average viewer's weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+import torch
+
+from matinee.data.ratings import Ratings
+from matinee.models._torch import (
+    Activation,
+    AutoRecNet,
+    ModuleTrainer,
+    check_not_diverged,
+    csr_arrays,
+    csr_from_arrays,
+    load_state_arrays,
+    make_optimizer,
+    pick_device,
+    seeded,
+    sparse_rows,
+    state_arrays,
+    to_tensor,
+)
+from matinee.models.base import Recommender
+from matinee.models.config import EpochConfig, check_fraction, check_range
+from matinee.training.loop import EpochRecord, FitOptions, run_epochs
+from matinee.types import IndexArray, RatingArray
+
+__all__ = ["MovieAutoencoder", "MovieAutoencoderConfig"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MovieAutoencoderConfig(EpochConfig):
+    """Hyperparameters of :class:`MovieAutoencoder`; the defaults are the notebook's."""
+
+    hidden_units: int = 50
+    """Size of each movie's vector (the hidden layer)."""
+
+    hidden_activation: Activation = "sigmoid"
+    """Activation of the hidden layer."""
+
+    encoder_l2: float = 0.2
+    """L2 penalty on the encoder weights (Keras ``kernel_regularizer=l2(0.2)``)."""
+
+    masked_loss: bool = False
+    """Count observed ratings only in the loss, instead of the whole zero-filled row."""
+
+    learning_rate: float = 0.1
+    """SGD step size (Nesterov momentum 0.9)."""
+
+    batch_size: int = 32
+    """Movies per optimisation step."""
+
+    epochs: int = 100
+    """Most passes over the training data."""
+
+    patience: int | None = 5
+    """Stop after this many epochs without a better validation loss (None: never stop early)."""
+
+    validation_fraction: float = 0.1
+    """Share of the movies held out to stop early when ``fit`` gets no validation set (0: none)."""
+
+    fold_in_l2: float = 1.0
+    """Pull of a new viewer's decoder weights towards the average viewer's."""
+
+    fold_in_steps: int = 50
+    """Most L-BFGS iterations when folding in a new viewer."""
+
+    def validate(self) -> None:
+        """Check ranges."""
+        super().validate()
+        check_range(self, "hidden_units", low=1)
+        check_range(self, "encoder_l2", low=0.0)
+        check_range(self, "learning_rate", low=0.0, low_open=True)
+        check_range(self, "batch_size", low=1)
+        check_fraction(self, "validation_fraction")
+        check_range(self, "fold_in_l2", low=0.0)
+        check_range(self, "fold_in_steps", low=1)
+
+
+class _Trainer(ModuleTrainer):
+    """One epoch of SGD over shuffled movie rows, and the validation loss."""
+
+    def __init__(
+        self,
+        model: MovieAutoencoder,
+        net: AutoRecNet,
+        validation: Ratings | None,
+        device: torch.device,
+    ) -> None:
+        super().__init__(net)
+        self.model, self.net, self.device, self.validation = model, net, device, validation
+        config = model.config
+        self.optimizer = make_optimizer("sgd", list(net.parameters()), config.learning_rate)
+        self.rng = np.random.default_rng(config.seed)
+        rated = np.flatnonzero(np.diff(model.input_matrix_.indptr) > 0)
+        held_out = np.zeros(rated.size, dtype=bool)
+        if validation is None and config.validation_fraction > 0:
+            count = max(1, round(config.validation_fraction * rated.size))
+            held_out[
+                self.rng.choice(rated.size, size=min(count, rated.size - 1), replace=False)
+            ] = True
+        self.train_rows, self.validation_rows = rated[~held_out], rated[held_out]
+
+    def _row_loss(self, rows: npt.NDArray[np.int64]) -> tuple[torch.Tensor, int]:
+        """Summed squared error of some movie rows and how many cells it covers."""
+        batch = sparse_rows(self.model.input_matrix_, rows, self.device)
+        output = self.net.decode_dense(self.net.encode(batch))
+        flat = batch.row_of_entry * self.net.n_outputs + batch.columns
+        if self.model.config.masked_loss:
+            return torch.sum((output.reshape(-1)[flat] - batch.values) ** 2), batch.values.numel()
+        target = torch.zeros_like(output).reshape(-1).index_put((flat,), batch.values)
+        return torch.sum((output.reshape(-1) - target) ** 2), output.numel()
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        config = self.model.config
+        self.net.train()
+        order = self.rng.permutation(self.train_rows)
+        total, cells = 0.0, 0
+        for start in range(0, order.size, config.batch_size):
+            squared, count = self._row_loss(order[start : start + config.batch_size])
+            penalty = config.encoder_l2 * torch.sum(self.net.encoder.weight**2)
+            self.optimizer.zero_grad(set_to_none=True)
+            (squared / count + penalty).backward()  # type: ignore[no-untyped-call]
+            self.optimizer.step()
+            total, cells = total + float(squared.detach()), cells + count
+        self.model.forget_codes()
+        mse = total / max(cells, 1)
+        check_not_diverged("movie-autoencoder", mse**0.5, self.model.rating_scale_, epoch)
+        return {"loss": mse}
+
+    @torch.no_grad()
+    def validation_loss(self) -> float | None:
+        if self.validation is not None:
+            if len(self.validation) == 0:
+                return None
+            predicted = self.model.predict(self.validation.user_idx, self.validation.movie_idx)
+            return float(np.sqrt(np.mean((predicted - self.validation.rating) ** 2)))
+        if self.validation_rows.size == 0:
+            return None
+        self.net.eval()
+        squared, count = self._row_loss(self.validation_rows)
+        return float(squared) / count
+
+
+class MovieAutoencoder(Recommender[MovieAutoencoderConfig]):
+    """A dense autoencoder over movies' zero-filled rating rows; its codes are movie vectors."""
+
+    name: ClassVar[str] = "movie-autoencoder"
+    config_type: ClassVar[type[MovieAutoencoderConfig]] = MovieAutoencoderConfig
+    contract_settings: ClassVar[Mapping[str, object]] = {
+        "masked_loss": True,
+        "encoder_l2": 0.001,
+        "epochs": 15,
+        "batch_size": 4,
+    }
+    """Small and fast settings for the contract test suite (masked: the data are sparse)."""
+
+    def __init__(self, config: MovieAutoencoderConfig | None = None) -> None:
+        super().__init__(config)
+        self.input_matrix_: sp.csr_matrix = sp.csr_matrix((0, 0), dtype=np.float32)
+        self._net: AutoRecNet | None = None
+        self._device = torch.device("cpu")
+        self._codes: torch.Tensor | None = None
+
+    def _fit(
+        self, train: Ratings, validation: Ratings | None, options: FitOptions
+    ) -> list[EpochRecord]:
+        self._device = pick_device(options.device)
+        self.input_matrix_ = train.movie_user_matrix().astype(np.float32)
+        with seeded(self.config.seed, self._device):
+            self._net = self._build_net().to(self._device)
+            trainer = _Trainer(self, self._net, validation, self._device)
+            history = run_epochs(trainer, self.config, options, description="movie-autoencoder")
+        self.forget_codes()
+        return history
+
+    def _build_net(self) -> AutoRecNet:
+        return AutoRecNet(
+            n_inputs=self.n_users,
+            hidden=(self.config.hidden_units,),
+            hidden_activation=self.config.hidden_activation,
+            output_activation="identity",
+            dropout=0.0,
+        )
+
+    def forget_codes(self) -> None:
+        """Drop the cached movie vectors (after the weights change)."""
+        self._codes = None
+
+    def _fitted_net(self) -> AutoRecNet:
+        if self._net is None:
+            self._fitted_users()
+            raise AssertionError("fitted model without a network")
+        self._net.eval()
+        return self._net
+
+    @torch.no_grad()
+    def _all_codes(self) -> torch.Tensor:
+        """Hidden activations of every movie row, computed once."""
+        if self._codes is None:
+            net = self._fitted_net()
+            rows = np.arange(self.n_movies, dtype=np.int64)
+            self._codes = net.encode(sparse_rows(self.input_matrix_, rows, self._device))
+        return self._codes
+
+    def movie_vectors(self) -> npt.NDArray[np.floating[Any]]:
+        """Each movie's hidden activations (``n_movies x hidden_units``), for analysis."""
+        return self._all_codes().cpu().numpy().astype(np.float32)
+
+    @torch.no_grad()
+    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        net = self._fitted_net()
+        predicted = net.decode_at(
+            self._all_codes(),
+            to_tensor(movies, self._device, torch.int64),
+            to_tensor(users, self._device, torch.int64),
+        )
+        return predicted.cpu().numpy().astype(np.float32)
+
+    @torch.no_grad()
+    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        net = self._fitted_net()
+        scores = net.decode_columns(self._all_codes(), to_tensor(users, self._device, torch.int64))
+        return scores.T.cpu().numpy().astype(np.float32)
+
+    def _score_new_user(
+        self, movies: IndexArray, ratings: RatingArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        net = self._fitted_net()
+        rated_viewers = np.bincount(self.input_matrix_.indices, minlength=self.n_users) > 0
+        with torch.no_grad():
+            scores = net.fold_in_output(
+                self._all_codes(),
+                to_tensor(movies, self._device, torch.int64),
+                to_tensor(ratings, self._device, torch.float32),
+                prior_units=to_tensor(rated_viewers, self._device, torch.bool),
+                l2=self.config.fold_in_l2,
+                steps=self.config.fold_in_steps,
+                full_targets=not self.config.masked_loss,
+            )
+        return scores.cpu().numpy().astype(np.float32)
+
+    def _parameters(self) -> dict[str, np.ndarray]:
+        arrays = {f"net.{name}": value for name, value in state_arrays(self._fitted_net()).items()}
+        return {**arrays, **csr_arrays(self.input_matrix_, "input")}
+
+    def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
+        self.input_matrix_ = csr_from_arrays(params, "input", (self.n_movies, self.n_users))
+        self._device = pick_device(None)
+        self._net = self._build_net().to(self._device)
+        net_arrays = {k.removeprefix("net."): v for k, v in params.items() if k.startswith("net.")}
+        load_state_arrays(self._net, net_arrays)
+        self.forget_codes()

@@ -1,0 +1,168 @@
+"""AutoRec: sparse vs dense output, determinism, fold-in, persistence, ml-100k learning."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import torch
+
+from matinee.data.canonical import canonical_split
+from matinee.data.loader import load_dataset
+from matinee.data.ratings import Ratings
+from matinee.errors import ConfigError, ModelFormatError
+from matinee.evaluation.rating_metrics import rmse
+from matinee.models.autorec import AutoRec, AutoRecConfig
+from matinee.settings import Settings
+
+SMALL = AutoRecConfig(hidden=(16,), epochs=10, batch_size=8, learning_rate=0.01, l2=1e-4)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """These small fits run fastest on one thread (a second one mostly waits at barriers)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _low_rank(seed: int = 1, density: float = 0.5) -> tuple[Ratings, Ratings]:
+    """Rank-2 ratings with biases on 1-5: ``density`` of the cells, 80% train, 20% test."""
+    rng = np.random.default_rng(seed)
+    n_users, n_movies = 60, 30
+    full = (
+        3.0
+        + rng.normal(0, 0.5, (n_users, 1))
+        + rng.normal(0, 0.5, (1, n_movies))
+        + rng.normal(0, 0.6, (n_users, 2)) @ rng.normal(0, 0.6, (2, n_movies))
+    )
+    users, movies = np.nonzero(rng.random(full.shape) < density)
+    ratings = Ratings.from_raw(
+        users, movies, np.clip(full[users, movies], 1, 5), rating_scale=(1.0, 5.0)
+    )
+    is_test = rng.random(len(ratings)) < 0.2
+    return ratings.take(~is_test), ratings.take(is_test)
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[Ratings, Ratings]:
+    return _low_rank()
+
+
+@pytest.fixture(scope="module", params=["item", "user"])
+def model(request: pytest.FixtureRequest, data: tuple[Ratings, Ratings]) -> AutoRec:
+    return AutoRec(dataclasses.replace(SMALL, kind=request.param)).fit(data[0])
+
+
+def test_both_kinds_learn_the_low_rank_ratings(
+    model: AutoRec, data: tuple[Ratings, Ratings]
+) -> None:
+    train, test = data
+    error = rmse(test.rating, model.predict(test.user_idx, test.movie_idx))
+    # U-AutoRec is the weaker of the two (as in the paper): both must clearly beat the mean.
+    assert error < 0.9 * rmse(test.rating, np.full(len(test), train.mean()))
+
+
+def test_sparse_and_dense_output_give_the_same_training(data: tuple[Ratings, Ratings]) -> None:
+    train = data[0]
+    config = dataclasses.replace(SMALL, epochs=2)
+    sparse = AutoRec(dataclasses.replace(config, output_loss="sparse")).fit(train)
+    dense = AutoRec(dataclasses.replace(config, output_loss="dense")).fit(train)
+    assert sparse.uses_sparse_output() and not dense.uses_sparse_output()
+    for key, value in sparse.parameters().items():
+        np.testing.assert_allclose(dense.parameters()[key], value, rtol=1e-3, atol=1e-5)
+
+
+def test_auto_output_loss_follows_density(data: tuple[Ratings, Ratings]) -> None:
+    assert not AutoRec(SMALL).fit(data[0]).uses_sparse_output()  # 40% dense
+    sparse_train = data[0].take(np.arange(0, len(data[0]), 40))  # 1% dense
+    assert AutoRec(SMALL).fit(sparse_train).uses_sparse_output()
+
+
+def test_same_seed_same_weights_other_seed_other_weights(data: tuple[Ratings, Ratings]) -> None:
+    config = dataclasses.replace(SMALL, epochs=2, seed=3)
+    first, second = AutoRec(config).fit(data[0]), AutoRec(config).fit(data[0])
+    other = AutoRec(dataclasses.replace(config, seed=4)).fit(data[0])
+    weights = "net.decoder_weight"
+    np.testing.assert_array_equal(first.parameters()[weights], second.parameters()[weights])
+    assert not np.array_equal(first.parameters()[weights], other.parameters()[weights])
+
+
+def test_parameters_round_trip_to_identical_predictions(model: AutoRec) -> None:
+    rebuilt = AutoRec.from_parameters(model.config, model.parameters())
+    users = np.arange(model.n_users)
+    np.testing.assert_array_equal(rebuilt.score_users(users), model.score_users(users))
+    np.testing.assert_array_equal(
+        rebuilt.score_new_user([0, 4], [5.0, 2.0]), model.score_new_user([0, 4], [5.0, 2.0])
+    )
+
+
+def test_damaged_parameters_are_refused(model: AutoRec) -> None:
+    params = model.parameters()
+    for key, broken in [
+        ("net.decoder_bias", np.zeros(3, dtype=np.float32)),
+        ("input_indices", params["input_indices"] + 10_000),
+    ]:
+        with pytest.raises(ModelFormatError, match="do not fit"):
+            AutoRec.from_parameters(model.config, {**params, key: broken})
+    with pytest.raises(ModelFormatError):
+        AutoRec.from_parameters(
+            model.config, {k: v for k, v in params.items() if k != "input_indptr"}
+        )
+
+
+def test_user_fold_in_of_a_training_user_is_a_forward_pass(data: tuple[Ratings, Ratings]) -> None:
+    train = data[0]
+    model = AutoRec(dataclasses.replace(SMALL, kind="user")).fit(train)
+    rows = train.user_idx == 5
+    folded = model.score_new_user(train.movie_idx[rows], train.rating[rows])
+    np.testing.assert_allclose(folded, model.score_users([5])[0], rtol=1e-5, atol=1e-5)
+
+
+def test_item_fold_in_follows_the_copied_user(data: tuple[Ratings, Ratings]) -> None:
+    train = data[0]
+    model = AutoRec(SMALL).fit(train)
+    correlations = []
+    for user in range(0, train.n_users, 3):
+        rows = train.user_idx == user
+        folded = model.score_new_user(train.movie_idx[rows], train.rating[rows])
+        correlations.append(np.corrcoef(folded, model.score_users([user])[0])[0, 1])
+    assert np.mean(correlations) > 0.6
+
+
+def test_unseen_users_and_movies_get_the_training_mean(data: tuple[Ratings, Ratings]) -> None:
+    train = data[0]
+    keep = (train.user_idx != 0) & (train.movie_idx != 0)
+    model = AutoRec(SMALL).fit(train.take(keep))
+    mean = train.take(keep).mean()
+    np.testing.assert_allclose(model.predict([0, 3], [4, 0]), mean, rtol=1e-6)
+    assert np.allclose(model.score_users([0])[0], mean)
+    assert model.score_new_user([0, 2], [5.0, 1.0])[0] == pytest.approx(mean)
+
+
+def test_deep_variant_with_dropout_trains(data: tuple[Ratings, Ratings]) -> None:
+    config = dataclasses.replace(SMALL, hidden=(24, 8, 24), dropout=0.2, epochs=2)
+    model = AutoRec(config).fit(data[0], data[1])
+    assert "net.middle.2.weight" in model.parameters()
+    assert len(model.history_) == 2 and "val_loss" in model.history_[0]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"hidden": ()}, {"hidden": (0,)}, {"dropout": 1.0}, {"l2": -1.0}, {"kind": "both"}],
+)
+def test_bad_config_is_rejected(values: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        AutoRecConfig(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_item_autorec_learns_ml100k_u1(settings: Settings) -> None:
+    split = canonical_split(load_dataset("ml-100k", settings=settings), "u1", settings=settings)
+    model = AutoRec(AutoRecConfig(epochs=4)).fit(split.train)
+    error = rmse(split.test.rating, model.predict(split.test.user_idx, split.test.movie_idx))
+    mean_error = rmse(split.test.rating, np.full(len(split.test), split.train.mean()))
+    assert error < mean_error - 0.12, f"RMSE {error:.3f} vs global mean {mean_error:.3f}"
