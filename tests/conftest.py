@@ -23,7 +23,7 @@ def rng() -> np.random.Generator:
 @pytest.fixture(scope="session")
 def mirror() -> Path:
     """The genuine MovieLens mirror (MATINEE_DATA_MIRROR, else ../shared/data)."""
-    path = Path(os.environ.get("MATINEE_DATA_MIRROR", DEFAULT_MIRROR))
+    path = Path(os.environ.get("MATINEE_DATA_MIRROR", DEFAULT_MIRROR)).resolve()
     if not path.is_dir():
         pytest.fail(f"MovieLens mirror not found at {path}; set MATINEE_DATA_MIRROR")
     return path
