@@ -27,7 +27,6 @@ import dataclasses
 import json
 import os
 import platform
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +36,7 @@ import numpy as np
 import surprise
 import torch
 
+from matinee.atomic import write_text_atomic
 from matinee.data.canonical import canonical_folds
 from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
@@ -243,14 +243,6 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
-        handle.write(text)
-    os.replace(handle.name, path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run on small data")
@@ -276,8 +268,8 @@ def main() -> None:
     }
     for name in chosen:
         report[name] = sections[name](settings, args.quick)
-        write_atomic(path, json.dumps(report, indent=2) + "\n")
-    write_atomic(RESULTS / f"{stem}.md", markdown(report))
+        write_text_atomic(path, json.dumps(report, indent=2) + "\n")
+    write_text_atomic(RESULTS / f"{stem}.md", markdown(report))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ Protocols (full ranking over every movie a user has not rated, no sampled negati
 Hyperparameters of every contender (Matinee's and the peers') are picked on an inner per-user
 80/20 validation split of the training data, never on the test ratings. EASE's lambda is then
 scaled by the ratio of training sizes (the Gram matrix grows with the data), for Matinee and
-LensKit alike. LensKit runs in a subprocess
+LensKit alike. The blend adds z-scored ials, item-knn and rp3beta scores to EDLAE's with weights
+picked on the same inner split. LensKit runs in a subprocess
 with ``PYTHONPATH=.venv/lenskit-site`` (its pandas<3 pin cannot share the project venv).
 
 Run: ``.venv/bin/python benchmarks/bench_ranking.py [--quick]``; writes
@@ -32,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from matinee.atomic import write_text_atomic
 from matinee.data.filters import RatingThreshold
 from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
@@ -47,6 +49,7 @@ from matinee.models.ease import EASE, EASEConfig
 from matinee.models.ials import ImplicitALS, ImplicitALSConfig
 from matinee.models.knn import ItemKNN, ItemKNNConfig
 from matinee.models.popular import MostPopular
+from matinee.models.rp3beta import RP3Beta, RP3BetaConfig
 from matinee.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,6 +155,9 @@ def run_protocol(
         "matinee edlae": lambda data, p: matinee_scorer(
             EASE(EASEConfig(regularization=p[0], dropout=p[1], activity_exponent=p[2])).fit(data)
         ),
+        "matinee rp3beta": lambda data, p: matinee_scorer(
+            RP3Beta(RP3BetaConfig(alpha=p[0], beta=p[1], neighbours=p[2])).fit(data)
+        ),
         "implicit als": lambda data, p: implicit_scorer(data, *p),
     }
     chosen: dict[str, Any] = {}
@@ -164,43 +170,30 @@ def run_protocol(
             chosen[name] = (round(chosen[name][0] * inner_share, 1), *chosen[name][1:])
         started = time.perf_counter()
         record(name, build(train, chosen[name]), chosen[name], time.perf_counter() - started)
-    blend_grid = [(wi, wk) for wi in (0.0, 0.1, 0.2, 0.3) for wk in (0.0, 0.1, 0.2, 0.3)]
+    parts = ("matinee edlae", "matinee ials", "matinee item-knn", "matinee rp3beta")
+    steps = (0.0, 0.1, 0.2, 0.3)
+    blend_grid = [(wi, wk, wr) for wi in steps for wk in steps for wr in steps]
 
-    def blend(data: Ratings, weights: tuple[float, float]) -> Scorer:
-        parts = [
-            builders[name](data, chosen[name])
-            for name in ("matinee edlae", "matinee ials", "matinee item-knn")
-        ]
+    def mix(scorers: list[Scorer], weights: tuple[float, ...]) -> Scorer:
         return lambda users: (
-            zscore(parts[0](users))
-            + weights[0] * zscore(parts[1](users))
-            + weights[1] * zscore(parts[2](users))
+            zscore(scorers[0](users))
+            + sum(
+                weight * zscore(scorer(users))
+                for weight, scorer in zip(weights, scorers[1:], strict=True)
+                if weight
+            )
         )
 
     inner = per_user_holdout(train, fraction=0.2, seed=1000 + seed)
-    cached = [
-        matinee_scorer_cache(builders[name](inner.train, chosen[name]))
-        for name in ("matinee edlae", "matinee ials", "matinee item-knn")
-    ]
-    val = [
-        (
-            measure(
-                lambda u, w=w: (
-                    zscore(cached[0](u)) + w[0] * zscore(cached[1](u)) + w[1] * zscore(cached[2](u))
-                ),
-                inner.train,
-                inner.test,
-            )["ndcg"],
-            w,
-        )
-        for w in blend_grid
-    ]
-    weights = max(val)[1]
+    cached = [matinee_scorer_cache(builders[name](inner.train, chosen[name])) for name in parts]
+    val = [(measure(mix(cached, w), inner.train, inner.test)["ndcg"], w) for w in blend_grid]
+    best_ndcg, weights = max(val)
+    print(f"  blend: picked {weights} (validation NDCG@10 {best_ndcg:.4f})", flush=True)
     started = time.perf_counter()
     record(
-        "matinee blend (edlae + ials + knn)",
-        blend(train, weights),
-        f"weights ials={weights[0]}, knn={weights[1]}",
+        "matinee blend (edlae + ials + knn + rp3beta)",
+        mix([builders[name](train, chosen[name]) for name in parts], weights),
+        f"weights ials={weights[0]}, knn={weights[1]}, rp3beta={weights[2]}",
         time.perf_counter() - started,
     )
     if lenskit:
@@ -445,6 +438,9 @@ def grids(quick: bool, big_catalogue: bool) -> dict[str, list[Any]]:
             for p in ((0.5,) if big_catalogue else (0.5, 0.6, 0.7))
             for a in (0.0, 0.25)
         ][:: 6 if quick and not big_catalogue else 1],
+        "matinee rp3beta": [
+            (alpha, beta, 200) for alpha in (0.6, 1.0) for beta in (0.2, 0.35, 0.5)
+        ][:: 3 if quick else 1],
         "implicit als": [(64, 1.0, 3.0), (64, 0.1, 3.0), (128, 5.0, 6.0)][: 1 if quick else 3],
         "lenskit ease": ease[:2] if quick else ease,
     }
@@ -519,12 +515,6 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one seed, small grids")
@@ -581,11 +571,27 @@ def main() -> None:
     if args.only in (None, "latency"):
         results["latency"] = latency(args.quick)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    suffix = "" if args.only is None else f"-{args.only}"
-    write_atomic(RESULTS / f"ranking{suffix}.json", json.dumps(results, indent=2) + "\n")
-    if args.only is None:
-        write_atomic(RESULTS / "ranking.md", markdown(results))
+    if args.only is not None and not args.quick:
+        results = merged_into_previous(results)
+    suffix = "-quick" if args.quick else ""
+    write_text_atomic(RESULTS / f"ranking{suffix}.json", json.dumps(results, indent=2) + "\n")
+    if all(part in results for part in ("ml-100k", "ml-latest-small", "latency")):
+        write_text_atomic(RESULTS / f"ranking{suffix}.md", markdown(results))
     print(json.dumps(results, indent=2))
+
+
+def merged_into_previous(results: dict[str, Any]) -> dict[str, Any]:
+    """An ``--only`` run replaces its own section of ``ranking.json``, keeping the others."""
+    path = RESULTS / "ranking.json"
+    if not path.is_file():
+        return results
+    previous: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    for part in ("ml-100k", "ml-latest-small", "latency"):
+        if part in results:
+            previous[part] = results[part]
+    previous["protocol_seeds"] = {**previous.get("protocol_seeds", {}), **results["protocol_seeds"]}
+    previous["command"] = f"{previous.get('command', '?')}, then {results['command']}"
+    return previous
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ DETERMINISTIC: dict[str, str] = {
     "popular": "counts",
     "ease": "closed form",
     "item-knn": "similarities of counts",
+    "rp3beta": "random-walk probabilities of counts",
 }
 """Models with no random choice: a different seed must not (cannot) change them."""
 

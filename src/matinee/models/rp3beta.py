@@ -1,0 +1,172 @@
+"""RP3beta: a three-step random walk on the user-movie graph, damped by popularity.
+
+Paudel et al., "Updatable, accurate, diverse, and scalable recommendations for interactive
+applications" (2017). With ``X`` the 0/1 users x movies matrix, ``P_um = D_u^-1 X`` (a user steps to
+one of their movies) and ``P_mu = D_m^-1 X^T`` (a movie steps to one of its users), both raised
+elementwise to the power ``alpha``, the movie-movie weights are
+
+``W[i, j] = (P_mu @ P_um)[i, j] / pop_j ** beta``
+
+with a zero diagonal, keeping each movie's ``neighbours`` largest weights. A user's scores are
+``x_u @ W``. ``beta > 0`` pulls popular movies down, ``alpha`` sharpens or flattens the walk.
+The scores order movies and are not ratings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from matinee.data.ratings import Ratings
+from matinee.errors import ModelFitError
+from matinee.models._ranker_common import (
+    RankerConfig,
+    fold_in_row,
+    interactions,
+    pack_csr,
+    unpack_csr,
+)
+from matinee.models.base import Recommender
+from matinee.models.config import check_range
+from matinee.training.loop import EpochRecord, FitOptions
+from matinee.types import IndexArray, RatingArray
+
+__all__ = ["RP3Beta", "RP3BetaConfig", "random_walk_weights"]
+
+_BLOCK = 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class RP3BetaConfig(RankerConfig):
+    """Hyperparameters of :class:`RP3Beta`."""
+
+    alpha: float = 1.0
+    """Power applied to each transition probability: below 1 flattens the walk, above sharpens."""
+
+    beta: float = 0.3
+    """Popularity damping: each target movie's weight is divided by its count to this power."""
+
+    neighbours: int = 200
+    """Largest weights kept per movie (a sparse model; larger keeps more of the walk)."""
+
+    def validate(self) -> None:
+        """Check the ranges."""
+        super().validate()
+        check_range(self, "alpha", low=0.0, low_open=True)
+        check_range(self, "beta", low=0.0, high=1.0)
+        check_range(self, "neighbours", low=1)
+
+
+def _row_stochastic(matrix: sp.csr_matrix, alpha: float) -> sp.csr_matrix:
+    """Each non-empty row divided by its sum, then raised elementwise to ``alpha``."""
+    sums = np.asarray(matrix.sum(axis=1)).ravel()
+    inverse = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
+    walk = sp.csr_matrix(sp.diags(inverse) @ matrix)
+    walk.data = walk.data**alpha
+    return walk
+
+
+def random_walk_weights(
+    matrix: sp.csr_matrix, *, alpha: float, beta: float, neighbours: int
+) -> sp.csr_matrix:
+    """Movies x movies CSR ``W`` of RP3beta for a 0/1 users x movies ``matrix``.
+
+    Built block by block of source movies, so memory stays at one dense ``block x n_movies`` slab.
+    """
+    binary = sp.csr_matrix(matrix, dtype=np.float64)
+    n_movies = binary.shape[1]
+    user_to_movie = _row_stochastic(binary, alpha)
+    movie_to_user = _row_stochastic(binary.T.tocsr(), alpha)
+    popularity = np.asarray(binary.sum(axis=0)).ravel()
+    damping = np.divide(1.0, popularity**beta, out=np.zeros_like(popularity), where=popularity > 0)
+    keep = min(neighbours, max(n_movies - 1, 1))
+    rows, columns, values = [], [], []
+    for start in range(0, n_movies, _BLOCK):
+        stop = min(start + _BLOCK, n_movies)
+        block = (movie_to_user[start:stop] @ user_to_movie).toarray() * damping[np.newaxis, :]
+        block[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        top = np.argpartition(-block, keep - 1, axis=1)[:, :keep]
+        top_values = np.take_along_axis(block, top, axis=1)
+        positive = top_values > 0
+        rows.append(np.nonzero(positive)[0] + start)
+        columns.append(top[positive])
+        values.append(top_values[positive])
+    weights = sp.csr_matrix(
+        (
+            np.concatenate(values).astype(np.float32),
+            (np.concatenate(rows), np.concatenate(columns)),
+        ),
+        shape=(n_movies, n_movies),
+    )
+    weights.sort_indices()
+    return weights
+
+
+class RP3Beta(Recommender[RP3BetaConfig]):
+    """Graph random-walk ranker; a new user folds in through the same movie-movie weights."""
+
+    name = "rp3beta"
+    config_type = RP3BetaConfig
+    predicts_ratings: ClassVar[bool] = False
+
+    def __init__(self, config: RP3BetaConfig | None = None) -> None:
+        super().__init__(config)
+        self.weights_: sp.csr_matrix | None = None
+        self.user_items_: sp.csr_matrix | None = None
+
+    def _fit(
+        self, train: Ratings, validation: Ratings | None, options: FitOptions
+    ) -> list[EpochRecord]:
+        self.user_items_ = interactions(train, self.config.positive_threshold)
+        self.weights_ = random_walk_weights(
+            self.user_items_,
+            alpha=self.config.alpha,
+            beta=self.config.beta,
+            neighbours=self.config.neighbours,
+        )
+        return []
+
+    def _state(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        if self.weights_ is None or self.user_items_ is None:
+            self._fitted_movies()
+            raise ModelFitError("RP3Beta: weights missing")
+        return self.weights_, self.user_items_
+
+    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        weights, user_items = self._state()
+        rows = user_items[users].tocoo()
+        lookup = weights.tocsc()
+        contributions = np.asarray(lookup[rows.col, movies[rows.row]]).ravel() * rows.data
+        return np.asarray(
+            np.bincount(rows.row, weights=contributions, minlength=users.size), dtype=np.float64
+        )
+
+    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        weights, user_items = self._state()
+        return np.asarray((user_items[users] @ weights).toarray())
+
+    def _score_new_user(
+        self, movies: IndexArray, ratings: RatingArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        weights, _ = self._state()
+        row = fold_in_row(self.n_movies, movies, ratings, self.config.positive_threshold)
+        return np.asarray((row @ weights).toarray()).ravel()
+
+    def movie_similarities(self, movie: int) -> npt.NDArray[np.floating[Any]]:
+        """Walk weight from ``movie`` to every movie (zero outside its kept neighbours)."""
+        weights, _ = self._state()
+        index = int(self._check_indices(movie, self.n_movies, "movie")[0])
+        return np.asarray(weights[index].toarray()).ravel()
+
+    def _parameters(self) -> dict[str, np.ndarray]:
+        weights, user_items = self._state()
+        return {**pack_csr(weights, "weights"), **pack_csr(user_items, "user_items")}
+
+    def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
+        self.weights_ = unpack_csr(params, "weights", (self.n_movies, self.n_movies))
+        self.user_items_ = unpack_csr(params, "user_items", (self.n_users, self.n_movies))
