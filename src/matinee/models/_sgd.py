@@ -32,11 +32,12 @@ __all__ = [
 BLOCKS = 8
 """Blocks per side in DSGD: a fixed number, so that results do not depend on the thread count."""
 
-PARALLEL_MIN_RATINGS = 4_000_000
-"""Below this many ratings an epoch runs on one thread. Measured on a shared 2-core machine
-(benchmarks/bench_rating_models.py): at 1M ratings one thread took 0.07 s a biased-MF epoch and
-two threads 0.19 s, because the nine synchronisation points of a DSGD epoch (one shuffle, eight
-strata) stall whenever a thread waits for a core; at 20M ratings the work dwarfs them."""
+PARALLEL_MIN_RATINGS = 500_000
+"""Below this many ratings an epoch runs on one thread: a DSGD epoch has nine synchronisation
+points (one shuffle, eight strata), which cost more than they save on small data. Measured on
+an idle 2-core machine, 1M ratings at 100 factors: 0.040 s a biased-MF epoch on one thread,
+0.024 s on two. On a machine whose other core is busy, two threads are slower (0.09 s), since
+every synchronisation point waits for a descheduled thread."""
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
