@@ -7,7 +7,7 @@ ratings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,3 +92,39 @@ def unpack_csr(
     if indices.size and (indices.min() < 0 or indices.max() >= shape[1]):
         raise ValueError(f"{prefix}: CSR column indices outside {shape[1]} columns")
     return sp.csr_matrix((data, indices, indptr), shape=shape)
+
+
+NEIGHBOUR_BLOCK = 1024
+"""Source movies scored at once when building movie-movie weights (one dense slab in memory)."""
+
+
+def top_neighbours(
+    block_scores: Callable[[int, int], npt.NDArray[np.float64]], n_movies: int, neighbours: int
+) -> sp.csr_matrix:
+    """Movies x movies CSR keeping, per row, the ``neighbours`` largest positive scores.
+
+    ``block_scores(start, stop)`` returns the dense scores of source movies ``start:stop``
+    against every movie; rows are built block by block so that memory stays at one slab, and a
+    movie is never its own neighbour.
+    """
+    keep = min(neighbours, max(n_movies - 1, 1))
+    rows, columns, values = [], [], []
+    for start in range(0, n_movies, NEIGHBOUR_BLOCK):
+        stop = min(start + NEIGHBOUR_BLOCK, n_movies)
+        block = block_scores(start, stop)
+        block[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        top = np.argpartition(-block, keep - 1, axis=1)[:, :keep]
+        top_values = np.take_along_axis(block, top, axis=1)
+        positive = top_values > 0
+        rows.append(np.nonzero(positive)[0] + start)
+        columns.append(top[positive])
+        values.append(top_values[positive])
+    matrix = sp.csr_matrix(
+        (
+            np.concatenate(values).astype(np.float32),
+            (np.concatenate(rows), np.concatenate(columns)),
+        ),
+        shape=(n_movies, n_movies),
+    )
+    matrix.sort_indices()
+    return matrix

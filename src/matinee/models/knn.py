@@ -20,15 +20,19 @@ import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ModelFitError
-from matinee.models._ranker_common import RankerConfig, interactions, pack_csr, unpack_csr
+from matinee.models._ranker_common import (
+    RankerConfig,
+    interactions,
+    pack_csr,
+    top_neighbours,
+    unpack_csr,
+)
 from matinee.models.base import Recommender
 from matinee.models.config import check_range
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
 __all__ = ["ItemKNN", "ItemKNNConfig", "item_similarities"]
-
-_BLOCK = 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,29 +77,16 @@ def item_similarities(matrix: sp.csr_matrix, *, neighbours: int, shrinkage: floa
     by_movie = matrix.T.tocsr().astype(np.float64)
     n_movies = by_movie.shape[0]
     norms = np.sqrt(np.asarray(by_movie.multiply(by_movie).sum(axis=1)).ravel())
-    keep = min(neighbours, max(n_movies - 1, 1))
-    rows, columns, values = [], [], []
-    for start in range(0, n_movies, _BLOCK):
-        stop = min(start + _BLOCK, n_movies)
+
+    def block_scores(start: int, stop: int) -> npt.NDArray[np.float64]:
         dots = (by_movie[start:stop] @ by_movie.T).toarray()
         denominator = np.outer(norms[start:stop], norms) + shrinkage
-        sims = np.divide(dots, denominator, out=np.zeros_like(dots), where=denominator > 0)
-        sims[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        top = np.argpartition(-sims, keep - 1, axis=1)[:, :keep]
-        top_values = np.take_along_axis(sims, top, axis=1)
-        positive = top_values > 0
-        rows.append(np.nonzero(positive)[0] + start)
-        columns.append(top[positive])
-        values.append(top_values[positive])
-    neighbours_matrix = sp.csr_matrix(
-        (
-            np.concatenate(values).astype(np.float32),
-            (np.concatenate(rows), np.concatenate(columns)),
-        ),
-        shape=(n_movies, n_movies),
-    )
-    neighbours_matrix.sort_indices()
-    return neighbours_matrix
+        similar: npt.NDArray[np.float64] = np.divide(
+            dots, denominator, out=np.zeros_like(dots), where=denominator > 0
+        )
+        return similar
+
+    return top_neighbours(block_scores, n_movies, neighbours)
 
 
 class ItemKNN(Recommender[ItemKNNConfig]):

@@ -29,6 +29,7 @@ from matinee.models._ranker_common import (
     fold_in_row,
     interactions,
     pack_csr,
+    top_neighbours,
     unpack_csr,
 )
 from matinee.models.base import Recommender
@@ -37,8 +38,6 @@ from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
 __all__ = ["RP3Beta", "RP3BetaConfig", "random_walk_weights"]
-
-_BLOCK = 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,27 +83,12 @@ def random_walk_weights(
     movie_to_user = _row_stochastic(binary.T.tocsr(), alpha)
     popularity = np.asarray(binary.sum(axis=0)).ravel()
     damping = np.divide(1.0, popularity**beta, out=np.zeros_like(popularity), where=popularity > 0)
-    keep = min(neighbours, max(n_movies - 1, 1))
-    rows, columns, values = [], [], []
-    for start in range(0, n_movies, _BLOCK):
-        stop = min(start + _BLOCK, n_movies)
-        block = (movie_to_user[start:stop] @ user_to_movie).toarray() * damping[np.newaxis, :]
-        block[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        top = np.argpartition(-block, keep - 1, axis=1)[:, :keep]
-        top_values = np.take_along_axis(block, top, axis=1)
-        positive = top_values > 0
-        rows.append(np.nonzero(positive)[0] + start)
-        columns.append(top[positive])
-        values.append(top_values[positive])
-    weights = sp.csr_matrix(
-        (
-            np.concatenate(values).astype(np.float32),
-            (np.concatenate(rows), np.concatenate(columns)),
-        ),
-        shape=(n_movies, n_movies),
-    )
-    weights.sort_indices()
-    return weights
+
+    def block_scores(start: int, stop: int) -> npt.NDArray[np.float64]:
+        walks = (movie_to_user[start:stop] @ user_to_movie).toarray()
+        return np.asarray(walks * damping[np.newaxis, :])
+
+    return top_neighbours(block_scores, n_movies, neighbours)
 
 
 class RP3Beta(Recommender[RP3BetaConfig]):
