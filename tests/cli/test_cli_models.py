@@ -156,7 +156,8 @@ def test_compare_renders_every_format(environment: Path) -> None:
     csv_text = run(*args, "--format", "csv").stdout
     assert csv_text.splitlines()[0].startswith("model,rmse_mean,rmse_std")
     rich_text = run(*args).stdout
-    assert "global-mean" in rich_text and "splits: u1" in rich_text
+    assert "global-mean" in rich_text and rich_text.count("splits: u1") == 1
+    assert "rmse" in rich_text.splitlines()[4]  # one row per metric, models side by side
 
 
 @pytest.mark.parametrize(

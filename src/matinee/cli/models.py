@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from matinee.atomic import write_text_atomic
@@ -250,9 +249,9 @@ def compare_command(
             raise ConfigError(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
         quiet = chosen_format != "rich"  # keep piped Markdown / JSON / CSV free of progress
         table = _compare(models, dataset, split, set_values or [], k, relevance, quiet)
-        text = _render(table, chosen_format)
+        text = _render(table, "markdown" if chosen_format == "rich" else chosen_format)
         if out is not None:
-            write_text_atomic(out, text if chosen_format != "rich" else table.to_markdown())
+            write_text_atomic(out, text)
     except MatineeError as error:
         raise fail(error) from None
     if chosen_format == "rich":
@@ -308,15 +307,12 @@ def _compare(
 
 
 def _render(table: Any, output_format: str) -> str:
+    """The table as text in a file format (markdown, json or csv)."""
     if output_format == "markdown":
         return str(table.to_markdown())
     if output_format == "json":
         return str(table.to_json()) + "\n"
-    if output_format == "csv":
-        return str(table.to_csv())
-    recorder = Console(record=True, width=200)
-    recorder.print(table.to_rich())
-    return recorder.export_text()
+    return str(table.to_csv())
 
 
 @app.command("predict")

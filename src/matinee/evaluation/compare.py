@@ -85,20 +85,23 @@ class ComparisonTable:
         return f"{text} ± {std:.{digits}f}" if len(row.result.folds) > 1 else text
 
     def to_rich(self) -> Table:
-        """A Rich table; the best value of each column is bold green."""
+        """A Rich table, models side by side and one row per metric; best values bold green.
+
+        Metrics go down the rows so that the table fits a terminal whatever their number.
+        """
         best = self.best()
         table = Table(title=f"splits: {', '.join(self.split_names)}")
-        table.add_column("model", style="bold")
-        for column in self.columns:
-            table.add_column(column, justify="right")
+        table.add_column("metric", style="bold", overflow="fold")
         for row in self.rows:
+            table.add_column(row.model, justify="right", overflow="fold")
+        for column in self.columns:
             cells = [
-                f"[bold green]{self._cell(row, c)}[/]"
-                if best.get(c) == row.model
-                else self._cell(row, c)
-                for c in self.columns
+                f"[bold green]{self._cell(row, column)}[/]"
+                if best.get(column) == row.model
+                else self._cell(row, column)
+                for row in self.rows
             ]
-            table.add_row(row.model, *cells)
+            table.add_row(column, *cells)
         return table
 
     def to_markdown(self) -> str:
