@@ -31,22 +31,18 @@ import torch
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
+from matinee.models._autoencoder import AutoencoderModel
 from matinee.models._torch import (
     Activation,
     AutoRecNet,
     ModuleTrainer,
     check_not_diverged,
-    csr_arrays,
-    csr_from_arrays,
-    load_state_arrays,
     make_optimizer,
     pick_device,
     seeded,
     sparse_rows,
-    state_arrays,
     to_tensor,
 )
-from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig, check_fraction, check_range
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
@@ -178,7 +174,7 @@ class _Trainer(ModuleTrainer):
         return float(np.sqrt(np.mean(error**2)))
 
 
-class AutoRec(Recommender[AutoRecConfig]):
+class AutoRec(AutoencoderModel[AutoRecConfig]):
     """Item- or user-based AutoRec with sparse input and a loss masked to observed ratings."""
 
     name: ClassVar[str] = "autorec"
@@ -190,13 +186,6 @@ class AutoRec(Recommender[AutoRecConfig]):
         "learning_rate": 0.01,
     }
     """Small and fast settings for the contract test suite."""
-
-    def __init__(self, config: AutoRecConfig | None = None) -> None:
-        super().__init__(config)
-        self.input_matrix_: sp.csr_matrix = sp.csr_matrix((0, 0), dtype=np.float32)
-        self._net: AutoRecNet | None = None
-        self._device = torch.device("cpu")
-        self._codes: torch.Tensor | None = None
 
     # ---- training ---------------------------------------------------------------------------
 
@@ -238,33 +227,6 @@ class AutoRec(Recommender[AutoRecConfig]):
 
     # ---- prediction -------------------------------------------------------------------------
 
-    def forget_codes(self) -> None:
-        """Drop the cached hidden codes (after the weights change)."""
-        self._codes = None
-
-    def _fitted_net(self) -> AutoRecNet:
-        if self._net is None:
-            self._fitted_users()
-            raise AssertionError("fitted model without a network")
-        return self._net
-
-    def _all_codes(self) -> torch.Tensor:
-        """Last hidden layer of every input row (movies or users), computed once."""
-        if self._codes is None:
-            rows = np.arange(self.input_matrix_.shape[0])
-            self._codes = self._encode_rows(rows)
-        return self._codes
-
-    @torch.no_grad()
-    def _encode_rows(self, rows: npt.NDArray[np.integer]) -> torch.Tensor:
-        net = self._fitted_net()
-        net.eval()
-        parts = [
-            net.encode(sparse_rows(self.input_matrix_, rows[start : start + 4096], self._device))
-            for start in range(0, rows.size, 4096)
-        ]
-        return torch.cat(parts) if parts else torch.empty((0, net.code_size), device=self._device)
-
     def _seen(self) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """Which users and which movies have training ratings."""
         matrix = self.input_matrix_
@@ -275,7 +237,6 @@ class AutoRec(Recommender[AutoRecConfig]):
     @torch.no_grad()
     def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
         net = self._fitted_net()
-        net.eval()
         rows, columns = (movies, users) if self.config.kind == "item" else (users, movies)
         unique_rows, row_position = np.unique(rows, return_inverse=True)
         codes = self._all_codes()[to_tensor(unique_rows, self._device, torch.int64)]
@@ -292,7 +253,6 @@ class AutoRec(Recommender[AutoRecConfig]):
     @torch.no_grad()
     def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
         net = self._fitted_net()
-        net.eval()
         if self.config.kind == "item":
             user_tensor = to_tensor(users, self._device, torch.int64)
             scores = net.decode_columns(self._all_codes(), user_tensor).T
@@ -308,7 +268,6 @@ class AutoRec(Recommender[AutoRecConfig]):
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
         net = self._fitted_net()
-        net.eval()
         if self.config.kind == "user":
             row = sp.csr_matrix(
                 (ratings, (np.zeros(movies.size, dtype=np.int64), movies)),
@@ -353,16 +312,8 @@ class AutoRec(Recommender[AutoRecConfig]):
 
     # ---- persistence ------------------------------------------------------------------------
 
-    def _parameters(self) -> dict[str, np.ndarray]:
-        arrays = {f"net.{name}": value for name, value in state_arrays(self._fitted_net()).items()}
-        return {**arrays, **csr_arrays(self.input_matrix_, "input")}
-
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
         users, movies = self.n_users, self.n_movies
-        shape = (movies, users) if self.config.kind == "item" else (users, movies)
-        self.input_matrix_ = csr_from_arrays(params, "input", shape)
-        self._device = pick_device(None)
-        self._net = self._build_net().to(self._device)
-        net_arrays = {k.removeprefix("net."): v for k, v in params.items() if k.startswith("net.")}
-        load_state_arrays(self._net, net_arrays)
-        self.forget_codes()
+        self._load_network(
+            params, (movies, users) if self.config.kind == "item" else (users, movies)
+        )

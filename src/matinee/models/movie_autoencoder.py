@@ -25,26 +25,21 @@ from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 import torch
 
 from matinee.data.ratings import Ratings
+from matinee.models._autoencoder import AutoencoderModel
 from matinee.models._torch import (
     Activation,
     AutoRecNet,
     ModuleTrainer,
     check_not_diverged,
-    csr_arrays,
-    csr_from_arrays,
-    load_state_arrays,
     make_optimizer,
     pick_device,
     seeded,
     sparse_rows,
-    state_arrays,
     to_tensor,
 )
-from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig, check_fraction, check_range
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
@@ -166,7 +161,7 @@ class _Trainer(ModuleTrainer):
         return float(squared) / count
 
 
-class MovieAutoencoder(Recommender[MovieAutoencoderConfig]):
+class MovieAutoencoder(AutoencoderModel[MovieAutoencoderConfig]):
     """A dense autoencoder over movies' zero-filled rating rows; its codes are movie vectors."""
 
     name: ClassVar[str] = "movie-autoencoder"
@@ -178,13 +173,6 @@ class MovieAutoencoder(Recommender[MovieAutoencoderConfig]):
         "batch_size": 4,
     }
     """Small and fast settings for the contract test suite (masked: the data are sparse)."""
-
-    def __init__(self, config: MovieAutoencoderConfig | None = None) -> None:
-        super().__init__(config)
-        self.input_matrix_: sp.csr_matrix = sp.csr_matrix((0, 0), dtype=np.float32)
-        self._net: AutoRecNet | None = None
-        self._device = torch.device("cpu")
-        self._codes: torch.Tensor | None = None
 
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
@@ -206,26 +194,6 @@ class MovieAutoencoder(Recommender[MovieAutoencoderConfig]):
             output_activation="identity",
             dropout=0.0,
         )
-
-    def forget_codes(self) -> None:
-        """Drop the cached movie vectors (after the weights change)."""
-        self._codes = None
-
-    def _fitted_net(self) -> AutoRecNet:
-        if self._net is None:
-            self._fitted_users()
-            raise AssertionError("fitted model without a network")
-        self._net.eval()
-        return self._net
-
-    @torch.no_grad()
-    def _all_codes(self) -> torch.Tensor:
-        """Hidden activations of every movie row, computed once."""
-        if self._codes is None:
-            net = self._fitted_net()
-            rows = np.arange(self.n_movies, dtype=np.int64)
-            self._codes = net.encode(sparse_rows(self.input_matrix_, rows, self._device))
-        return self._codes
 
     def movie_vectors(self) -> npt.NDArray[np.floating[Any]]:
         """Each movie's hidden activations (``n_movies x hidden_units``), for analysis."""
@@ -264,14 +232,5 @@ class MovieAutoencoder(Recommender[MovieAutoencoderConfig]):
             )
         return scores.cpu().numpy().astype(np.float32)
 
-    def _parameters(self) -> dict[str, np.ndarray]:
-        arrays = {f"net.{name}": value for name, value in state_arrays(self._fitted_net()).items()}
-        return {**arrays, **csr_arrays(self.input_matrix_, "input")}
-
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
-        self.input_matrix_ = csr_from_arrays(params, "input", (self.n_movies, self.n_users))
-        self._device = pick_device(None)
-        self._net = self._build_net().to(self._device)
-        net_arrays = {k.removeprefix("net."): v for k, v in params.items() if k.startswith("net.")}
-        load_state_arrays(self._net, net_arrays)
-        self.forget_codes()
+        self._load_network(params, (self.n_movies, self.n_users))

@@ -1,0 +1,94 @@
+"""What AutoRec and the movie autoencoder share: a sparse input matrix, a network, cached codes.
+
+Both encode rows of a sparse matrix (movies or users) with an :class:`AutoRecNet`; predictions
+decode the hidden codes of every row, which are computed once and dropped whenever the weights
+change. Saved parameters are the network's arrays plus the input matrix, as plain arrays.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+import torch
+
+from matinee.models._torch import (
+    AutoRecNet,
+    csr_arrays,
+    csr_from_arrays,
+    load_state_arrays,
+    pick_device,
+    sparse_rows,
+    state_arrays,
+)
+from matinee.models.base import Recommender
+from matinee.models.config import EpochConfig
+
+__all__ = ["ENCODE_BATCH", "AutoencoderModel"]
+
+C = TypeVar("C", bound=EpochConfig)
+
+ENCODE_BATCH = 4096
+"""Input rows encoded at once when computing the codes of every row."""
+
+
+class AutoencoderModel(Recommender[C]):
+    """Base of models whose network encodes the rows of ``input_matrix_``."""
+
+    def __init__(self, config: C | None = None) -> None:
+        super().__init__(config)
+        self.input_matrix_: sp.csr_matrix = sp.csr_matrix((0, 0), dtype=np.float32)
+        self._net: AutoRecNet | None = None
+        self._device = torch.device("cpu")
+        self._codes: torch.Tensor | None = None
+
+    @abstractmethod
+    def _build_net(self) -> AutoRecNet:
+        """A fresh network shaped by the config and ``input_matrix_``."""
+
+    def forget_codes(self) -> None:
+        """Drop the cached hidden codes (after the weights change)."""
+        self._codes = None
+
+    def _fitted_net(self) -> AutoRecNet:
+        """The trained network, in evaluation mode (trainers switch it back to training)."""
+        if self._net is None:
+            self._fitted_users()
+            raise AssertionError("fitted model without a network")
+        self._net.eval()
+        return self._net
+
+    @torch.no_grad()
+    def _encode_rows(self, rows: npt.NDArray[np.integer]) -> torch.Tensor:
+        """Last hidden layer of the given input rows, encoded in batches."""
+        net = self._fitted_net()
+        parts = [
+            net.encode(
+                sparse_rows(self.input_matrix_, rows[start : start + ENCODE_BATCH], self._device)
+            )
+            for start in range(0, rows.size, ENCODE_BATCH)
+        ]
+        return torch.cat(parts) if parts else torch.empty((0, net.code_size), device=self._device)
+
+    def _all_codes(self) -> torch.Tensor:
+        """Last hidden layer of every input row, computed once."""
+        if self._codes is None:
+            self._codes = self._encode_rows(np.arange(self.input_matrix_.shape[0]))
+        return self._codes
+
+    def _parameters(self) -> dict[str, np.ndarray]:
+        arrays = {f"net.{name}": value for name, value in state_arrays(self._fitted_net()).items()}
+        return {**arrays, **csr_arrays(self.input_matrix_, "input")}
+
+    def _load_network(self, params: Mapping[str, np.ndarray], shape: tuple[int, int]) -> None:
+        """Rebuild the input matrix (of ``shape``) and the network from saved arrays."""
+        self.input_matrix_ = csr_from_arrays(params, "input", shape)
+        self._device = pick_device(None)
+        self._net = self._build_net().to(self._device)
+        net_arrays = {k.removeprefix("net."): v for k, v in params.items() if k.startswith("net.")}
+        load_state_arrays(self._net, net_arrays)
+        self.forget_codes()
