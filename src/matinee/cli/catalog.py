@@ -74,13 +74,16 @@ def models_command(
 ) -> None:
     """List the models, or show one model's settings (for ``--set key=value``)."""
     if name is None:
-        rows = [{"name": n, "extra": MODELS[n][1], "summary": _summary(n)[0]} for n in MODELS]
+        summaries = {n: _summary(n) for n in available_models()}
         if json_output:
+            rows = [
+                {"name": n, "extra": MODELS[n][1], "summary": summary}
+                for n, (summary, _) in summaries.items()
+            ]
             print_json(rows)
             return
         table = Table("name", "needs", "what it is", title="Models")
-        for n in available_models():
-            summary, problem = _summary(n)
+        for n, (summary, problem) in summaries.items():
             table.add_row(n, MODELS[n][1] or "", summary or f"[dim]{problem}[/]")
         console.print(table)
         return
