@@ -3,8 +3,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import shutil
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from functools import partial
@@ -14,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matinee.data import loader
+from matinee.data import cache, loader
+from matinee.data.cache import wait_for_cache_writes
 from matinee.data.download import file_digest
 from matinee.data.loader import (
     detect_layout,
@@ -63,6 +66,7 @@ def test_second_load_comes_from_the_cache(private: Settings) -> None:
     assert first.source_checksum == "sha256-" + (
         "696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436"
     )
+    wait_for_cache_writes()
     assert (entry / "meta.json").is_file()
     second = load_dataset("ml-latest-small", settings=private)
     assert second.ratings.fingerprint() == first.ratings.fingerprint()
@@ -71,6 +75,20 @@ def test_second_load_comes_from_the_cache(private: Settings) -> None:
     assert second.tags.equals(first.tags)
     assert second.source_checksum == first.source_checksum
     assert not list(entry.parent.glob(".tmp-*"))
+
+
+def test_a_dead_writers_temp_folder_is_removed_once_stale(private: Settings) -> None:
+    first = load_dataset("ml-100k", settings=private)
+    wait_for_cache_writes()
+    root = private.cache_dir / "parsed" / "ml-100k"
+    fresh, stale = root / ".tmp-fresh", root / ".tmp-stale"
+    for folder in (fresh, stale):
+        folder.mkdir()
+        (folder / "user_idx.npy").write_bytes(b"partial")
+    old = time.time() - cache.STALE_TEMP_SECONDS - 60
+    os.utime(stale, (old, old))
+    cache.write_cache(private.cache_dir, first)
+    assert sorted(p.name for p in root.iterdir()) == [".tmp-fresh", first.source_checksum]
 
 
 def test_cache_hit_does_not_read_the_source(mirror: Path, tmp_path: Path) -> None:
@@ -96,6 +114,7 @@ def test_folder_cache_key_follows_the_files(mirror: Path, tmp_path: Path) -> Non
     changed = load_dataset("ml-100k", settings=settings)
     assert changed.source_checksum != first.source_checksum
     assert len(changed.ratings) == 99_999
+    wait_for_cache_writes()
     entries = list((settings.cache_dir / "parsed" / "ml-100k").iterdir())
     assert [e.name for e in entries] == [changed.source_checksum]
 
@@ -108,6 +127,7 @@ def test_corrupt_cache_entry_is_rebuilt(
     private: Settings, damage: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     first = load_dataset("ml-100k", settings=private)
+    wait_for_cache_writes()
     entry = private.cache_dir / "parsed" / "ml-100k" / first.source_checksum
     if damage == "truncate-array":
         path = entry / "rating.npy"
@@ -125,7 +145,7 @@ def test_corrupt_cache_entry_is_rebuilt(
         meta = json.loads((entry / "meta.json").read_text())
         meta["format_version"] = 0
         (entry / "meta.json").write_text(json.dumps(meta))
-    with caplog.at_level(logging.WARNING, logger="matinee.data.loader"):
+    with caplog.at_level(logging.WARNING, logger="matinee.data.cache"):
         again = load_dataset("ml-100k", settings=private)
     assert "rebuilding" in caplog.text
     assert again.ratings.fingerprint() == first.ratings.fingerprint()
@@ -224,6 +244,7 @@ def test_settings_from_env(monkeypatch: pytest.MonkeyPatch, mirror: Path, tmp_pa
     monkeypatch.setenv("MATINEE_CACHE_DIR", str(tmp_path / "env-cache"))
     dataset = load_dataset("ml-latest-small")
     assert len(dataset.ratings) == 100_836
+    wait_for_cache_writes()
     assert (tmp_path / "env-cache" / "parsed" / "ml-latest-small").is_dir()
 
 

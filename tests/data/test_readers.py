@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import matinee.data._ratings_text as ratings_text
+import matinee.data._strict_text as strict_text
 import matinee.data.readers as readers
 from matinee.data.dataset import MOVIE_COLUMNS, Dataset
 from matinee.data.readers import (
@@ -273,8 +274,8 @@ def test_block_boundaries_do_not_change_the_result(
     folder = tmp_path_factory.mktemp("blocks")
     source = write_csv_release(folder, body)
     expected = np.array([[float(x) for x in row.split(",")] for row in rows])
-    original = ratings_text.BLOCK_BYTES, ratings_text.RANGE_BYTES
-    ratings_text.BLOCK_BYTES = ratings_text.RANGE_BYTES = block
+    original = ratings_text.BLOCK_BYTES, strict_text.BLOCK_BYTES
+    ratings_text.BLOCK_BYTES = strict_text.BLOCK_BYTES = block
     try:
         raw = readers.read_raw_ratings(
             source, "ratings.csv", readers.CSV_RATINGS, rating_scale=HALF
@@ -286,7 +287,7 @@ def test_block_boundaries_do_not_change_the_result(
             Source(zipped), "ratings.csv", readers.CSV_RATINGS, rating_scale=HALF
         )
     finally:
-        ratings_text.BLOCK_BYTES, ratings_text.RANGE_BYTES = original
+        ratings_text.BLOCK_BYTES, strict_text.BLOCK_BYTES = original
     for parsed in (raw, streamed):
         got = np.column_stack([parsed.user_id, parsed.movie_id, parsed.rating, parsed.timestamp])
         np.testing.assert_array_equal(got, expected)

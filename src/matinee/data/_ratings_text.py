@@ -1,28 +1,25 @@
-"""Reading MovieLens text files: a folder or zip :class:`Source`, and the fast ratings parser.
+"""Reading MovieLens text files: a folder or zip :class:`Source`, and the ratings parser.
 
-A headed CSV ratings file in a folder (the ml-20m and later layout) is streamed in batches
-through polars' multi-threaded reader; other files in a folder are cut into byte ranges of whole
-lines that pyarrow parses on a few threads. Either way the parsed batches are copied, in file
-order, into growing numpy columns (int32 ids, float32 rating, int64 time) with narrow dtypes. A
-file inside a zip is streamed through one pyarrow reader the same way. A 25M-rating file is never
-held whole, neither as text nor as a second set of columns (peak memory measured: 750-910 MiB on
-25M ratings with the cache write, against 2.3 GB for a bare ``pandas.read_csv``).
-Raw ids are mapped to contiguous indices with a dense lookup table (MovieLens ids are small
-non-negative ints), in O(n) and without sorting. Blank lines are skipped.
+Ratings rows are read by the strict compiled parser of :mod:`matinee.data._strict_text`, block
+by block on all cores, straight into narrow numpy columns (int32 ids, float32 rating, int64
+time); a 25M-rating file is never held whole, neither as text nor as a second set of columns.
+A file with rows in a form that parser does not accept (quotes, exponents, spaces) is read again
+by pyarrow's general streaming reader. Raw ids are mapped to contiguous indices with a dense
+lookup table (MovieLens ids are small non-negative ints), in O(n) and without sorting. Blank
+lines are skipped.
 
 A rating outside the release's scale, a negative id, or a row that does not parse is a
 :class:`MalformedFileError` naming the file and 1-based line, found by re-scanning the file only
-after the fast reader has failed.
+after the readers have failed.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
+import logging
+import re
 import zipfile
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +30,15 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from matinee.data import _id_kernels
+from matinee.data._columns import DTYPES, FIELDS, RatingsColumns, RawRatings
+from matinee.data._strict_text import parse_strict
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
 from matinee.errors import MalformedFileError
-from matinee.types import IndexArray, RatingArray, TimeArray
+from matinee.types import IndexArray
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "BLOCK_BYTES",
@@ -52,17 +54,9 @@ __all__ = [
 ]
 
 BLOCK_BYTES = 1 << 20
-"""Bytes of ratings text pyarrow parses per block."""
+"""Bytes of ratings text pyarrow's general reader parses per block."""
 
-STREAM_ROWS = 1 << 20
-"""Rows per batch when streaming a CSV ratings file through polars."""
-
-MIN_ROW_BYTES = 16
-"""Fewest bytes a CSV ratings row takes (``1,1,1.0,100000000``); sizes the reserved columns, whose
-untouched pages cost no memory."""
-
-RANGE_BYTES = 16 << 20
-"""Bytes of a file parsed by one worker thread in one go (a few ranges are in flight at once)."""
+_INTEGER = re.compile(rb"\s*-?\d+\s*")
 
 DENSE_TABLE_FACTOR = 8
 """A dense id table may have at most this many entries per rating (else ids are sorted)."""
@@ -134,25 +128,11 @@ TAB_RATINGS = RatingsFormat("\t")
 DAT_RATINGS = RatingsFormat("::")
 
 
-@dataclass(frozen=True)
-class RawRatings:
-    """Ratings as read, before id mapping: raw ids, ratings and times, in file order."""
-
-    user_id: np.ndarray
-    movie_id: np.ndarray
-    rating: RatingArray
-    timestamp: TimeArray
-
-
-_FIELDS = ("user", "movie", "rating", "timestamp")
-_DTYPES = (np.int32, np.int32, np.float32, np.int64)
-
-
 def _arrow_options(
     fmt: RatingsFormat,
 ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
     """Single-threaded streaming options; ``::`` is read as ``:`` around empty columns."""
-    names = list(_FIELDS)
+    names = list(FIELDS)
     if fmt.separator == "::":
         names = ["user", "_1", "movie", "_2", "rating", "_3", "timestamp"]
     read = pacsv.ReadOptions(
@@ -164,134 +144,36 @@ def _arrow_options(
     parse = pacsv.ParseOptions(delimiter=fmt.separator[0], quote_char=False)
     convert = pacsv.ConvertOptions(
         column_types={
-            field: pa.from_numpy_dtype(dtype) for field, dtype in zip(_FIELDS, _DTYPES, strict=True)
+            field: pa.from_numpy_dtype(dtype) for field, dtype in zip(FIELDS, DTYPES, strict=True)
         },
-        include_columns=list(_FIELDS),
+        include_columns=list(FIELDS),
         null_values=[],
         quoted_strings_can_be_null=False,
     )
     return read, parse, convert
 
 
-class _Columns:
-    """Growing numpy columns; pages reserved but never written cost no memory."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.arrays: list[np.ndarray] = [np.empty(0, dtype=dtype) for dtype in _DTYPES]
-
-    def reserve(self, rows: int) -> None:
-        """Make room for ``rows`` in all (copying only when an estimate was too small)."""
-        if rows <= self.arrays[0].size:
-            return
-        grown = []
-        for array in self.arrays:
-            bigger = np.empty(rows, dtype=array.dtype)
-            bigger[: self.n] = array[: self.n]
-            grown.append(bigger)
-        self.arrays = grown
-
-    def append(self, batch: pa.RecordBatch) -> None:
-        """Copy a parsed batch in, straight from its Arrow buffers."""
-        rows = batch.num_rows
-        if self.n + rows > self.arrays[0].size:
-            self.reserve(max(self.n + rows, int(self.arrays[0].size * 1.25)))
-        for column, array in zip(batch.columns, self.arrays, strict=True):
-            array[self.n : self.n + rows] = np.frombuffer(
-                column.buffers()[1], array.dtype, rows, column.offset * array.itemsize
-            )
-        self.n += rows
-
-    def result(self) -> RawRatings:
-        user, movie, rating, timestamp = (array[: self.n] for array in self.arrays)
-        return RawRatings(user, movie, rating.view(np.float32), timestamp.view(np.int64))
-
-
 def _parse(source: Source, name: str, fmt: RatingsFormat) -> RawRatings:
-    """Parse a ratings file into numpy columns: in parallel byte ranges, or streamed from a zip."""
+    """Parse a ratings file: the strict compiled parser, else pyarrow's general reader."""
     size = max(source.size(name), 1)
-    columns = _Columns()
-    if not source.is_zip and fmt == CSV_RATINGS:
-        _parse_csv_streaming(str(source.path / name), size, columns)
-        return columns.result()
-    if not source.is_zip:
-        _parse_ranges(str(source.path / name), size, fmt, columns)
-        return columns.result()
+    with source.open(name) as stream:
+        raw = parse_strict(stream, size, fmt.separator, skip_header=bool(fmt.header))
+    if raw is not None:
+        return raw
+    log.info("%s has rows in an unusual form; reading it with the general reader", name)
+    return parse_general(source, name, fmt)
+
+
+def parse_general(source: Source, name: str, fmt: RatingsFormat) -> RawRatings:
+    """Parse a ratings file with pyarrow's streaming reader, which takes any CSV number form."""
+    size = max(source.size(name), 1)
+    columns = RatingsColumns()
     with source.open(name) as stream:
         for batch in pacsv.open_csv(stream, *_arrow_options(fmt)):
             if columns.n == 0:
                 columns.reserve(int(size * batch.num_rows / min(BLOCK_BYTES, size) * 1.05) + 1024)
             columns.append(batch)
     return columns.result()
-
-
-_POLARS_TYPES = (pl.Int32, pl.Int32, pl.Float32, pl.Int64)
-
-
-def _parse_csv_streaming(path: str, size: int, columns: _Columns) -> None:
-    """Stream a headed CSV ratings file through polars' multi-threaded reader in batches.
-
-    Measured on 25M ratings: 1.6 s and 820 MB peak with the output arrays, against about 2.2 s
-    for the pyarrow byte-range reader below. Blank lines come back as rows of nulls and are
-    dropped; an empty field in a row is malformed.
-    """
-    schema = dict(zip(CSV_RATINGS.header, _POLARS_TYPES, strict=True))
-    lazy = pl.scan_csv(path, schema=schema, has_header=True, quote_char=None)
-    for frame in lazy.collect_batches(chunk_size=STREAM_ROWS):
-        if frame.null_count().sum_horizontal().item():
-            frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))  # blank lines
-            if frame.null_count().sum_horizontal().item():
-                raise pa.ArrowInvalid("an empty field")
-        if columns.n == 0:
-            columns.reserve(size // MIN_ROW_BYTES + 1024)
-        for batch in frame.to_arrow().to_batches():
-            columns.append(batch)
-
-
-def _line_ranges(path: str, size: int, skip_header: bool) -> list[tuple[int, int]]:
-    """Byte ranges of about ``RANGE_BYTES`` that start and end on line boundaries."""
-    with open(path, "rb") as stream:
-        if skip_header:
-            stream.readline()
-        bounds = [stream.tell()]
-        while bounds[-1] + RANGE_BYTES < size:
-            stream.seek(bounds[-1] + RANGE_BYTES)
-            stream.readline()
-            if stream.tell() >= size:
-                break
-            bounds.append(stream.tell())
-    bounds.append(size)
-    return [(start, end) for start, end in itertools.pairwise(bounds) if end > start]
-
-
-def _parse_range(path: str, start: int, end: int, fmt: RatingsFormat) -> pa.Table:
-    """Parse one byte range of whole lines (on a worker thread: pyarrow releases the GIL)."""
-    read, parse, convert = _arrow_options(fmt)
-    read.skip_rows = 0
-    with pa.OSFile(path) as file:
-        text = file.read_at(end - start, start)
-    return pacsv.read_csv(pa.BufferReader(text), read, parse, convert)
-
-
-def _parse_ranges(path: str, size: int, fmt: RatingsFormat, columns: _Columns) -> None:
-    """Parse ranges on a few threads, appending them in file order, few in flight at a time."""
-    ranges = _line_ranges(path, size, bool(fmt.header))
-    workers = max(1, min(os.cpu_count() or 1, 4))
-    with ThreadPoolExecutor(workers) as pool:
-        pending: deque[Future[pa.Table]] = deque()
-        for start, end in ranges:
-            pending.append(pool.submit(_parse_range, path, start, end, fmt))
-            if len(pending) > workers:
-                _append_table(columns, pending.popleft().result(), size)
-        while pending:
-            _append_table(columns, pending.popleft().result(), size)
-
-
-def _append_table(columns: _Columns, table: pa.Table, size: int) -> None:
-    if columns.n == 0 and table.num_rows:
-        columns.reserve(int(size * table.num_rows / min(RANGE_BYTES, size) * 1.05) + 1024)
-    for batch in table.to_batches():
-        columns.append(batch)
 
 
 def read_raw_ratings(
@@ -349,7 +231,9 @@ def _row_problem(fields: list[bytes], scale: tuple[float, float]) -> str:
     if len(fields) != 4:
         return f"expected 4 fields (user, movie, rating, time), found {len(fields)}: {fields!r}"
     try:
-        user, movie, timestamp = int(fields[0]), int(fields[1]), int(fields[3])
+        user, movie, timestamp = (_integer(fields[i]) for i in (0, 1, 3))
+        if b"_" in fields[2]:
+            raise ValueError(fields[2])
         rating = float(fields[2])
     except ValueError:
         return f"cannot parse {b'|'.join(fields).decode(errors='replace')!r} as numbers"
@@ -360,6 +244,13 @@ def _row_problem(fields: list[bytes], scale: tuple[float, float]) -> str:
     if not -(2**63) <= timestamp < 2**63:
         return f"timestamp {timestamp} does not fit in 64 bits"
     return ""
+
+
+def _integer(field: bytes) -> int:
+    """An integer field as the readers take it: optional minus, digits, spaces around."""
+    if not _INTEGER.fullmatch(field):
+        raise ValueError(field)
+    return int(field)
 
 
 def map_ids(raw_ids: np.ndarray, *, kind: str, in_place: bool = False) -> tuple[IdMap, IndexArray]:
@@ -374,18 +265,18 @@ def map_ids(raw_ids: np.ndarray, *, kind: str, in_place: bool = False) -> tuple[
     if top > DENSE_TABLE_FACTOR * raw_ids.size + (1 << 20) or raw_ids.min() < 0:
         return IdMap.from_values(raw_ids, kind=kind)
     present = np.zeros(top + 1, dtype=bool)
-    present[raw_ids] = True
+    _id_kernels.mark(raw_ids, present)
     table = np.cumsum(present, dtype=np.int32)
     table -= 1
     out = raw_ids if in_place and raw_ids.dtype == np.int32 else np.empty(raw_ids.size, np.int32)
-    step = 1 << 20
-    for start in range(0, raw_ids.size, step):
-        out[start : start + step] = table[raw_ids[start : start + step]]
+    _id_kernels.gather(table, raw_ids, out)
     return IdMap(np.flatnonzero(present), kind=kind), out
 
 
 def ratings_from_raw(raw: RawRatings, rating_scale: tuple[float, float]) -> Ratings:
     """Map the raw ids of freshly read ratings (in place) and wrap them as :class:`Ratings`."""
-    users, user_idx = map_ids(raw.user_id, kind="user", in_place=True)
-    movies, movie_idx = map_ids(raw.movie_id, kind="movie", in_place=True)
+    with ThreadPoolExecutor(2) as pool:  # the kernels release the GIL: one column a core
+        user_job = pool.submit(map_ids, raw.user_id, kind="user", in_place=True)
+        movies, movie_idx = map_ids(raw.movie_id, kind="movie", in_place=True)
+        users, user_idx = user_job.result()
     return Ratings(user_idx, movie_idx, raw.rating, raw.timestamp, users, movies, rating_scale)

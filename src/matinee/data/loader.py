@@ -1,41 +1,30 @@
 """Load a MovieLens release: columnar cache, then local mirror, then download from GroupLens.
 
-Each parsed release is kept under ``<cache>/parsed/<name>/<key>/`` as raw ``.npy`` arrays (ratings
-and id maps), Arrow IPC tables (movies, tags, users) and a ``meta.json`` holding every array's
-length and every file's CRC-32, so a second load maps arrays instead of parsing text, and a
-truncated or altered entry is detected and rebuilt. Arrays are memory-mapped read-only (measured:
-about half the CPU of reading them into fresh memory); entries are only ever replaced whole, by
-renaming a new folder in, so a mapped file is never changed under a reader.
-
-The key is the source checksum: ``sha256-<hex>`` for a zip whose GroupLens sha256 is known
-(verified before parsing), otherwise ``stat-<hash>`` of the names, sizes and modification times
-of the source files (an unpacked folder, or a zip without a published sha256), which costs a few
-``stat`` calls instead of hashing hundreds of megabytes on every load.
+The parsed columnar cache lives in :mod:`matinee.data.cache`. Its key is the source checksum:
+``sha256-<hex>`` for a zip whose GroupLens sha256 is known (verified before parsing), otherwise
+``stat-<hash>`` of the names, sizes and modification times of the source files (an unpacked
+folder, or a zip without a published sha256), which costs a few ``stat`` calls instead of
+hashing hundreds of megabytes on every load.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
-import json
 import logging
-import os
-import shutil
-import tempfile
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import polars as pl
-
+from matinee.data.cache import (
+    CACHE_FORMAT_VERSION,
+    cache_entry,
+    read_cache,
+    wait_for_cache_writes,
+    write_cache_in_background,
+)
 from matinee.data.dataset import Dataset
 from matinee.data.download import fetch, fetch_md5, file_digest
-from matinee.data.ids import IdMap
-from matinee.data.ratings import Ratings
 from matinee.data.readers import LAYOUT_RATINGS_FILE, READERS, Source
 from matinee.data.releases import LayoutKind, Release, get_release
 from matinee.errors import ChecksumError, DataError, DownloadError
@@ -53,8 +42,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT_VERSION = 1
-"""Bumped whenever the layout of a parsed cache entry changes (old entries are then rebuilt)."""
 
 LAYOUT_SCALES: dict[LayoutKind, tuple[float, float]] = {
     "ml-100k": (1.0, 5.0),
@@ -63,9 +50,6 @@ LAYOUT_SCALES: dict[LayoutKind, tuple[float, float]] = {
     "csv": (0.5, 5.0),
 }
 """Rating scale of each layout, for a user's own copy of a release."""
-
-_ARRAYS = ("user_idx", "movie_idx", "rating", "timestamp", "user_ids", "movie_ids")
-_TABLES = ("movies", "tags", "users")
 
 
 @dataclass(frozen=True)
@@ -87,19 +71,19 @@ def load_dataset(name: str, *, settings: Settings | None = None) -> Dataset:
     release = get_release(name)
     path = _local_source(release, settings)
     if path is None and release.sha256 is not None:
-        cached = _read_cache(settings, release.name, f"sha256-{release.sha256}")
+        cached = read_cache(settings.cache_dir, release.name, f"sha256-{release.sha256}")
         if cached is not None:
             return cached
     if path is None:
         path = _download(release, settings)
     key = _source_key(release, path)
-    cached = _read_cache(settings, release.name, key)
+    cached = read_cache(settings.cache_dir, release.name, key)
     if cached is not None:
         return cached
     _verify(release, path, settings)
     dataset = _read(path, release.layout, release.name, release.rating_scale)
     dataset = dataclasses.replace(dataset, source_checksum=key)
-    _write_cache(settings, dataset)
+    write_cache_in_background(settings.cache_dir, dataset)
     return dataset
 
 
@@ -116,7 +100,8 @@ def release_status(name: str, *, settings: Settings | None = None) -> ReleaseSta
     settings = settings if settings is not None else Settings.from_env()
     release = get_release(name)
     downloaded = _download_path(release, settings)
-    entries = settings.cache_dir / "parsed" / release.name
+    wait_for_cache_writes()
+    entries = cache_entry(settings.cache_dir, release.name, "_").parent
     return ReleaseStatus(
         release=release,
         mirrored=_mirror_source(release, settings.mirror) if settings.mirror else None,
@@ -261,116 +246,3 @@ def _verify(release: Release, path: Path, settings: Settings) -> None:
         if path == _download_path(release, settings):
             path.unlink(missing_ok=True)
         raise ChecksumError(path, "sha256", release.sha256, actual)
-
-
-def _crc(data: bytes | memoryview) -> int:
-    return zlib.crc32(data) & 0xFFFFFFFF
-
-
-def _write_cache(settings: Settings, dataset: Dataset) -> None:
-    """Write a parsed dataset into its cache entry atomically (temp folder, then rename)."""
-    root = settings.cache_dir / "parsed" / dataset.name
-    root.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
-    try:
-        files = _write_entry_files(temp, dataset)
-        meta = {
-            "format_version": CACHE_FORMAT_VERSION,
-            "name": dataset.name,
-            "source_checksum": dataset.source_checksum,
-            "rating_scale": list(dataset.ratings.rating_scale),
-            "files": files,
-        }
-        (temp / "meta.json").write_text(json.dumps(meta, indent=2))
-        final = root / dataset.source_checksum
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(temp, final)
-    except OSError as error:
-        log.warning("could not write the parsed cache of %s: %s", dataset.name, error)
-        shutil.rmtree(temp, ignore_errors=True)
-        return
-    for stale in root.iterdir():
-        if stale.name != dataset.source_checksum and not stale.name.startswith(".tmp-"):
-            shutil.rmtree(stale, ignore_errors=True)
-
-
-def _write_entry_files(folder: Path, dataset: Dataset) -> dict[str, dict[str, int]]:
-    ratings = dataset.ratings
-    arrays: dict[str, np.ndarray] = {
-        "user_idx": ratings.user_idx,
-        "movie_idx": ratings.movie_idx,
-        "rating": ratings.rating,
-        "timestamp": ratings.timestamp,
-        "user_ids": ratings.users.raw_ids,
-        "movie_ids": ratings.movies.raw_ids,
-    }
-    files: dict[str, dict[str, int]] = {}
-    for name, array in arrays.items():
-        np.save(folder / f"{name}.npy", array, allow_pickle=False)
-        files[f"{name}.npy"] = {
-            "crc32": _crc(np.ascontiguousarray(array).data),
-            "length": len(array),
-        }
-    for name in _TABLES:
-        table = getattr(dataset, name)
-        if table is not None:
-            table.write_ipc(folder / f"{name}.arrow")
-            files[f"{name}.arrow"] = {"crc32": _crc((folder / f"{name}.arrow").read_bytes())}
-    return files
-
-
-def _read_cache(settings: Settings, name: str, key: str) -> Dataset | None:
-    """The cached dataset for ``key``, or None when missing; a corrupt entry is removed."""
-    folder = settings.cache_dir / "parsed" / name / key
-    if not (folder / "meta.json").is_file():
-        return None
-    try:
-        return _read_entry(folder, name, key)
-    except (
-        OSError,
-        ValueError,
-        KeyError,
-        TypeError,
-        DataError,
-        pl.exceptions.PolarsError,
-    ) as error:
-        log.warning("parsed cache of %s at %s is unusable (%s); rebuilding it", name, folder, error)
-        shutil.rmtree(folder, ignore_errors=True)
-        return None
-
-
-def _read_entry(folder: Path, name: str, key: str) -> Dataset:
-    meta: dict[str, Any] = json.loads((folder / "meta.json").read_text())
-    if meta.get("format_version") != CACHE_FORMAT_VERSION or meta.get("source_checksum") != key:
-        raise ValueError(f"format {meta.get('format_version')} or key does not match")
-    files: dict[str, dict[str, int]] = meta["files"]
-    arrays = {}
-    for array_name in _ARRAYS:
-        expected = files[f"{array_name}.npy"]
-        array = np.load(folder / f"{array_name}.npy", mmap_mode="r", allow_pickle=False)
-        if len(array) != expected["length"] or _crc(memoryview(array)) != expected["crc32"]:
-            raise ValueError(f"{array_name}.npy does not match its checksum")
-        arrays[array_name] = array
-    tables: dict[str, pl.DataFrame | None] = {}
-    for table_name in _TABLES:
-        entry = files.get(f"{table_name}.arrow")
-        tables[table_name] = None
-        if entry is not None:
-            data = (folder / f"{table_name}.arrow").read_bytes()
-            if _crc(data) != entry["crc32"]:
-                raise ValueError(f"{table_name}.arrow does not match its checksum")
-            tables[table_name] = pl.read_ipc(io.BytesIO(data))
-    low, high = meta["rating_scale"]
-    ratings = Ratings(
-        arrays["user_idx"],
-        arrays["movie_idx"],
-        arrays["rating"],
-        arrays["timestamp"],
-        IdMap(arrays["user_ids"], kind="user"),
-        IdMap(arrays["movie_ids"], kind="movie"),
-        (float(low), float(high)),
-    )
-    movies = tables["movies"]
-    if movies is None:
-        raise ValueError("movies.arrow is missing")
-    return Dataset(name, ratings, movies, tables["tags"], tables["users"], key)
