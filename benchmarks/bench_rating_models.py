@@ -12,7 +12,7 @@ Run ``MATINEE_DATA_MIRROR=/work/shared/data .venv/bin/python benchmarks/bench_ra
    synthetic set; and one ``biased-mf`` epoch at 64 factors on a 20M-rating synthetic set.
    Wall and CPU seconds (``time.process_time``, all threads) are both reported: on a shared,
    busy machine the wall time includes waiting for a core, the CPU time is the work itself.
-   Below 4M ratings Matinee's epoch runs on one thread (``_sgd.PARALLEL_MIN_RATINGS``).
+   Below 50,000 ratings Matinee's epoch runs on one thread (``_sgd.PARALLEL_MIN_RATINGS``).
 
 Matinee's defaults were tuned on ml-100k ``u1``..``u5`` with grids over learning rate, decay,
 regularization, initial spread and factors (biased MF: lr 0.01 decaying 0.98 per epoch, reg

@@ -3,9 +3,20 @@
 The names here are the public API; each lives in the sub-package that a reader would look in
 (``matinee.data``, ``matinee.models``, ``matinee.evaluation``, ``matinee.recommend``,
 ``matinee.store``, ``matinee.explain``). Importing this package loads no model code and no torch.
+
+Matinee's compiled kernels run on numba's OpenMP threads. Unless the environment says otherwise,
+a thread waiting for the next parallel region spins only briefly before it sleeps
+(``GOMP_SPINCOUNT=1000``; libgomp's default spins 300 times longer). Measured on 2 cores, one
+biased-MF epoch on ml-100k: 1.95 ms with either setting on an idle machine, but with the other
+core busy 3.1 ms against 76 ms, since long-spinning threads take the CPU from the thread that
+has the work. (``OMP_WAIT_POLICY=PASSIVE`` is safe too, but 20% slower when idle.)
 """
 
 from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 from matinee.data.canonical import canonical_folds, canonical_split
 from matinee.data.dataset import Dataset

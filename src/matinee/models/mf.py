@@ -26,7 +26,6 @@ from matinee.models._rating_common import (
     ridge_fold_in,
 )
 from matinee.models._sgd import (
-    BLOCKS,
     block_layout,
     dsgd_epoch,
     factor_dot,
@@ -176,8 +175,7 @@ class _FactorTrainer:
             layout.movies,
             layout.ratings,
             layout.offsets,
-            self.rng.permutation(BLOCKS).astype(np.int64),
-            np.uint64(self.rng.integers(0, 2**62)),
+            self.rng.permutation(layout.blocks).astype(np.int64),
             w["user_factors"],
             w["movie_factors"],
             w["user_bias"],
