@@ -91,6 +91,22 @@ def test_same_seed_same_weights_other_seed_other_weights(data: tuple[Ratings, Ra
     assert not np.array_equal(first.parameters()[weights], other.parameters()[weights])
 
 
+def test_sparse_output_is_deterministic_on_several_threads(data: tuple[Ratings, Ratings]) -> None:
+    # Large enough batches for torch to spread a backward pass over threads: gathered rows
+    # must still be summed in a fixed order.
+    config = dataclasses.replace(
+        SMALL, hidden=(128,), batch_size=30, epochs=6, output_loss="sparse"
+    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        first, second = AutoRec(config).fit(data[0]), AutoRec(config).fit(data[0])
+    finally:
+        torch.set_num_threads(threads)
+    for key, value in first.parameters().items():
+        np.testing.assert_array_equal(second.parameters()[key], value, err_msg=key)
+
+
 def test_parameters_round_trip_to_identical_predictions(model: AutoRec) -> None:
     rebuilt = AutoRec.from_parameters(model.config, model.parameters())
     users = np.arange(model.n_users)

@@ -33,6 +33,7 @@ __all__ = [
     "csr_from_arrays",
     "check_not_diverged",
     "fit_vectors",
+    "gather_rows",
     "load_state_arrays",
     "make_optimizer",
     "pick_device",
@@ -87,10 +88,11 @@ def pick_device(requested: str | None) -> torch.device:
 def seeded(seed: int, device: torch.device) -> Iterator[None]:
     """Seed torch for the work inside, then give back the caller's RNG state untouched.
 
-    Torch's CPU kernels are deterministic for a fixed number of threads, so two fits with the
-    same seed give identical weights on the CPU. ``torch.use_deterministic_algorithms`` is not
-    switched on: it makes the embedding backward pass ten times slower on the CPU and does not
-    change its result there.
+    With the same seed two fits give identical weights on the CPU (for a fixed number of
+    threads) and on one CUDA device; the CPU and CUDA weights agree up to rounding. That needs
+    gathers whose backward pass sums in a fixed order (:func:`gather_rows`).
+    ``torch.use_deterministic_algorithms`` is not switched on: it makes the embedding backward
+    pass ten times slower on the CPU and does not change its result there.
     """
     cuda_devices = []
     if device.type == "cuda":
@@ -100,17 +102,38 @@ def seeded(seed: int, device: torch.device) -> Iterator[None]:
         yield
 
 
+def gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``table[index]`` (rows of a matrix, or entries of a vector) with a deterministic backward.
+
+    The backward pass sums the gradients of repeated rows. On the CPU with several threads that
+    of ``table[index]`` adds them atomically, in an order that changes from run to run, while the
+    embedding lookup's sums in a fixed order. On CUDA it was the other way round (measured on an
+    H100 with torch 2.11): ``table[index]`` sorts the indices and sums in order, while the
+    embedding backward changed the last bits of AutoRec's code gradients from run to run.
+    """
+    if table.is_cuda:
+        return table[index]
+    if table.ndim == 1:
+        return nn.functional.embedding(index, table.unsqueeze(1)).squeeze(1)
+    return nn.functional.embedding(index, table)
+
+
 def make_optimizer(
     name: str, parameters: Iterator[nn.Parameter] | list[nn.Parameter], learning_rate: float
 ) -> torch.optim.Optimizer:
-    """An optimizer by name (Adam, RMSProp, or SGD with Nesterov momentum 0.9)."""
+    """An optimizer by name (Adam, RMSProp, or SGD with Nesterov momentum 0.9).
+
+    When every parameter is on CUDA, Adam and SGD run their fused kernels (``fused=True``): the
+    steps of these small networks are bound by kernel launches, and the fused update needs few.
+    """
     params = list(parameters)
+    fused = True if params and all(param.is_cuda for param in params) else None
     if name == "adam":
-        return torch.optim.Adam(params, lr=learning_rate)
+        return torch.optim.Adam(params, lr=learning_rate, fused=fused)
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=learning_rate)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=learning_rate, momentum=0.9, nesterov=True)
+        return torch.optim.SGD(params, lr=learning_rate, momentum=0.9, nesterov=True, fused=fused)
     raise ConfigError(f"unknown optimizer {name!r}; valid: adam, rmsprop, sgd")
 
 
@@ -299,8 +322,9 @@ class AutoRecNet(nn.Module):
         self, codes: torch.Tensor, rows: torch.Tensor, columns: torch.Tensor
     ) -> torch.Tensor:
         """Outputs at (row, column) entries only: one dot product per entry."""
-        dots = torch.einsum("ed,ed->e", codes[rows], self.decoder_weight[columns])
-        out: torch.Tensor = self.output(dots + self.decoder_bias[columns])
+        weights = gather_rows(self.decoder_weight, columns)
+        dots = torch.einsum("ed,ed->e", gather_rows(codes, rows), weights)
+        out: torch.Tensor = self.output(dots + gather_rows(self.decoder_bias, columns))
         return out
 
     def decode_dense(self, codes: torch.Tensor) -> torch.Tensor:
