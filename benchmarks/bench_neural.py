@@ -36,6 +36,7 @@ import numpy as np
 import surprise
 import torch
 
+from bench_neural_device import FIT_MODELS
 from matinee.atomic import write_text_atomic
 from matinee.data.canonical import canonical_folds
 from matinee.data.loader import load_dataset
@@ -48,7 +49,6 @@ from matinee.models.autorec import SPARSE_OUTPUT_MAX_DENSITY, AutoRec, AutoRecCo
 from matinee.models.base import Recommender
 from matinee.models.embedding_net import TUNED, EmbeddingNet
 from matinee.models.mf import BiasedMF
-from matinee.models.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
 from matinee.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -64,17 +64,7 @@ FOLD_MODELS: dict[str, Callable[[], Recommender[Any]]] = {
     "biased-mf": BiasedMF,
 }
 
-PROTOCOL_MODELS: dict[str, Callable[[], Recommender[Any]]] = {
-    "autorec (item)": AutoRec,
-    "autorec (user)": lambda: AutoRec(AutoRecConfig(kind="user")),
-    "embedding-net (notebook defaults)": EmbeddingNet,
-    "embedding-net (tuned)": lambda: EmbeddingNet(TUNED),
-    "movie-autoencoder (zero-filled, notebook)": MovieAutoencoder,
-    "movie-autoencoder (masked)": lambda: MovieAutoencoder(
-        MovieAutoencoderConfig(masked_loss=True, encoder_l2=1e-4)
-    ),
-    "biased-mf": BiasedMF,
-}
+PROTOCOL_MODELS: dict[str, Callable[[], Recommender[Any]]] = {**FIT_MODELS, "biased-mf": BiasedMF}
 
 
 def pin_threads() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,31 @@ def mirror() -> Path:
 def settings(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings reading the mirror, with a cache private to this test session."""
     return Settings(cache_dir=tmp_path_factory.mktemp("cache"), mirror=mirror, show_progress=False)
+
+
+def low_rank_ratings(seed: int, density: float = 0.5) -> tuple[Ratings, Ratings]:
+    """Rank-2 ratings with biases on 1-5 for 60 users x 30 movies: ``density`` of the cells,
+    80% train and 20% test (a known answer the neural models must learn)."""
+    rng = np.random.default_rng(seed)
+    n_users, n_movies = 60, 30
+    full = (
+        3.0
+        + rng.normal(0, 0.5, (n_users, 1))
+        + rng.normal(0, 0.5, (1, n_movies))
+        + rng.normal(0, 0.6, (n_users, 2)) @ rng.normal(0, 0.6, (2, n_movies))
+    )
+    users, movies = np.nonzero(rng.random(full.shape) < density)
+    ratings = Ratings.from_raw(
+        users, movies, np.clip(full[users, movies], 1, 5), rating_scale=(1.0, 5.0)
+    )
+    is_test = rng.random(len(ratings)) < 0.2
+    return ratings.take(~is_test), ratings.take(is_test)
+
+
+@pytest.fixture(scope="session")
+def low_rank() -> Callable[..., tuple[Ratings, Ratings]]:
+    """:func:`low_rank_ratings`, for test modules (which cannot import this file)."""
+    return low_rank_ratings
 
 
 @pytest.fixture

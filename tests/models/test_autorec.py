@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -29,27 +29,9 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(threads)
 
 
-def _low_rank(seed: int = 1, density: float = 0.5) -> tuple[Ratings, Ratings]:
-    """Rank-2 ratings with biases on 1-5: ``density`` of the cells, 80% train, 20% test."""
-    rng = np.random.default_rng(seed)
-    n_users, n_movies = 60, 30
-    full = (
-        3.0
-        + rng.normal(0, 0.5, (n_users, 1))
-        + rng.normal(0, 0.5, (1, n_movies))
-        + rng.normal(0, 0.6, (n_users, 2)) @ rng.normal(0, 0.6, (2, n_movies))
-    )
-    users, movies = np.nonzero(rng.random(full.shape) < density)
-    ratings = Ratings.from_raw(
-        users, movies, np.clip(full[users, movies], 1, 5), rating_scale=(1.0, 5.0)
-    )
-    is_test = rng.random(len(ratings)) < 0.2
-    return ratings.take(~is_test), ratings.take(is_test)
-
-
 @pytest.fixture(scope="module")
-def data() -> tuple[Ratings, Ratings]:
-    return _low_rank()
+def data(low_rank: Callable[[int], tuple[Ratings, Ratings]]) -> tuple[Ratings, Ratings]:
+    return low_rank(1)
 
 
 @pytest.fixture(scope="module", params=["item", "user"])

@@ -77,27 +77,9 @@ FOLD_IN_TOLERANCE = 1e-3
 weights)."""
 
 
-def _low_rank(seed: int = 5) -> tuple[Ratings, Ratings]:
-    """Rank-2 ratings with biases on 1-5: half the cells, 80% train, 20% test."""
-    rng = np.random.default_rng(seed)
-    n_users, n_movies = 60, 30
-    full = (
-        3.0
-        + rng.normal(0, 0.5, (n_users, 1))
-        + rng.normal(0, 0.5, (1, n_movies))
-        + rng.normal(0, 0.6, (n_users, 2)) @ rng.normal(0, 0.6, (2, n_movies))
-    )
-    users, movies = np.nonzero(rng.random(full.shape) < 0.5)
-    ratings = Ratings.from_raw(
-        users, movies, np.clip(full[users, movies], 1, 5), rating_scale=(1.0, 5.0)
-    )
-    is_test = rng.random(len(ratings)) < 0.2
-    return ratings.take(~is_test), ratings.take(is_test)
-
-
 @pytest.fixture(scope="module")
-def data() -> tuple[Ratings, Ratings]:
-    return _low_rank()
+def data(low_rank: Callable[[int], tuple[Ratings, Ratings]]) -> tuple[Ratings, Ratings]:
+    return low_rank(5)
 
 
 @pytest.fixture(scope="module")
