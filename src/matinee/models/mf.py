@@ -158,13 +158,11 @@ class _FactorTrainer:
         return np.ascontiguousarray(noise + offset, dtype=np.float32)
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
-        w = self.weights
         if self.als:
             return self._als_epoch()
         learning_rate = self.config.learning_rate * self.config.lr_decay ** (epoch - 1)
         with threads_for(self.n_train):
             squared = self._sgd_epoch(learning_rate)
-        check_finite("matrix factorization", w)
         return {"loss": float(np.sqrt(squared / self.n_train)), "learning_rate": learning_rate}
 
     def _sgd_epoch(self, learning_rate: float) -> float:
@@ -239,6 +237,7 @@ class _FactorModel(Recommender[F]):
             self.config, train, validation, self.global_mean_, use_bias=self._uses_bias
         )
         history = run_epochs(trainer, self.config, options, description=self.name)
+        check_finite(self.name, trainer.weights)  # a NaN weight also makes the next loss NaN
         self._set_weights(trainer.weights)
         return history
 
