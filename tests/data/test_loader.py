@@ -9,6 +9,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import Future
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -306,3 +307,27 @@ def test_failed_download_leaves_nothing(
         load_dataset("ml-latest-small", settings=settings)
     assert list((tmp_path / "cache" / "zips").iterdir()) == []
     assert not (tmp_path / "cache" / "parsed").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_does_not_wait_for_the_parents_cache_writes(tmp_path: Path) -> None:
+    never: Future[None] = Future()  # a write the parent's thread is busy with
+    entry = cache.cache_entry(tmp_path, "ml-100k", "key")
+    cache._pending[entry] = never
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child has no writer thread: it must not wait
+            os._exit(0 if cache.read_cache(tmp_path, "ml-100k", "key") is None else 1)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child waited for a cache write of its parent")
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        del cache._pending[entry]

@@ -60,6 +60,18 @@ _pending: dict[Path, Future[None]] = {}
 _writer: ThreadPoolExecutor | None = None
 
 
+def _reset_after_fork() -> None:
+    """A forked child has no writer thread: its copies of pending writes would never finish."""
+    global _lock, _writer
+    _lock = threading.Lock()
+    _pending.clear()
+    _writer = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
 def cache_entry(cache_dir: Path, name: str, key: str) -> Path:
     """The folder of one parsed release in the cache."""
     return cache_dir / "parsed" / name / key
