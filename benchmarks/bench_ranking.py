@@ -8,8 +8,10 @@ Protocols (full ranking over every movie a user has not rated, no sampled negati
 Hyperparameters of every contender (Matinee's and the peers') are picked on an inner per-user
 80/20 validation split of the training data, never on the test ratings. EASE's lambda is then
 scaled by the ratio of training sizes (the Gram matrix grows with the data), for Matinee and
-LensKit alike. The blend adds z-scored ials, item-knn and rp3beta scores to EDLAE's with weights
-picked on the same inner split. LensKit runs in a subprocess
+LensKit alike. ``matinee session-ease`` is Matinee's EASE with session rows (the movies each user
+rated within a few places of each rating, in time order, join the Gram matrix). The blend adds
+z-scored ials, item-knn and rp3beta scores to session-ease's with weights picked on the same inner
+split. LensKit runs in a subprocess (``_lenskit_worker.py``)
 with ``PYTHONPATH=.venv/lenskit-site`` (its pandas<3 pin cannot share the project venv).
 
 Run: ``.venv/bin/python benchmarks/bench_ranking.py [--quick]``; writes
@@ -30,9 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
+from _ranking_latency import latency
 from matinee.atomic import write_text_atomic
 from matinee.data.filters import RatingThreshold
 from matinee.data.loader import load_dataset
@@ -155,6 +156,13 @@ def run_protocol(
         "matinee edlae": lambda data, p: matinee_scorer(
             EASE(EASEConfig(regularization=p[0], dropout=p[1], activity_exponent=p[2])).fit(data)
         ),
+        "matinee session-ease": lambda data, p: matinee_scorer(
+            EASE(
+                EASEConfig(
+                    regularization=p[0], dropout=p[1], session_window=p[2], session_weight=p[3]
+                )
+            ).fit(data)
+        ),
         "matinee rp3beta": lambda data, p: matinee_scorer(
             RP3Beta(RP3BetaConfig(alpha=p[0], beta=p[1], neighbours=p[2])).fit(data)
         ),
@@ -166,11 +174,11 @@ def run_protocol(
         chosen[name], _ = pick(name, grids[name], build, train, seed)
         if name == "matinee ease":
             chosen[name] = round(chosen[name] * inner_share, 1)
-        if name == "matinee edlae":
+        if name in ("matinee edlae", "matinee session-ease"):
             chosen[name] = (round(chosen[name][0] * inner_share, 1), *chosen[name][1:])
         started = time.perf_counter()
         record(name, build(train, chosen[name]), chosen[name], time.perf_counter() - started)
-    parts = ("matinee edlae", "matinee ials", "matinee item-knn", "matinee rp3beta")
+    parts = ("matinee session-ease", "matinee ials", "matinee item-knn", "matinee rp3beta")
     steps = (0.0, 0.1, 0.2, 0.3)
     blend_grid = [(wi, wk, wr) for wi in steps for wk in steps for wr in steps]
 
@@ -191,7 +199,7 @@ def run_protocol(
     print(f"  blend: picked {weights} (validation NDCG@10 {best_ndcg:.4f})", flush=True)
     started = time.perf_counter()
     record(
-        "matinee blend (edlae + ials + knn + rp3beta)",
+        "matinee blend (session-ease + ials + knn + rp3beta)",
         mix([builders[name](train, chosen[name]) for name in parts], weights),
         f"weights ials={weights[0]}, knn={weights[1]}, rp3beta={weights[2]}",
         time.perf_counter() - started,
@@ -241,7 +249,7 @@ def run_lenskit(
         )
         env = {**os.environ, "PYTHONPATH": str(LENSKIT_SITE)}
         done = subprocess.run(
-            [sys.executable, __file__, "--lenskit-worker", str(data)],
+            [sys.executable, str(Path(__file__).with_name("_lenskit_worker.py")), str(data)],
             env=env,
             capture_output=True,
             text=True,
@@ -262,170 +270,6 @@ def run_lenskit(
         return rows
 
 
-def lenskit_worker(path: Path) -> None:
-    """Runs under LensKit's own pandas: fit, score every user, save the score matrices."""
-    import pandas as pd
-    from lenskit.als import ImplicitMFConfig, ImplicitMFScorer
-    from lenskit.data import ItemList, RecQuery, from_interactions_df
-    from lenskit.knn.ease import EASEConfig as LKEASEConfig
-    from lenskit.knn.ease import EASEScorer
-
-    data = np.load(path)
-    n_movies = int(data["n_movies"])
-
-    def fit_score(make: Callable[[], Any], part: str) -> np.ndarray:
-        users, movies = data[f"{part}_user_idx"], data[f"{part}_movie_idx"]
-        scorer = make()
-        scorer.train(from_interactions_df(pd.DataFrame({"user_id": users, "item_id": movies})))
-        history = sp.csr_matrix(
-            (np.ones(users.size), (users, movies)), shape=(int(users.max()) + 1, n_movies)
-        )
-        everything = ItemList(item_ids=np.arange(n_movies))
-        out = np.full((history.shape[0], n_movies), -np.inf, dtype=np.float32)
-        for user in np.unique(users):
-            seen = ItemList(item_ids=history[user].indices)
-            scored = scorer(RecQuery(user_id=int(user), user_items=seen), everything)
-            values = np.nan_to_num(scored.scores(), nan=-np.inf)
-            out[user, scored.ids()] = values
-        return out
-
-    def quality(scores: np.ndarray) -> float:
-        seen = sp.csr_matrix(
-            (
-                np.ones(data["inner_user_idx"].size),
-                (data["inner_user_idx"], data["inner_movie_idx"]),
-            ),
-            shape=(scores.shape[0], n_movies),
-        )
-        users = np.unique(data["val_user_idx"])
-        users = users[users < scores.shape[0]]
-        row = np.full(scores.shape[0], -1)
-        row[users] = np.arange(users.size)
-        keep = np.isin(data["val_user_idx"], users)
-        relevant = relevance_matrix(
-            row[data["val_user_idx"][keep]], data["val_movie_idx"][keep], users.size, n_movies
-        )
-        return accuracy_metrics(top_k(scores[users], K, seen[users]), relevant)["ndcg"]
-
-    results: dict[str, Any] = {}
-    share = float(data["inner_share"])
-    best = max(
-        (quality(fit_score(lambda r=r: EASEScorer(LKEASEConfig(regularization=r)), "inner")), r)
-        for r in data["grid"]
-    )
-    for name, make, params in (
-        (
-            "lenskit_ease",
-            lambda: EASEScorer(LKEASEConfig(regularization=best[1] * share)),
-            f"regularization={best[1] * share:.1f}",
-        ),
-        (
-            "lenskit_implicit-mf",
-            lambda: ImplicitMFScorer(ImplicitMFConfig(embedding_size=64, epochs=15)),
-            "embedding_size=64, epochs=15, defaults",
-        ),
-    ):
-        started = time.perf_counter()
-        results[name] = fit_score(make, "train")
-        results[name + "_seconds"] = np.asarray(time.perf_counter() - started)
-        results[name + "_params"] = np.asarray(params)
-    np.savez(path.parent / "scores.npz", **results)
-
-
-def latency(quick: bool) -> dict[str, Any]:
-    """Median time of one top-10 list, known user and new user with 10 ratings."""
-    from matinee.data.ids import IdMap
-
-    rng = np.random.default_rng(0)
-    out: dict[str, Any] = {}
-    for label, n_movies, make in (
-        (
-            "mf (ials, 64 factors)",
-            60_000,
-            lambda n, users: ImplicitALS.from_parameters(
-                ImplicitALSConfig(factors=64), _mf_params(rng, users, n)
-            ),
-        ),
-        (
-            "ease (float32)",
-            8_000 if quick else 15_000,
-            lambda n, users: EASE.from_parameters(
-                EASEConfig(precision="float32"), _ease_params(rng, users, n)
-            ),
-        ),
-    ):
-        n_users = 1_000
-        model = make(n_movies, n_users)
-        history = Ratings(
-            rng.integers(0, n_users, 100_000).astype(np.int32),
-            rng.integers(0, n_movies, 100_000).astype(np.int32),
-            np.full(100_000, 4.0, np.float32),
-            np.zeros(100_000, np.int64),
-            IdMap(np.arange(n_users), kind="user"),
-            IdMap(np.arange(n_movies), kind="movie"),
-        )
-        history.user_movie_matrix()
-        with threadpool_limits(limits=1, user_api="blas"):
-            known, new = _time_calls(model, history, n_users, n_movies, rng)
-        out[label] = {
-            "movies": n_movies,
-            "known_user_ms": round(1000 * float(np.median(known[5:])), 2),
-            "new_user_10_ratings_ms": round(1000 * float(np.median(new[5:])), 2),
-        }
-        print(f"  latency {label}: {out[label]}", flush=True)
-        del model
-    return out
-
-
-def _time_calls(
-    model: Any, history: Ratings, n_users: int, n_movies: int, rng: np.random.Generator
-) -> tuple[list[float], list[float]]:
-    from matinee.recommend import recommend, recommend_new_user
-
-    known, new = [], []
-    for trial in range(60):
-        started = time.perf_counter()
-        recommend(model, [trial % n_users], 10, exclude_rated=history)
-        known.append(time.perf_counter() - started)
-        rated = {int(m): 4.0 for m in rng.choice(n_movies, 10, replace=False)}
-        started = time.perf_counter()
-        recommend_new_user(model, rated, 10)
-        new.append(time.perf_counter() - started)
-    return known, new
-
-
-def _mf_params(rng: np.random.Generator, n_users: int, n_movies: int) -> dict[str, np.ndarray]:
-    return {
-        **_base_params(n_users, n_movies),
-        "user_factors": rng.standard_normal((n_users, 64)).astype(np.float32),
-        "movie_factors": rng.standard_normal((n_movies, 64)).astype(np.float32),
-    }
-
-
-def _ease_params(rng: np.random.Generator, n_users: int, n_movies: int) -> dict[str, np.ndarray]:
-    items = sp.random(
-        n_users, n_movies, density=100 / n_movies, format="csr", random_state=1, dtype=np.float32
-    )
-    items.data[:] = 1.0
-    weights = rng.standard_normal((n_movies, n_movies), dtype=np.float32)
-    return {
-        **_base_params(n_users, n_movies),
-        "weights": weights,
-        "user_items_indptr": items.indptr.astype(np.int64),
-        "user_items_indices": items.indices,
-        "user_items_data": items.data,
-    }
-
-
-def _base_params(n_users: int, n_movies: int) -> dict[str, np.ndarray]:
-    return {
-        "user_ids": np.arange(n_users),
-        "movie_ids": np.arange(n_movies),
-        "rating_scale": np.array([0.5, 5.0]),
-        "global_mean": np.array([3.5]),
-    }
-
-
 def grids(quick: bool, big_catalogue: bool) -> dict[str, list[Any]]:
     ease = [150.0, 500.0] if big_catalogue else [100.0, 200.0, 300.0, 500.0, 800.0]
     return {
@@ -438,6 +282,13 @@ def grids(quick: bool, big_catalogue: bool) -> dict[str, list[Any]]:
             for p in ((0.5,) if big_catalogue else (0.5, 0.6, 0.7))
             for a in (0.0, 0.25)
         ][:: 6 if quick and not big_catalogue else 1],
+        "matinee session-ease": [
+            (lam, p, window, weight)
+            for lam in ([150.0, 300.0] if big_catalogue else [150.0, 300.0, 500.0])
+            for p in ((0.0,) if big_catalogue else (0.0, 0.5))
+            for window in (2, 3)
+            for weight in (0.3, 0.6)
+        ][:: 4 if quick else 1],
         "matinee rp3beta": [
             (alpha, beta, 200) for alpha in (0.6, 1.0) for beta in (0.2, 0.35, 0.5)
         ][:: 3 if quick else 1],
@@ -461,6 +312,7 @@ def averaged(runs: list[dict[str, Any]]) -> dict[str, Any]:
             key: round(float(np.mean([run[name][key] for run in runs])), 4) for key in metrics
         }
         table[name]["sd_ndcg"] = round(float(np.std([run[name]["ndcg"] for run in runs])), 4)
+        table[name]["ndcg_per_seed"] = [run[name]["ndcg"] for run in runs]
         table[name]["fit_s"] = round(float(np.mean([run[name]["fit_s"] for run in runs])), 2)
         table[name]["params (seed 0)"] = runs[0][name]["params"]
     return table
@@ -481,19 +333,20 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [
             f"## {protocol}: {results['protocols'][protocol]}; seeds {seeds}",
             "",
-            "| model | P@10 | R@10 | NDCG@10 | MAP@10 | hit rate | coverage | novelty | fit s "
-            "| params (seed 0) |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| model | P@10 | R@10 | NDCG@10 | NDCG@10 per seed | MAP@10 | hit rate | coverage "
+            "| novelty | fit s | params (seed 0) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name, row in sorted(table.items(), key=lambda item: -item[1].get("ndcg", 0)):
             if "error" in row:
-                lines.append(f"| {name} | error: {row['error'][:80]} |||||||||")
+                lines.append(f"| {name} | error: {row['error'][:80]} ||||||||||")
                 continue
             cells = [
                 name,
                 f"{row['precision']:.4f}",
                 f"{row['recall']:.4f}",
                 f"{row['ndcg']:.4f} ± {row['sd_ndcg']:.4f}",
+                " / ".join(f"{value:.4f}" for value in row.get("ndcg_per_seed", [row["ndcg"]])),
                 f"{row['map']:.4f}",
                 f"{row['hit_rate']:.4f}",
                 f"{row['coverage']:.4f}",
@@ -520,13 +373,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one seed, small grids")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--skip-lenskit", action="store_true")
-    parser.add_argument("--latest-seeds", type=int, default=1, help="seeds on ml-latest-small")
+    parser.add_argument("--latest-seeds", type=int, default=3, help="seeds on ml-latest-small")
     parser.add_argument("--only", choices=["ml-100k", "ml-latest-small", "latency"])
-    parser.add_argument("--lenskit-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.lenskit_worker is not None:
-        lenskit_worker(args.lenskit_worker)
-        return
     settings = Settings.from_env(show_progress=False)
     seeds = list(range(1 if args.quick else args.seeds))
     results: dict[str, Any] = {

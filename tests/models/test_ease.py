@@ -7,9 +7,14 @@ import pytest
 import scipy.sparse as sp
 
 import matinee.models.ease as ease_module
+from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
+from matinee.data.splits import per_user_holdout
 from matinee.errors import ConfigError, NotFittedError
+from matinee.evaluation.ranking_metrics import ndcg_at_k, relevance_matrix, top_k
+from matinee.models._ranker_common import session_rows
 from matinee.models.ease import EASE, EASEConfig, movies_that_fit
+from matinee.settings import Settings
 
 
 def _binary(ratings: Ratings, threshold: float | None = None) -> np.ndarray:
@@ -141,3 +146,93 @@ def test_fit_holds_about_one_dense_matrix(monkeypatch: pytest.MonkeyPatch) -> No
         tracemalloc.stop()
     assert weights.flags.c_contiguous
     assert peak < 1.3 * 1200 * 1200 * 8
+
+
+# ---- session rows ----------------------------------------------------------------------------
+
+
+def _sessions_example() -> Ratings:
+    """User 1 rates movies 10, 20, 30, 40 in that time order (not in file order); user 2 rates
+    40 then 10, and dislikes 20 (rating 1)."""
+    users = [1, 1, 1, 1, 2, 2, 2]
+    movies = [30, 10, 40, 20, 10, 40, 20]
+    ratings = [5, 4, 5, 4, 4, 5, 1]
+    times = [300, 100, 400, 200, 60, 50, 55]
+    return Ratings.from_raw(users, movies, ratings, times, rating_scale=(1.0, 5.0))
+
+
+def test_session_rows_hold_each_ratings_neighbours_in_time() -> None:
+    ratings = _sessions_example()
+    rows = session_rows(ratings, 4.0, window=1).toarray()
+    movie = {raw: ratings.movies.index(raw) for raw in (10, 20, 30, 40)}
+
+    def basket(*raw: int) -> np.ndarray:
+        row = np.zeros(ratings.n_movies)
+        row[[movie[m] for m in raw]] = 1.0
+        return row
+
+    # User 1 in time order 10, 20, 30, 40; user 2 (liked only) 40, 10: never mixed across users.
+    expected = [
+        basket(10, 20),
+        basket(10, 20, 30),
+        basket(20, 30, 40),
+        basket(30, 40),
+        basket(40, 10),
+        basket(40, 10),
+    ]
+    np.testing.assert_array_equal(rows, np.vstack(expected))
+    alone = session_rows(ratings, None, window=0)
+    assert alone.shape == (7, 4) and np.all(alone.sum(axis=1) == 1)
+
+
+def test_session_rows_enter_the_gram_matrix_with_their_weight() -> None:
+    ratings = _sessions_example()
+    config = EASEConfig(regularization=3.0, session_window=1, session_weight=0.3)
+    model = EASE(config).fit(ratings)
+    binary = _binary(ratings)
+    rows = session_rows(ratings, None, window=1).toarray()
+    inverse = np.linalg.inv(binary.T @ binary + 0.3 * rows.T @ rows + 3.0 * np.eye(4))
+    expected = np.eye(4) - inverse / np.diag(inverse)
+    np.fill_diagonal(expected, 0.0)
+    # sqrt(0.3) scales the float32 session rows, so agreement is to float32 rounding.
+    np.testing.assert_allclose(model.weights_, expected, atol=1e-6)  # type: ignore[arg-type]
+    again = EASE.from_parameters(model.config, model.parameters())
+    np.testing.assert_array_equal(again.score_users([0, 1]), model.score_users([0, 1]))
+
+
+@pytest.mark.parametrize(("field", "value"), [("session_window", -1), ("session_weight", 0.0)])
+def test_session_settings_are_checked(field: str, value: float) -> None:
+    with pytest.raises(ConfigError, match=field):
+        EASEConfig(**{field: value})  # type: ignore[arg-type]
+
+
+def _ndcg_at_10(model: EASE, train: Ratings, test: Ratings) -> float:
+    users = np.unique(test.user_idx)
+    recommended = top_k(model.score_users(users), 10, train.user_movie_matrix()[users])
+    row = np.full(train.n_users, -1)
+    row[users] = np.arange(users.size)
+    relevant = relevance_matrix(row[test.user_idx], test.movie_idx, users.size, train.n_movies)
+    return ndcg_at_k(recommended, relevant)
+
+
+def test_sessions_lift_ranking_on_ml_100k_and_need_real_times(settings: Settings) -> None:
+    ratings = load_dataset("ml-100k", settings=settings).ratings
+    split = per_user_holdout(ratings, fraction=0.25, seed=0)
+    train, test = split.train, split.test
+    plain = _ndcg_at_10(EASE(EASEConfig(regularization=400.0)).fit(train), train, test)
+    config = EASEConfig(regularization=400.0, session_window=2, session_weight=0.5)
+    with_sessions = _ndcg_at_10(EASE(config).fit(train), train, test)
+    # Same data with each user's rating times shuffled: the session rows lose their meaning.
+    shuffled_times = np.random.default_rng(0).permutation(train.timestamp)
+    shuffled = Ratings(
+        train.user_idx,
+        train.movie_idx,
+        train.rating,
+        shuffled_times,
+        train.users,
+        train.movies,
+        train.rating_scale,
+    )
+    control = _ndcg_at_10(EASE(config).fit(shuffled), train, test)
+    assert with_sessions > plain + 0.005, (plain, with_sessions)
+    assert with_sessions > control + 0.005, (control, with_sessions)

@@ -110,7 +110,7 @@ def test_fold_in_of_a_training_user_is_close_to_the_trained_user(
 def test_divergence_raises_a_clear_error() -> None:
     train, _ = _low_rank(5, biased=True)
     config = BiasedMFConfig(learning_rate=0.9, lr_decay=1.0, reg=0.0, init_std=5.0, epochs=20)
-    with pytest.raises(ModelFitError, match="diverged|NaN or infinite"):
+    with pytest.raises(ModelFitError, match=r"diverged|NaN or infinite"):
         BiasedMF(config).fit(train)
 
 

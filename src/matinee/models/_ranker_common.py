@@ -18,7 +18,14 @@ from matinee.data.ratings import Ratings
 from matinee.models.config import Config
 from matinee.types import IndexArray, RatingArray
 
-__all__ = ["RankerConfig", "fold_in_row", "interactions", "pack_csr", "unpack_csr"]
+__all__ = [
+    "RankerConfig",
+    "fold_in_row",
+    "interactions",
+    "pack_csr",
+    "session_rows",
+    "unpack_csr",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +57,39 @@ def interactions(train: Ratings, threshold: float | None) -> sp.csr_matrix:
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
     matrix.sort_indices()
+    return matrix
+
+
+def session_rows(train: Ratings, threshold: float | None, window: int) -> sp.csr_matrix:
+    """One row per positive rating: the movies its user rated within ``window`` places of it.
+
+    Each user's positives are put in time order (ties by movie index); row ``r`` holds 1.0 at the
+    movies of the ratings ``r - window .. r + window`` of the same user, its own movie included.
+    Rows follow that order, users by index. ``window`` = 0 gives each rating its own movie only.
+    """
+    keep = _positive(train.rating, threshold)
+    users, movies = train.user_idx[keep], train.movie_idx[keep]
+    order = np.lexsort((movies, train.timestamp[keep], users))
+    users, movies = users[order], movies[order]
+    n_rows = users.size
+    rows, columns = [], []
+    for offset in range(-window, window + 1):
+        source = np.arange(max(0, -offset), min(n_rows, n_rows - offset))
+        partner = source + offset
+        same_user = users[source] == users[partner]
+        rows.append(source[same_user])
+        columns.append(movies[partner[same_user]])
+    row_index = np.concatenate(rows)
+    matrix = sp.csr_matrix(
+        (
+            np.ones(row_index.size, dtype=np.float32),
+            (row_index, np.concatenate(columns)),
+        ),
+        shape=(n_rows, train.n_movies),
+        dtype=np.float32,
+    )
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
     return matrix
 
 
