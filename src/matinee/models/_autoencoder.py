@@ -16,8 +16,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 import torch
 
+from matinee.models._autorec_net import AutoRecNet
 from matinee.models._torch import (
-    AutoRecNet,
     csr_arrays,
     csr_from_arrays,
     load_state_arrays,

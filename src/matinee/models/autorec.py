@@ -32,9 +32,9 @@ import torch
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
 from matinee.models._autoencoder import AutoencoderModel
+from matinee.models._autorec_net import AutoRecNet
 from matinee.models._torch import (
     Activation,
-    AutoRecNet,
     ModuleTrainer,
     check_not_diverged,
     make_optimizer,
