@@ -26,6 +26,7 @@ from matinee.models._rating_common import (
     ridge_fold_in,
 )
 from matinee.models._sgd import (
+    aligned_rows,
     block_layout,
     dsgd_epoch,
     factor_dot,
@@ -142,6 +143,8 @@ class _FactorTrainer:
             self.by_user = by_user_csr(train)
             self.by_movie = by_user_csr(train, movies_first=True)
         else:
+            for key in ("user_factors", "movie_factors"):
+                self.weights[key] = aligned_rows(self.weights[key])
             layout = block_layout(
                 train.user_idx,
                 train.movie_idx,
@@ -174,6 +177,7 @@ class _FactorTrainer:
             layout.ratings,
             layout.offsets,
             self.rng.permutation(layout.blocks).astype(np.int64),
+            self.config.n_factors,
             w["user_factors"],
             w["movie_factors"],
             w["user_bias"],
@@ -217,6 +221,14 @@ class _FactorTrainer:
         data = self.validation
         return clipped_rmse(self.predict(data.user_idx, data.movie_idx), data.rating, self.scale)
 
+    def factor_weights(self) -> ArraySnapshot:
+        """The weights, factor rows trimmed to ``n_factors`` (SGD pads them) and contiguous."""
+        k = self.config.n_factors
+        return {
+            key: np.ascontiguousarray(value[:, :k]) if value.ndim == 2 else value
+            for key, value in self.weights.items()
+        }
+
     def snapshot(self) -> object:
         return {key: value.copy() for key, value in self.weights.items()}
 
@@ -238,7 +250,7 @@ class _FactorModel(Recommender[F]):
         )
         history = run_epochs(trainer, self.config, options, description=self.name)
         check_finite(self.name, trainer.weights)  # a NaN weight also makes the next loss NaN
-        self._set_weights(trainer.weights)
+        self._set_weights(trainer.factor_weights())
         return history
 
     def _set_weights(self, weights: Mapping[str, npt.NDArray[np.float32]]) -> None:
