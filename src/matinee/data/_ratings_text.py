@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -184,7 +183,7 @@ def read_raw_ratings(
         _check_header(source, name, fmt)
     try:
         raw = _parse(source, name, fmt)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pl.exceptions.PolarsError) as error:
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
         raise _locate(source, name, fmt, rating_scale, str(error)) from None
     if raw.rating.size and (
         raw.user_id.min() < 0
