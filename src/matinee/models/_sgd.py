@@ -117,13 +117,11 @@ class BlockLayout:
         movies: IndexArray,
         ratings: npt.NDArray[np.float32],
         offsets: npt.NDArray[np.int64],
-        blocks: int,
     ) -> None:
         self.users = users
         self.movies = movies
         self.ratings = ratings
         self.offsets = offsets
-        self.blocks = blocks
 
 
 ROW_ALIGN = 16
@@ -174,20 +172,18 @@ def block_layout(
     rng: np.random.Generator,
 ) -> BlockLayout:
     """Assign users and movies to seeded, balanced blocks; sort the ratings by cell, shuffled."""
-    blocks = BLOCKS
-    user_block = balanced_blocks(np.bincount(users, minlength=n_users), blocks, rng)
-    movie_block = balanced_blocks(np.bincount(movies, minlength=n_movies), blocks, rng)
-    cell = user_block[users] * blocks + movie_block[movies]
+    user_block = balanced_blocks(np.bincount(users, minlength=n_users), BLOCKS, rng)
+    movie_block = balanced_blocks(np.bincount(movies, minlength=n_movies), BLOCKS, rng)
+    cell = user_block[users] * BLOCKS + movie_block[movies]
     order = np.argsort(cell, kind="stable")
-    counts = np.bincount(cell, minlength=blocks * blocks)
-    offsets = np.zeros(blocks * blocks + 1, dtype=np.int64)
+    counts = np.bincount(cell, minlength=BLOCKS * BLOCKS)
+    offsets = np.zeros(BLOCKS * BLOCKS + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     layout = BlockLayout(
         np.ascontiguousarray(users[order], dtype=np.int32),
         np.ascontiguousarray(movies[order], dtype=np.int32),
         np.ascontiguousarray(np.asarray(ratings)[order], dtype=np.float32),
         offsets,
-        blocks,
     )
     _shuffle_cells(
         layout.users, layout.movies, layout.ratings, offsets, np.uint64(rng.integers(0, 2**62))

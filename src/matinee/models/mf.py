@@ -26,6 +26,7 @@ from matinee.models._rating_common import (
     ridge_fold_in,
 )
 from matinee.models._sgd import (
+    BLOCKS,
     aligned_rows,
     block_layout,
     dsgd_epoch,
@@ -176,7 +177,7 @@ class _FactorTrainer:
             layout.movies,
             layout.ratings,
             layout.offsets,
-            self.rng.permutation(layout.blocks).astype(np.int64),
+            self.rng.permutation(BLOCKS).astype(np.int64),
             self.config.n_factors,
             w["user_factors"],
             w["movie_factors"],
