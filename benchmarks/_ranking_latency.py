@@ -10,8 +10,8 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from matinee.data.ratings import Ratings
-from matinee.models.ease import EASE, EASEConfig
-from matinee.models.ials import ImplicitALS, ImplicitALSConfig
+from matinee.models.factorization.ials import ImplicitALS, ImplicitALSConfig
+from matinee.models.neighbours.ease import EASE, EASEConfig
 
 
 def latency(quick: bool) -> dict[str, Any]:

@@ -45,10 +45,10 @@ from matinee.data.splits import hidden_ratings
 from matinee.data.synthetic import generate_ratings
 from matinee.evaluation.evaluate import evaluate
 from matinee.evaluation.rating_metrics import rmse
-from matinee.models.autorec import SPARSE_OUTPUT_MAX_DENSITY, AutoRec, AutoRecConfig
 from matinee.models.base import Recommender
-from matinee.models.embedding_net import TUNED, EmbeddingNet
-from matinee.models.mf import BiasedMF
+from matinee.models.factorization.mf import BiasedMF
+from matinee.models.neural.autorec import SPARSE_OUTPUT_MAX_DENSITY, AutoRec, AutoRecConfig
+from matinee.models.neural.embedding_net import TUNED, EmbeddingNet
 from matinee.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"

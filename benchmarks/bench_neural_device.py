@@ -41,10 +41,10 @@ from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
 from matinee.data.synthetic import generate_ratings
 from matinee.evaluation.rating_metrics import rmse
-from matinee.models.autorec import AutoRec, AutoRecConfig
 from matinee.models.base import Recommender
-from matinee.models.embedding_net import TUNED, EmbeddingNet
-from matinee.models.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
+from matinee.models.neural.autorec import AutoRec, AutoRecConfig
+from matinee.models.neural.embedding_net import TUNED, EmbeddingNet
+from matinee.models.neural.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
 from matinee.settings import Settings
 from matinee.training.loop import FitOptions
 

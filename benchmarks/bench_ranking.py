@@ -46,11 +46,11 @@ from matinee.evaluation.ranking_metrics import (
     relevance_matrix,
     top_k,
 )
-from matinee.models.ease import EASE, EASEConfig
-from matinee.models.ials import ImplicitALS, ImplicitALSConfig
-from matinee.models.knn import ItemKNN, ItemKNNConfig
-from matinee.models.popular import MostPopular
-from matinee.models.rp3beta import RP3Beta, RP3BetaConfig
+from matinee.models.baselines.popular import MostPopular
+from matinee.models.factorization.ials import ImplicitALS, ImplicitALSConfig
+from matinee.models.neighbours.ease import EASE, EASEConfig
+from matinee.models.neighbours.knn import ItemKNN, ItemKNNConfig
+from matinee.models.neighbours.rp3beta import RP3Beta, RP3BetaConfig
 from matinee.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

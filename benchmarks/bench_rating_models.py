@@ -46,10 +46,10 @@ from matinee.data.splits import random_split
 from matinee.data.synthetic import generate_ratings
 from matinee.evaluation.rating_metrics import rmse
 from matinee.models.base import Recommender
-from matinee.models.baseline import BiasBaseline
-from matinee.models.mf import BiasedMF, BiasedMFConfig, DotProductMF
-from matinee.models.nmf import MaskedNMF
-from matinee.models.svdpp import SVDpp
+from matinee.models.baselines.baseline import BiasBaseline
+from matinee.models.factorization.mf import BiasedMF, BiasedMFConfig, DotProductMF
+from matinee.models.factorization.nmf import MaskedNMF
+from matinee.models.factorization.svdpp import SVDpp
 from matinee.training.loop import FitOptions
 
 RESULTS = Path(__file__).resolve().parent / "results"

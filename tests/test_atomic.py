@@ -8,6 +8,10 @@ from matinee.atomic import atomic_directory, atomic_file, write_text_atomic
 from matinee.errors import ConfigError
 
 
+def _marked(folder: Path) -> bool:
+    return (folder / "MARK").is_file()
+
+
 def test_atomic_file_replaces_whole(tmp_path: Path) -> None:
     target = tmp_path / "sub" / "out.txt"
     write_text_atomic(target, "first")
@@ -29,7 +33,7 @@ def test_failed_file_write_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path)
 def test_atomic_directory_replaces_an_earlier_folder_of_its_kind(tmp_path: Path) -> None:
     target = tmp_path / "model"
     for version in ("1", "2"):
-        with atomic_directory(target, marker="MARK", what="a model") as staging:
+        with atomic_directory(target, recognise=_marked, what="a model") as staging:
             (staging / "MARK").write_text(version)
     assert (target / "MARK").read_text() == "2"
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
@@ -39,7 +43,10 @@ def test_failed_directory_write_keeps_the_old_folder(tmp_path: Path) -> None:
     target = tmp_path / "model"
     target.mkdir()
     (target / "MARK").write_text("old")
-    with pytest.raises(RuntimeError), atomic_directory(target, marker="MARK", what="x") as staging:
+    with (
+        pytest.raises(RuntimeError),
+        atomic_directory(target, recognise=_marked, what="x") as staging,
+    ):
         (staging / "MARK").write_text("new")
         raise RuntimeError("interrupted")
     assert (target / "MARK").read_text() == "old"
@@ -51,13 +58,13 @@ def test_foreign_folders_and_files_are_refused(tmp_path: Path) -> None:
     (tmp_path / "notes" / "keep.txt").write_text("keep me")
     with (
         pytest.raises(ConfigError, match="not a model; refusing"),
-        atomic_directory(tmp_path / "notes", marker="MARK", what="a model"),
+        atomic_directory(tmp_path / "notes", recognise=_marked, what="a model"),
     ):
         pass
     (tmp_path / "file").write_text("x")
     with (
         pytest.raises(ConfigError, match="is not a directory"),
-        atomic_directory(tmp_path / "file", marker="MARK", what="a model"),
+        atomic_directory(tmp_path / "file", recognise=_marked, what="a model"),
     ):
         pass
     assert (tmp_path / "notes" / "keep.txt").read_text() == "keep me"

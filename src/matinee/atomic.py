@@ -11,13 +11,13 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from matinee.errors import ConfigError
 
-__all__ = ["atomic_directory", "atomic_file", "write_text_atomic"]
+__all__ = ["atomic_directory", "atomic_file", "check_replaceable", "write_text_atomic"]
 
 
 @contextmanager
@@ -46,22 +46,42 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     return Path(path)
 
 
-@contextmanager
-def atomic_directory(target: str | os.PathLike[str], *, marker: str, what: str) -> Iterator[Path]:
-    """Yield a staging folder that replaces ``target`` whole when the block succeeds.
+def check_replaceable(
+    target: str | os.PathLike[str], *, recognise: Callable[[Path], bool], what: str
+) -> Path:
+    """Refuse ``target`` unless it is absent, an empty folder, or a folder ``recognise`` accepts.
 
-    ``target`` may be missing, empty, or an earlier folder of the same kind (one holding the
-    file ``marker``); anything else is refused rather than overwritten. An old folder is
-    renamed aside, the new one moved in, and only then is the old one removed.
+    Called before long work (training) as well as just before writing, so that a folder that is
+    not a ``what`` is never replaced and the user learns it before waiting for anything.
 
     Raises:
         ConfigError: ``target`` is a file, or a non-empty folder that is not a ``what``.
     """
     final = Path(target)
     if final.exists() and not final.is_dir():
-        raise ConfigError(f"{final} exists and is not a directory")
-    if final.is_dir() and any(final.iterdir()) and not (final / marker).is_file():
-        raise ConfigError(f"{final} is a non-empty folder but not {what}; refusing to replace it")
+        raise ConfigError(f"{final} exists and is not a directory; choose another path")
+    if final.is_dir() and any(final.iterdir()) and not recognise(final):
+        raise ConfigError(
+            f"{final} is a non-empty folder but not {what}; refusing to replace it "
+            "(choose an empty or new folder)"
+        )
+    return final
+
+
+@contextmanager
+def atomic_directory(
+    target: str | os.PathLike[str], *, recognise: Callable[[Path], bool], what: str
+) -> Iterator[Path]:
+    """Yield a staging folder that replaces ``target`` whole when the block succeeds.
+
+    ``target`` may be missing, empty, or an earlier folder of the same kind (one that
+    ``recognise`` accepts); anything else is refused rather than overwritten. An old folder is
+    renamed aside, the new one moved in, and only then is the old one removed.
+
+    Raises:
+        ConfigError: ``target`` is a file, or a non-empty folder that is not a ``what``.
+    """
+    final = check_replaceable(target, recognise=recognise, what=what)
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:12]}"
     staging.mkdir()

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from matinee.cli import app
 from matinee.cli.catalog import field_descriptions
-from matinee.models.mf import BiasedMFConfig
+from matinee.models.factorization.mf import BiasedMFConfig
 from matinee.models.registry import available_models
 
 runner = CliRunner()

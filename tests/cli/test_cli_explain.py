@@ -9,7 +9,7 @@ import matinee.cli.explain  # noqa: F401  (registers the command)
 from matinee.cli.app import app
 from matinee.data.dataset import Dataset
 from matinee.data.loader import load_dataset
-from matinee.models.mf import BiasedMF, BiasedMFConfig
+from matinee.models.factorization.mf import BiasedMF, BiasedMFConfig
 from matinee.settings import Settings
 from matinee.store.files import save_model
 

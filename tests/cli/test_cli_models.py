@@ -119,6 +119,18 @@ def test_train_errors_are_clear(
     assert not (environment / "never").exists()
 
 
+def test_train_refuses_a_foreign_out_folder_before_training(environment: Path) -> None:
+    site = environment / "web-project"
+    site.mkdir()
+    (site / "manifest.json").write_text('{"name": "app", "start_url": "/"}')
+    (site / "app.js").write_text("console.log(1)")
+    result = run("train", "biased-mf", "--dataset", "no-such-release", "--out", str(site))
+    assert result.exit_code != 0
+    assert "not a Matinee saved model" in said(result)
+    assert "no-such-release" not in said(result)  # refused before the data is even looked up
+    assert sorted(p.name for p in site.iterdir()) == ["app.js", "manifest.json"]
+
+
 def test_train_on_all_ratings_has_nothing_to_evaluate(environment: Path) -> None:
     out = environment / "global-all"
     result = run("train", "global-mean", "--split", "all", "--out", str(out), "--json")

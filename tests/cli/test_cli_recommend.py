@@ -10,7 +10,7 @@ import matinee.cli.recommend as recommend_cli
 from matinee.cli.app import app
 from matinee.data.loader import load_dataset
 from matinee.errors import ConfigError, DataError
-from matinee.models.ease import EASE, EASEConfig
+from matinee.models.neighbours.ease import EASE, EASEConfig
 from matinee.settings import Settings
 from matinee.store.files import save_model
 

@@ -18,7 +18,7 @@ from matinee.explain.factors import viewer_weights
 from matinee.explain.report import REPORT_MARKER, ReportOptions, build_report
 from matinee.models.base import Recommender
 from matinee.models.config import Config
-from matinee.models.mf import BiasedMF, BiasedMFConfig
+from matinee.models.factorization.mf import BiasedMF, BiasedMFConfig
 from matinee.settings import Settings
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
@@ -179,7 +179,7 @@ def test_viewer_weights_from_a_parameter(small: Dataset) -> None:
 @pytest.mark.slow
 def test_viewer_weights_of_the_movie_autoencoder(tiny: Ratings) -> None:
     pytest.importorskip("torch")
-    from matinee.models.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
+    from matinee.models.neural.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
 
     config = MovieAutoencoderConfig(
         epochs=1, hidden_units=3, patience=None, validation_fraction=0.0

@@ -14,7 +14,7 @@ from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, ModelFormatError
 from matinee.evaluation.rating_metrics import rmse
-from matinee.models.autorec import AutoRec, AutoRecConfig
+from matinee.models.neural.autorec import AutoRec, AutoRecConfig
 from matinee.settings import Settings
 
 SMALL = AutoRecConfig(hidden=(16,), epochs=10, batch_size=8, learning_rate=0.01, l2=1e-4)

@@ -11,7 +11,7 @@ import pytest
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
-from matinee.models.baseline import BiasBaseline, BiasBaselineConfig, GlobalMean
+from matinee.models.baselines.baseline import BiasBaseline, BiasBaselineConfig, GlobalMean
 
 
 def _ml100k_fold(mirror: Path, fold: int) -> tuple[Ratings, Ratings]:

@@ -17,10 +17,10 @@ import torch
 
 from matinee.data.ratings import Ratings
 from matinee.data.synthetic import generate_ratings
-from matinee.models.autorec import AutoRec, AutoRecConfig
 from matinee.models.base import Recommender
-from matinee.models.embedding_net import EmbeddingNet, EmbeddingNetConfig
-from matinee.models.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
+from matinee.models.neural.autorec import AutoRec, AutoRecConfig
+from matinee.models.neural.embedding_net import EmbeddingNet, EmbeddingNetConfig
+from matinee.models.neural.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
 from matinee.store.files import load_model, save_model
 from matinee.training.loop import FitOptions
 

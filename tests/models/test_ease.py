@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import matinee.models.ease as ease_module
+import matinee.models.neighbours.ease as ease_module
 from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
 from matinee.data.splits import per_user_holdout
 from matinee.errors import ConfigError, NotFittedError
 from matinee.evaluation.ranking_metrics import ndcg_at_k, relevance_matrix, top_k
 from matinee.models._ranker_common import session_rows
-from matinee.models.ease import EASE, EASEConfig, movies_that_fit
+from matinee.models.neighbours.ease import EASE, EASEConfig, movies_that_fit
 from matinee.settings import Settings
 
 

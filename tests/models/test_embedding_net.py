@@ -14,7 +14,7 @@ from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, ModelFitError, ModelFormatError
 from matinee.evaluation.rating_metrics import rmse
-from matinee.models.embedding_net import EmbeddingNet, EmbeddingNetConfig
+from matinee.models.neural.embedding_net import EmbeddingNet, EmbeddingNetConfig
 from matinee.settings import Settings
 
 SMALL = EmbeddingNetConfig(

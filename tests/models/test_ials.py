@@ -7,7 +7,7 @@ import pytest
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
-from matinee.models.ials import ImplicitALS, ImplicitALSConfig
+from matinee.models.factorization.ials import ImplicitALS, ImplicitALSConfig
 
 BLOCK_USERS, BLOCK_MOVIES = 30, 12
 

@@ -5,7 +5,7 @@ import pytest
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
-from matinee.models.knn import ItemKNN, ItemKNNConfig
+from matinee.models.neighbours.knn import ItemKNN, ItemKNNConfig
 
 
 def _hand_similarity(columns: np.ndarray, shrinkage: float) -> np.ndarray:

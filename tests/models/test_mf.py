@@ -12,8 +12,13 @@ import pytest
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, ModelFitError, ModelFormatError
-from matinee.models import _sgd
-from matinee.models.mf import BiasedMF, BiasedMFConfig, DotProductMF, DotProductMFConfig
+from matinee.models.factorization import _sgd
+from matinee.models.factorization.mf import (
+    BiasedMF,
+    BiasedMFConfig,
+    DotProductMF,
+    DotProductMFConfig,
+)
 
 
 def _low_rank(seed: int, *, biased: bool) -> tuple[Ratings, Ratings]:

@@ -14,7 +14,7 @@ from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, ModelFormatError
 from matinee.evaluation.rating_metrics import rmse
-from matinee.models.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
+from matinee.models.neural.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
 from matinee.settings import Settings
 
 SMALL = MovieAutoencoderConfig(hidden_units=8, epochs=15, batch_size=4, encoder_l2=0.001)

@@ -9,7 +9,7 @@ from sklearn.decomposition import NMF
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
-from matinee.models.nmf import MaskedNMF, MaskedNMFConfig, MatrixNMF, MatrixNMFConfig
+from matinee.models.factorization.nmf import MaskedNMF, MaskedNMFConfig, MatrixNMF, MatrixNMFConfig
 
 
 def _non_negative_low_rank(seed: int) -> tuple[Ratings, Ratings]:

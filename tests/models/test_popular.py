@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from matinee.data.ratings import Ratings
-from matinee.models.popular import MostPopular, PopularConfig
+from matinee.models.baselines.popular import MostPopular, PopularConfig
 
 
 def test_scores_are_shares_of_users(tiny: Ratings) -> None:

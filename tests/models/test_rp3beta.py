@@ -5,7 +5,7 @@ import pytest
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
-from matinee.models.rp3beta import RP3Beta, RP3BetaConfig
+from matinee.models.neighbours.rp3beta import RP3Beta, RP3BetaConfig
 
 
 def _binary(ratings: Ratings, threshold: float | None = None) -> np.ndarray:

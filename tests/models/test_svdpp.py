@@ -11,8 +11,8 @@ import pytest
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, ModelFitError
-from matinee.models.mf import BiasedMF, BiasedMFConfig
-from matinee.models.svdpp import SVDpp, SVDppConfig, implicit_sums
+from matinee.models.factorization.mf import BiasedMF, BiasedMFConfig
+from matinee.models.factorization.svdpp import SVDpp, SVDppConfig, implicit_sums
 
 
 def _implicit_signal(seed: int) -> tuple[Ratings, Ratings]:

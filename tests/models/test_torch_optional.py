@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from matinee.errors import ConfigError
-from matinee.models._torch import pick_device
+from matinee.models.neural._torch import pick_device
 
 NEURAL = ("autorec", "embedding-net", "movie-autoencoder")
 

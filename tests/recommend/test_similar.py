@@ -8,10 +8,10 @@ from matinee.data.dataset import Dataset
 from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, UnknownIdError
-from matinee.models.ease import EASE, EASEConfig
-from matinee.models.ials import ImplicitALS, ImplicitALSConfig
-from matinee.models.knn import ItemKNN
-from matinee.models.popular import MostPopular
+from matinee.models.baselines.popular import MostPopular
+from matinee.models.factorization.ials import ImplicitALS, ImplicitALSConfig
+from matinee.models.neighbours.ease import EASE, EASEConfig
+from matinee.models.neighbours.knn import ItemKNN
 from matinee.recommend import (
     MovieFilter,
     find_movies,

@@ -113,7 +113,7 @@ def test_refuses_to_replace_what_is_not_a_saved_model(tiny: Ratings, tmp_path: P
     (tmp_path / "precious").mkdir()
     (tmp_path / "precious" / "notes.txt").write_text("keep me")
     model = model_class("baseline")().fit(tiny)
-    with pytest.raises(ConfigError, match="not a saved model"):
+    with pytest.raises(ConfigError, match="not a Matinee saved model"):
         save_model(model, tmp_path / "precious")
     (tmp_path / "file").write_text("x")
     with pytest.raises(ConfigError, match="not a directory"):
@@ -121,6 +121,25 @@ def test_refuses_to_replace_what_is_not_a_saved_model(tiny: Ratings, tmp_path: P
     with pytest.raises(NotFittedError):
         save_model(model_class("baseline")(), tmp_path / "unfitted")
     assert (tmp_path / "precious" / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    ['{"name": "my-web-app", "icons": []}', "[]", "not json", '{"format_version": 1}'],
+)
+def test_a_foreign_manifest_json_does_not_make_a_saved_model(
+    tiny: Ratings, tmp_path: Path, manifest: str
+) -> None:
+    """A web project's manifest.json (or any other) must never get its folder replaced."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / MANIFEST_NAME).write_text(manifest)
+    (site / "index.html").write_text("<h1>keep me</h1>")
+    model = model_class("baseline")().fit(tiny)
+    with pytest.raises(ConfigError, match="not a Matinee saved model"):
+        save_model(model, site)
+    assert sorted(p.name for p in site.iterdir()) == ["index.html", MANIFEST_NAME]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
 def test_missing_directory_and_manifest(tmp_path: Path, saved: Path) -> None:

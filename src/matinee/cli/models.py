@@ -121,8 +121,9 @@ def _train(
     from matinee.data.loader import load_dataset
     from matinee.evaluation.evaluate import evaluate
     from matinee.models.registry import model_class
-    from matinee.store.files import save_model
+    from matinee.store.files import check_model_target, save_model
 
+    check_model_target(out)
     cls = model_class(name)
     config = cls.config_type().with_text_overrides(parse_settings(pairs))
     settings = _settings(json_output)

@@ -368,7 +368,7 @@ def build_report(
         movies = dataset.movies
     ratings = dataset.ratings if dataset is not None else None
     catalog = distributions.movie_catalog(model.movies_, movies, ratings)
-    with atomic_directory(target, marker=REPORT_MARKER, what="a Matinee report") as staging:
+    with atomic_directory(target, recognise=_is_report, what="a Matinee report") as staging:
         ctx = _Context(model, catalog, ratings, options, staging, _unit_name(model))
         sections, skipped = _run_analyses(ctx)
         text = page(model, dataset, sections, skipped, staging)
@@ -376,6 +376,14 @@ def build_report(
         (staging / REPORT_MARKER).write_text("matinee explain report\n", encoding="utf-8")
     log.info("wrote the %s report to %s (%d sections)", model.name, target, len(sections))
     return target / "index.html"
+
+
+def _is_report(folder: Path) -> bool:
+    """Whether ``folder`` holds a report written by :func:`build_report` (its marker file)."""
+    try:
+        return (folder / REPORT_MARKER).read_text(encoding="utf-8").startswith("matinee explain")
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _run_analyses(ctx: _Context) -> tuple[list[Section], list[tuple[str, str]]]:

@@ -11,21 +11,21 @@ from matinee.models.base import Recommender
 __all__ = ["MODELS", "available_models", "model_class"]
 
 MODELS: dict[str, tuple[str, str | None]] = {
-    "global-mean": ("matinee.models.baseline:GlobalMean", None),
-    "baseline": ("matinee.models.baseline:BiasBaseline", None),
-    "mf": ("matinee.models.mf:DotProductMF", None),
-    "biased-mf": ("matinee.models.mf:BiasedMF", None),
-    "svdpp": ("matinee.models.svdpp:SVDpp", None),
-    "nmf": ("matinee.models.nmf:MaskedNMF", None),
-    "nmf-matrix": ("matinee.models.nmf:MatrixNMF", None),
-    "ease": ("matinee.models.ease:EASE", None),
-    "ials": ("matinee.models.ials:ImplicitALS", None),
-    "item-knn": ("matinee.models.knn:ItemKNN", None),
-    "rp3beta": ("matinee.models.rp3beta:RP3Beta", None),
-    "popular": ("matinee.models.popular:MostPopular", None),
-    "embedding-net": ("matinee.models.embedding_net:EmbeddingNet", "neural"),
-    "autorec": ("matinee.models.autorec:AutoRec", "neural"),
-    "movie-autoencoder": ("matinee.models.movie_autoencoder:MovieAutoencoder", "neural"),
+    "global-mean": ("matinee.models.baselines.baseline:GlobalMean", None),
+    "baseline": ("matinee.models.baselines.baseline:BiasBaseline", None),
+    "mf": ("matinee.models.factorization.mf:DotProductMF", None),
+    "biased-mf": ("matinee.models.factorization.mf:BiasedMF", None),
+    "svdpp": ("matinee.models.factorization.svdpp:SVDpp", None),
+    "nmf": ("matinee.models.factorization.nmf:MaskedNMF", None),
+    "nmf-matrix": ("matinee.models.factorization.nmf:MatrixNMF", None),
+    "ease": ("matinee.models.neighbours.ease:EASE", None),
+    "ials": ("matinee.models.factorization.ials:ImplicitALS", None),
+    "item-knn": ("matinee.models.neighbours.knn:ItemKNN", None),
+    "rp3beta": ("matinee.models.neighbours.rp3beta:RP3Beta", None),
+    "popular": ("matinee.models.baselines.popular:MostPopular", None),
+    "embedding-net": ("matinee.models.neural.embedding_net:EmbeddingNet", "neural"),
+    "autorec": ("matinee.models.neural.autorec:AutoRec", "neural"),
+    "movie-autoencoder": ("matinee.models.neural.movie_autoencoder:MovieAutoencoder", "neural"),
 }
 """Name -> ("module:Class", extra needed or None). Pure data: nothing is imported here."""
 

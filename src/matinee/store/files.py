@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -28,7 +29,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as load_safetensors
 from safetensors.numpy import save as save_safetensors
 
-from matinee.atomic import atomic_directory
+from matinee.atomic import atomic_directory, check_replaceable
 from matinee.errors import ConfigError, MatineeError, ModelFormatError, NotFittedError
 from matinee.models.base import Recommender
 from matinee.store.manifest import MANIFEST_NAME, ArraySpec, Manifest
@@ -36,6 +37,8 @@ from matinee.store.manifest import MANIFEST_NAME, ArraySpec, Manifest
 __all__ = [
     "MOVIES_NAME",
     "PARAMETERS_NAME",
+    "check_model_target",
+    "is_saved_model",
     "load_model",
     "read_manifest",
     "read_movies",
@@ -87,6 +90,39 @@ def _movie_bytes(movies: pl.DataFrame, movie_ids: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+_WHAT = "a Matinee saved model"
+
+
+def is_saved_model(directory: Path) -> bool:
+    """Whether ``directory`` holds a Matinee saved model: a manifest with Matinee's own keys.
+
+    Any ``manifest.json`` is not enough (web projects have one too): the file must be a JSON
+    object naming a format version, a model, its arrays and its files' checksums. A model saved
+    by a newer Matinee counts, so that it may be replaced, though this one cannot load it.
+    """
+    try:
+        data = json.loads((Path(directory) / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("format_version"), int)
+        and isinstance(data.get("model"), str)
+        and isinstance(data.get("arrays"), dict)
+        and isinstance(data.get("files"), dict)
+    )
+
+
+def check_model_target(directory: Path) -> Path:
+    """Refuse ``directory`` as a place to save a model unless it is new, empty or a saved model.
+
+    Raises:
+        ConfigError: ``directory`` is a file or a folder holding anything else; nothing is
+            touched.
+    """
+    return check_replaceable(directory, recognise=is_saved_model, what=_WHAT)
+
+
 def save_model(
     model: Recommender[Any],
     directory: Path,
@@ -129,7 +165,7 @@ def save_model(
         files[MANIFEST_NAME] = manifest.to_json().encode()
     except (TypeError, ValueError) as error:
         raise ConfigError(f"the manifest cannot be written as JSON: {error}") from None
-    with atomic_directory(directory, marker=MANIFEST_NAME, what="a saved model") as staging:
+    with atomic_directory(directory, recognise=is_saved_model, what=_WHAT) as staging:
         for name, data in files.items():
             _write_file(staging / name, data)
     log.info("saved %s to %s", model.name, directory)

@@ -19,7 +19,6 @@ from scipy.optimize import nnls
 from sklearn.decomposition import NMF
 
 from matinee.data.ratings import Ratings
-from matinee.models._als import nmf_half_step
 from matinee.models._rating_common import (
     ArraySnapshot,
     by_user_csr,
@@ -27,9 +26,10 @@ from matinee.models._rating_common import (
     check_shape,
     clipped_rmse,
 )
-from matinee.models._sgd import factor_dot, threads_for
 from matinee.models.base import Recommender
 from matinee.models.config import Config, EpochConfig, check_range
+from matinee.models.factorization._als import nmf_half_step
+from matinee.models.factorization._sgd import factor_dot, threads_for
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 

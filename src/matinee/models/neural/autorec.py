@@ -31,9 +31,10 @@ import torch
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
-from matinee.models._autoencoder import AutoencoderModel
-from matinee.models._autorec_net import AutoRecNet
-from matinee.models._torch import (
+from matinee.models.config import EpochConfig, check_fraction, check_range
+from matinee.models.neural._autoencoder import AutoencoderModel
+from matinee.models.neural._autorec_net import AutoRecNet
+from matinee.models.neural._torch import (
     Activation,
     ModuleTrainer,
     check_not_diverged,
@@ -43,7 +44,6 @@ from matinee.models._torch import (
     sparse_rows,
     to_tensor,
 )
-from matinee.models.config import EpochConfig, check_fraction, check_range
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from matinee.models._torch import SparseRows, activation, fit_vectors, gather_rows
+from matinee.models.neural._torch import SparseRows, activation, fit_vectors, gather_rows
 
 __all__ = ["AutoRecNet"]
 

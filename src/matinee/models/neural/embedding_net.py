@@ -26,7 +26,9 @@ from torch import nn
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
-from matinee.models._torch import (
+from matinee.models.base import Recommender
+from matinee.models.config import EpochConfig, check_fraction, check_range
+from matinee.models.neural._torch import (
     ModuleTrainer,
     check_not_diverged,
     fit_vectors,
@@ -37,8 +39,6 @@ from matinee.models._torch import (
     state_arrays,
     to_tensor,
 )
-from matinee.models.base import Recommender
-from matinee.models.config import EpochConfig, check_fraction, check_range
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 

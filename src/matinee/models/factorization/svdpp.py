@@ -18,9 +18,9 @@ from matinee.models._rating_common import (
     clipped_rmse,
     ridge_fold_in,
 )
-from matinee.models._sgd import factor_dot, svdpp_epoch
 from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig, check_range
+from matinee.models.factorization._sgd import factor_dot, svdpp_epoch
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 

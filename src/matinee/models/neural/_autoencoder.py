@@ -16,8 +16,10 @@ import numpy.typing as npt
 import scipy.sparse as sp
 import torch
 
-from matinee.models._autorec_net import AutoRecNet
-from matinee.models._torch import (
+from matinee.models.base import Recommender
+from matinee.models.config import EpochConfig
+from matinee.models.neural._autorec_net import AutoRecNet
+from matinee.models.neural._torch import (
     csr_arrays,
     csr_from_arrays,
     load_state_arrays,
@@ -25,8 +27,6 @@ from matinee.models._torch import (
     sparse_rows,
     state_arrays,
 )
-from matinee.models.base import Recommender
-from matinee.models.config import EpochConfig
 
 __all__ = ["ENCODE_BATCH", "AutoencoderModel"]
 

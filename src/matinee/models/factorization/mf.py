@@ -1,9 +1,10 @@
 """Matrix factorization: the plain dot product and the biased model (SGD or ALS).
 
 Both train through the shared loop; one epoch is a deterministic parallel SGD pass
-(:mod:`matinee.models._sgd`) or, for biased MF with ``solver="als"``, one round of ridge solves
-per user and per movie (:mod:`matinee.models._als`). The learning rate decays by
-``lr_decay`` each epoch, which replaces the notebooks' manual changes between ``fit`` calls.
+(:mod:`matinee.models.factorization._sgd`) or, for biased MF with ``solver="als"``, one round of
+ridge solves per user and per movie (:mod:`matinee.models.factorization._als`). The learning rate
+decays by ``lr_decay`` each epoch, which replaces the notebooks' manual changes between
+``fit`` calls.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import numpy as np
 import numpy.typing as npt
 
 from matinee.data.ratings import Ratings
-from matinee.models._als import als_half_step
 from matinee.models._rating_common import (
     ArraySnapshot,
     by_user_csr,
@@ -25,7 +25,10 @@ from matinee.models._rating_common import (
     clipped_rmse,
     ridge_fold_in,
 )
-from matinee.models._sgd import (
+from matinee.models.base import Recommender
+from matinee.models.config import EpochConfig, check_range
+from matinee.models.factorization._als import als_half_step
+from matinee.models.factorization._sgd import (
     BLOCKS,
     aligned_rows,
     block_layout,
@@ -33,8 +36,6 @@ from matinee.models._sgd import (
     factor_dot,
     threads_for,
 )
-from matinee.models.base import Recommender
-from matinee.models.config import EpochConfig, check_range
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 

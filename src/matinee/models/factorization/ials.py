@@ -19,10 +19,10 @@ import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ModelFitError
-from matinee.models._ials_kernels import conjugate_gradient_rows, implicit_loss
 from matinee.models._ranker_common import RankerConfig, interactions
 from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig, check_range
+from matinee.models.factorization._ials_kernels import conjugate_gradient_rows, implicit_loss
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
