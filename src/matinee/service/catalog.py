@@ -18,6 +18,7 @@ import numpy.typing as npt
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, UnknownIdError
 from matinee.recommend.titles import normalise_title
 from matinee.service.types import ListFilters, MovieInfo
@@ -100,6 +101,18 @@ class MovieCatalog:
         self._exact: dict[str, list[int]] = {}
         self._prefixes: list[tuple[str, int]] = []
         self._build_title_index()
+
+    @classmethod
+    def from_movies(cls, movies: pl.DataFrame, ratings: Ratings | None = None) -> MovieCatalog:
+        """A catalog of every movie a release lists, with rating counts over ``ratings``."""
+        ids = np.unique(movies["movie_id"].to_numpy().astype(np.int64))
+        counts = np.zeros(ids.size, dtype=np.int64)
+        if ratings is not None and ids.size:
+            raw = ratings.movies.raw_ids
+            pos = np.searchsorted(ids, raw)
+            listed = (pos < ids.size) & (ids[np.minimum(pos, ids.size - 1)] == raw)
+            counts[pos[listed]] = ratings.movie_counts()[listed]
+        return cls(ids, movies, counts)
 
     def __len__(self) -> int:
         return int(self.movie_ids.size)
