@@ -99,6 +99,7 @@ class MovieCatalog:
         self._keys: list[str] = []
         self._fuzzy_keys: list[str] = []
         self._exact: dict[str, list[int]] = {}
+        self._loose: dict[str, list[int]] = {}
         self._prefixes: list[tuple[str, int]] = []
         self._build_title_index()
 
@@ -140,8 +141,12 @@ class MovieCatalog:
         return self._fuzzy_keys[index]
 
     def exact_matches(self, key: str) -> list[int]:
-        """Indices of the movies whose full, main or alternative title key is ``key``."""
-        return list(self._exact.get(key, ()))
+        """Indices of the movies whose full, main or alternative title key is ``key``.
+
+        Titles equal to ``key`` with their articles win; only when there are none do titles
+        equal to it without a leading article count ("Heat" is Heat (1995), not The Heat).
+        """
+        return list(self._exact.get(key) or self._loose.get(without_article(key)) or [])
 
     # ---- filters ---------------------------------------------------------------------------
 
@@ -188,7 +193,7 @@ class MovieCatalog:
         if not query:
             raise ConfigError(f"cannot search for the empty title {text!r}")
         found: dict[int, TitleMatch] = {}
-        for index in self._exact.get(query, ()):
+        for index in self.exact_matches(query):
             found.setdefault(index, TitleMatch(index, "exact"))
         for index in self._prefix_matches(query):
             found.setdefault(index, TitleMatch(index, "prefix"))
@@ -290,6 +295,9 @@ class MovieCatalog:
             for key in dict.fromkeys(keys):
                 self._exact.setdefault(key, []).append(index)
                 prefixes.append((key, index))
+            for key in dict.fromkeys(without_article(key) for key in keys):
+                self._loose.setdefault(key, []).append(index)
+                prefixes.append((key, index))
         prefixes.sort()
         self._prefixes = prefixes
         self._starts = []
@@ -328,5 +336,4 @@ def _title_keys(title: str) -> list[str]:
         keys.append(title_key(bare[: bracket.start()]))
         alternative = re.sub(r"^(a\.k\.a\.|aka)\s+", "", bracket.group(1), flags=re.IGNORECASE)
         keys.append(title_key(alternative))
-    keys += [without_article(key) for key in keys]
     return [key for key in keys if key]
