@@ -271,7 +271,7 @@ def _show(rows: Sequence[Recommendation], value: str, as_json: bool, *, title: s
     if has_rating:
         table.add_column("rating", justify="right")
     if has_reasons:
-        table.add_column("because you rated")
+        table.add_column("because you rated", overflow="fold", min_width=12)
     for row in rows:
         cells = [str(row.rank), str(row.movie.movie_id), row.movie.title]
         cells += [", ".join(row.movie.genres), f"{row.score:.4f}"]
