@@ -25,7 +25,7 @@ def latency(quick: bool) -> dict[str, Any]:
             "mf (ials, 64 factors)",
             60_000,
             lambda n, users: ImplicitALS.from_parameters(
-                ImplicitALSConfig(factors=64), _mf_params(rng, users, n)
+                ImplicitALSConfig(n_factors=64), _mf_params(rng, users, n)
             ),
         ),
         (

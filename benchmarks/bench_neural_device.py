@@ -60,7 +60,7 @@ FIT_MODELS: dict[str, Callable[[], Recommender[Any]]] = {
     "embedding-net (tuned)": lambda: EmbeddingNet(TUNED),
     "movie-autoencoder (zero-filled, notebook)": MovieAutoencoder,
     "movie-autoencoder (masked)": lambda: MovieAutoencoder(
-        MovieAutoencoderConfig(masked_loss=True, encoder_l2=1e-4)
+        MovieAutoencoderConfig(masked_loss=True, reg=1e-4)
     ),
 }
 

@@ -148,20 +148,16 @@ def run_protocol(
             ItemKNN(ItemKNNConfig(neighbours=p[0], shrinkage=p[1])).fit(data)
         ),
         "matinee ials": lambda data, p: matinee_scorer(
-            ImplicitALS(ImplicitALSConfig(factors=p[0], regularization=p[1], alpha=p[2])).fit(data)
+            ImplicitALS(ImplicitALSConfig(n_factors=p[0], reg=p[1], alpha=p[2])).fit(data)
         ),
-        "matinee ease": lambda data, p: matinee_scorer(
-            EASE(EASEConfig(regularization=p)).fit(data)
-        ),
+        "matinee ease": lambda data, p: matinee_scorer(EASE(EASEConfig(reg=p)).fit(data)),
         "matinee edlae": lambda data, p: matinee_scorer(
-            EASE(EASEConfig(regularization=p[0], dropout=p[1], activity_exponent=p[2])).fit(data)
+            EASE(EASEConfig(reg=p[0], dropout=p[1], activity_exponent=p[2])).fit(data)
         ),
         "matinee session-ease": lambda data, p: matinee_scorer(
-            EASE(
-                EASEConfig(
-                    regularization=p[0], dropout=p[1], session_window=p[2], session_weight=p[3]
-                )
-            ).fit(data)
+            EASE(EASEConfig(reg=p[0], dropout=p[1], session_window=p[2], session_weight=p[3])).fit(
+                data
+            )
         ),
         "matinee rp3beta": lambda data, p: matinee_scorer(
             RP3Beta(RP3BetaConfig(alpha=p[0], beta=p[1], neighbours=p[2])).fit(data)

@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATASET = "ml-latest-small"
 MODELS: dict[str, dict[str, Any]] = {
     "biased-mf": {"n_factors": 20, "epochs": 40},
-    "nmf-matrix": {"n_components": 20},
+    "nmf-matrix": {"n_factors": 20},
     "movie-autoencoder": {},
 }
 """Model name -> config overrides: 20 factors for MF and NMF, the notebook's 50 sigmoid units for

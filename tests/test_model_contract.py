@@ -78,7 +78,7 @@ LOOP_CONTEXT: dict[str, dict[str, object]] = {
 them act (a huge ``min_delta`` means no epoch after the first counts as better)."""
 
 FIELD_CONTEXT: dict[tuple[str, str], dict[str, object]] = {
-    ("nmf-matrix", "l1_ratio"): {"alpha": 0.1},
+    ("nmf-matrix", "l1_ratio"): {"reg": 0.1},
     ("ease", "session_weight"): {"session_window": 2},
 }
 """Settings under which a field acts at all (the L1/L2 mix only matters with a penalty)."""

@@ -20,7 +20,7 @@ ANIMATED = "1:5,71:5,95:5,99:5,404:5,418:5,432:5,501:5,588:5"
 @pytest.fixture(scope="module")
 def model_dir(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     dataset = load_dataset("ml-100k", settings=settings)
-    model = EASE(EASEConfig(regularization=300.0)).fit(dataset.ratings)
+    model = EASE(EASEConfig(reg=300.0)).fit(dataset.ratings)
     directory = tmp_path_factory.mktemp("models") / "ease"
     return save_model(model, directory, movies=dataset.movies, extra={"dataset": "ml-100k"})
 

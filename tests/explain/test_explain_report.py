@@ -181,9 +181,7 @@ def test_viewer_weights_of_the_movie_autoencoder(tiny: Ratings) -> None:
     pytest.importorskip("torch")
     from matinee.models.neural.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
 
-    config = MovieAutoencoderConfig(
-        epochs=1, hidden_units=3, patience=None, validation_fraction=0.0
-    )
+    config = MovieAutoencoderConfig(epochs=1, n_factors=3, patience=None, validation_fraction=0.0)
     model = MovieAutoencoder(config).fit(tiny)
     weights = viewer_weights(model)
     assert weights is not None

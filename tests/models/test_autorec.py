@@ -17,7 +17,7 @@ from matinee.evaluation.rating_metrics import rmse
 from matinee.models.neural.autorec import AutoRec, AutoRecConfig
 from matinee.settings import Settings
 
-SMALL = AutoRecConfig(hidden=(16,), epochs=10, batch_size=8, learning_rate=0.01, l2=1e-4)
+SMALL = AutoRecConfig(hidden=(16,), epochs=10, batch_size=8, learning_rate=0.01, reg=1e-4)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -150,7 +150,7 @@ def test_deep_variant_with_dropout_trains(data: tuple[Ratings, Ratings]) -> None
 
 @pytest.mark.parametrize(
     "values",
-    [{"hidden": ()}, {"hidden": (0,)}, {"dropout": 1.0}, {"l2": -1.0}, {"kind": "both"}],
+    [{"hidden": ()}, {"hidden": (0,)}, {"dropout": 1.0}, {"reg": -1.0}, {"kind": "both"}],
 )
 def test_bad_config_is_rejected(values: dict[str, object]) -> None:
     with pytest.raises(ConfigError):

@@ -28,9 +28,9 @@ pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(), reason="needs a CUDA device (torch.cuda.is_available() is False)"
 )
 
-AUTOREC = AutoRecConfig(hidden=(16,), epochs=4, batch_size=8, learning_rate=0.01, l2=1e-4)
+AUTOREC = AutoRecConfig(hidden=(16,), epochs=4, batch_size=8, learning_rate=0.01, reg=1e-4)
 EMBEDDING_NET = EmbeddingNetConfig(
-    factors=8,
+    n_factors=8,
     hidden=(16,),
     embedding_dropout=0.0,
     hidden_dropout=0.0,
@@ -39,7 +39,7 @@ EMBEDDING_NET = EmbeddingNetConfig(
     learning_rate=0.01,
 )
 MOVIE_AUTOENCODER = MovieAutoencoderConfig(
-    hidden_units=8, epochs=4, batch_size=4, encoder_l2=0.001, masked_loss=True
+    n_factors=8, epochs=4, batch_size=4, reg=0.001, masked_loss=True
 )
 
 MODELS: dict[str, Callable[[], Recommender[Any]]] = {

@@ -33,7 +33,7 @@ def _direct_weights(matrix: np.ndarray, regularization: float) -> np.ndarray:
 
 @pytest.mark.parametrize("regularization", [0.5, 2.0, 30.0])
 def test_weights_equal_the_closed_form(tiny: Ratings, regularization: float) -> None:
-    model = EASE(EASEConfig(regularization=regularization)).fit(tiny)
+    model = EASE(EASEConfig(reg=regularization)).fit(tiny)
     expected = _direct_weights(_binary(tiny), regularization)
     assert model.weights_ is not None
     np.testing.assert_allclose(model.weights_, expected, atol=1e-10)
@@ -42,27 +42,27 @@ def test_weights_equal_the_closed_form(tiny: Ratings, regularization: float) -> 
 
 
 def test_threshold_keeps_only_liked_movies(tiny: Ratings) -> None:
-    model = EASE(EASEConfig(regularization=1.0, positive_threshold=4.0)).fit(tiny)
+    model = EASE(EASEConfig(reg=1.0, positive_threshold=4.0)).fit(tiny)
     expected = _direct_weights(_binary(tiny, 4.0), 1.0)
     np.testing.assert_allclose(model.weights_, expected, atol=1e-10)  # type: ignore[arg-type]
 
 
 def test_float32_is_close_to_float64(tiny: Ratings) -> None:
-    wide = EASE(EASEConfig(regularization=2.0)).fit(tiny)
-    narrow = EASE(EASEConfig(regularization=2.0, precision="float32")).fit(tiny)
+    wide = EASE(EASEConfig(reg=2.0)).fit(tiny)
+    narrow = EASE(EASEConfig(reg=2.0, precision="float32")).fit(tiny)
     assert narrow.weights_ is not None and narrow.weights_.dtype == np.float32
     np.testing.assert_allclose(narrow.weights_, wide.weights_, atol=1e-5)  # type: ignore[arg-type]
 
 
 def test_new_user_with_a_known_users_movies_scores_like_that_user(tiny: Ratings) -> None:
-    model = EASE(EASEConfig(regularization=2.0)).fit(tiny)
+    model = EASE(EASEConfig(reg=2.0)).fit(tiny)
     rows = tiny.user_idx == 0
     folded = model.score_new_user(tiny.movie_idx[rows], tiny.rating[rows])
     np.testing.assert_allclose(folded, model.score_users([0])[0], atol=1e-6)
 
 
 def test_predict_matches_score_users_for_pairs(tiny: Ratings) -> None:
-    model = EASE(EASEConfig(regularization=2.0)).fit(tiny)
+    model = EASE(EASEConfig(reg=2.0)).fit(tiny)
     users = np.array([0, 1, 2, 4], dtype=np.int32)
     movies = np.array([3, 0, 1, 2], dtype=np.int32)
     full = model.score_users(np.arange(tiny.n_users))
@@ -84,7 +84,7 @@ def test_movies_that_fit_follows_the_square_law() -> None:
 
 
 def test_parameters_round_trip(tiny: Ratings) -> None:
-    model = EASE(EASEConfig(regularization=2.0)).fit(tiny)
+    model = EASE(EASEConfig(reg=2.0)).fit(tiny)
     again = EASE.from_parameters(model.config, model.parameters())
     np.testing.assert_array_equal(again.score_users([0, 3]), model.score_users([0, 3]))
     np.testing.assert_array_equal(
@@ -93,7 +93,7 @@ def test_parameters_round_trip(tiny: Ratings) -> None:
 
 
 def test_similarities_average_row_and_column(tiny: Ratings) -> None:
-    model = EASE(EASEConfig(regularization=2.0)).fit(tiny)
+    model = EASE(EASEConfig(reg=2.0)).fit(tiny)
     weights = model.weights_
     assert weights is not None
     np.testing.assert_allclose(model.movie_similarities(1), (weights[1] + weights[:, 1]) / 2)
@@ -102,8 +102,8 @@ def test_similarities_average_row_and_column(tiny: Ratings) -> None:
 @pytest.mark.parametrize(
     "field, value",
     [
-        ("regularization", 0.0),
-        ("regularization", -1.0),
+        ("reg", 0.0),
+        ("reg", -1.0),
         ("max_movies", 0),
         ("dropout", 1.0),
         ("activity_exponent", 1.5),
@@ -120,7 +120,7 @@ def test_unfitted_model_says_so() -> None:
 
 
 def test_activity_weights_scale_rows_and_lambda(tiny: Ratings) -> None:
-    config = EASEConfig(regularization=2.0, activity_exponent=0.5, dropout=0.25)
+    config = EASEConfig(reg=2.0, activity_exponent=0.5, dropout=0.25)
     model = EASE(config).fit(tiny)
     binary = _binary(tiny)
     row_weights = binary.sum(axis=1) ** -0.5
@@ -187,7 +187,7 @@ def test_session_rows_hold_each_ratings_neighbours_in_time() -> None:
 
 def test_session_rows_enter_the_gram_matrix_with_their_weight() -> None:
     ratings = _sessions_example()
-    config = EASEConfig(regularization=3.0, session_window=1, session_weight=0.3)
+    config = EASEConfig(reg=3.0, session_window=1, session_weight=0.3)
     model = EASE(config).fit(ratings)
     binary = _binary(ratings)
     rows = session_rows(ratings, None, window=1).toarray()
@@ -219,8 +219,8 @@ def test_sessions_lift_ranking_on_ml_100k_and_need_real_times(settings: Settings
     ratings = load_dataset("ml-100k", settings=settings).ratings
     split = per_user_holdout(ratings, fraction=0.25, seed=0)
     train, test = split.train, split.test
-    plain = _ndcg_at_10(EASE(EASEConfig(regularization=400.0)).fit(train), train, test)
-    config = EASEConfig(regularization=400.0, session_window=2, session_weight=0.5)
+    plain = _ndcg_at_10(EASE(EASEConfig(reg=400.0)).fit(train), train, test)
+    config = EASEConfig(reg=400.0, session_window=2, session_weight=0.5)
     with_sessions = _ndcg_at_10(EASE(config).fit(train), train, test)
     # Same data with each user's rating times shuffled: the session rows lose their meaning.
     shuffled_times = np.random.default_rng(0).permutation(train.timestamp)

@@ -18,7 +18,7 @@ from matinee.models.neural.embedding_net import EmbeddingNet, EmbeddingNetConfig
 from matinee.settings import Settings
 
 SMALL = EmbeddingNetConfig(
-    factors=8, hidden=(16,), hidden_dropout=0.1, epochs=15, batch_size=16, learning_rate=0.01
+    n_factors=8, hidden=(16,), hidden_dropout=0.1, epochs=15, batch_size=16, learning_rate=0.01
 )
 
 
@@ -117,7 +117,7 @@ def test_divergence_raises(data: tuple[Ratings, Ratings]) -> None:
 
 @pytest.mark.parametrize(
     "values",
-    [{"factors": 0}, {"hidden": ()}, {"hidden_dropout": 1.0}, {"embedding_l2": -1.0}],
+    [{"n_factors": 0}, {"hidden": ()}, {"hidden_dropout": 1.0}, {"reg": -1.0}],
 )
 def test_bad_config_is_rejected(values: dict[str, object]) -> None:
     with pytest.raises(ConfigError):

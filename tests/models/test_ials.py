@@ -29,7 +29,7 @@ def _blocks(rng: np.random.Generator) -> tuple[Ratings, np.ndarray]:
 
 
 def _config(**overrides: object) -> ImplicitALSConfig:
-    values: dict[str, object] = {"factors": 2, "epochs": 8, "regularization": 1.0, "alpha": 5.0}
+    values: dict[str, object] = {"n_factors": 2, "epochs": 8, "reg": 1.0, "alpha": 5.0}
     values.update(overrides)
     return ImplicitALSConfig(**values)  # type: ignore[arg-type]
 
@@ -100,7 +100,7 @@ def test_parameters_round_trip(rng: np.random.Generator) -> None:
 
 @pytest.mark.parametrize(
     "field, value",
-    [("factors", 0), ("regularization", 0.0), ("alpha", -1.0), ("cg_steps", 0), ("epochs", 0)],
+    [("n_factors", 0), ("reg", 0.0), ("alpha", -1.0), ("cg_steps", 0), ("epochs", 0)],
 )
 def test_config_rejects_bad_values(field: str, value: float) -> None:
     with pytest.raises(ConfigError, match=field):

@@ -17,7 +17,7 @@ from matinee.evaluation.rating_metrics import rmse
 from matinee.models.neural.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
 from matinee.settings import Settings
 
-SMALL = MovieAutoencoderConfig(hidden_units=8, epochs=15, batch_size=4, encoder_l2=0.001)
+SMALL = MovieAutoencoderConfig(n_factors=8, epochs=15, batch_size=4, reg=0.001)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -99,7 +99,7 @@ def test_same_seed_same_model_and_round_trip(data: Ratings, model: MovieAutoenco
 
 
 @pytest.mark.parametrize(
-    "values", [{"hidden_units": 0}, {"validation_fraction": 1.0}, {"learning_rate": 0.0}]
+    "values", [{"n_factors": 0}, {"validation_fraction": 1.0}, {"learning_rate": 0.0}]
 )
 def test_bad_config_is_rejected(values: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
@@ -109,7 +109,7 @@ def test_bad_config_is_rejected(values: dict[str, object]) -> None:
 @pytest.mark.slow
 def test_masked_autoencoder_learns_ml100k_u1(settings: Settings) -> None:
     split = canonical_split(load_dataset("ml-100k", settings=settings), "u1", settings=settings)
-    config = MovieAutoencoderConfig(masked_loss=True, encoder_l2=1e-4, epochs=10, patience=None)
+    config = MovieAutoencoderConfig(masked_loss=True, reg=1e-4, epochs=10, patience=None)
     model = MovieAutoencoder(config).fit(split.train)
     error = rmse(split.test.rating, model.predict(split.test.user_idx, split.test.movie_idx))
     mean_error = rmse(split.test.rating, np.full(len(split.test), split.train.mean()))

@@ -62,7 +62,7 @@ def test_masked_nmf_same_seed_same_model(tiny: Ratings) -> None:
 
 
 def test_matrix_nmf_agrees_with_scikit_learn(tiny: Ratings) -> None:
-    config = MatrixNMFConfig(n_components=2, alpha=0.01, l1_ratio=0.5, max_iter=500, seed=3)
+    config = MatrixNMFConfig(n_factors=2, reg=0.01, l1_ratio=0.5, max_iter=500, seed=3)
     model = MatrixNMF(config).fit(tiny)
     reference = NMF(
         n_components=2, alpha_W=0.01, l1_ratio=0.5, max_iter=500, init="random", random_state=3
@@ -75,7 +75,7 @@ def test_matrix_nmf_agrees_with_scikit_learn(tiny: Ratings) -> None:
 
 @pytest.mark.parametrize("orientation", ["user-movie", "movie-user"])
 def test_matrix_nmf_orientations_and_round_trip(tiny: Ratings, orientation: str) -> None:
-    config = MatrixNMFConfig(n_components=2, orientation=orientation, max_iter=400)
+    config = MatrixNMFConfig(n_factors=2, orientation=orientation, max_iter=400)
     model = MatrixNMF(config).fit(tiny)
     assert model.movie_vectors() is not None
     assert model.movie_vectors().shape == (tiny.n_movies, 2)  # type: ignore[union-attr]
@@ -85,7 +85,7 @@ def test_matrix_nmf_orientations_and_round_trip(tiny: Ratings, orientation: str)
 
 
 def test_matrix_nmf_fold_in_reproduces_a_training_row(tiny: Ratings) -> None:
-    model = MatrixNMF(MatrixNMFConfig(n_components=3, max_iter=1000, tol=1e-8)).fit(tiny)
+    model = MatrixNMF(MatrixNMFConfig(n_factors=3, max_iter=1000, tol=1e-8)).fit(tiny)
     rows = tiny.user_idx == 0
     folded = model.score_new_user(tiny.movie_idx[rows], tiny.rating[rows])
     assert np.allclose(folded, model.score_users([0])[0], atol=0.05)

@@ -42,8 +42,8 @@ def train(ml100k: Dataset) -> Ratings:
 @pytest.fixture(scope="module")
 def models(train: Ratings) -> dict[str, Recommender[Any]]:
     return {
-        "ease": EASE(EASEConfig(regularization=300.0)).fit(train),
-        "ials": ImplicitALS(ImplicitALSConfig(factors=16, epochs=4)).fit(train),
+        "ease": EASE(EASEConfig(reg=300.0)).fit(train),
+        "ials": ImplicitALS(ImplicitALSConfig(n_factors=16, epochs=4)).fit(train),
         "knn": ItemKNN().fit(train),
         "popular": MostPopular().fit(train),
     }

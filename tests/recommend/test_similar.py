@@ -29,14 +29,14 @@ def latest(settings: Settings) -> Dataset:
 
 @pytest.fixture(scope="module")
 def factor_model(latest: Dataset) -> ImplicitALS:
-    config = ImplicitALSConfig(factors=64, epochs=10, regularization=0.1, alpha=2.0)
+    config = ImplicitALSConfig(n_factors=64, epochs=10, reg=0.1, alpha=2.0)
     return ImplicitALS(config).fit(latest.ratings)
 
 
 @pytest.fixture(scope="module")
 def small_factors(settings: Settings) -> tuple[ImplicitALS, Dataset]:
     dataset = load_dataset("ml-100k", settings=settings)
-    config = ImplicitALSConfig(factors=16, epochs=4)
+    config = ImplicitALSConfig(n_factors=16, epochs=4)
     return ImplicitALS(config).fit(dataset.ratings), dataset
 
 
@@ -91,7 +91,7 @@ def test_the_movie_itself_never_comes_back(small_factors: tuple[ImplicitALS, Dat
 
 
 def test_item_weight_models_use_their_own_similarities(tiny: Ratings) -> None:
-    ease = EASE(EASEConfig(regularization=1.0)).fit(tiny)
+    ease = EASE(EASEConfig(reg=1.0)).fit(tiny)
     found = similar_movies(ease, 10, 2)
     weights = ease.movie_similarities(0)
     weights[0] = -np.inf

@@ -16,7 +16,32 @@ from typing import Any, Literal, Self, get_args, get_origin
 
 from matinee.errors import ConfigError
 
-__all__ = ["Config", "EpochConfig", "check_fraction", "check_range"]
+__all__ = ["FIELD_RENAMES", "Config", "EpochConfig", "check_fraction", "check_range"]
+
+FIELD_RENAMES: dict[str, dict[str, str]] = {
+    "ImplicitALSConfig": {
+        "factors": "n_factors",
+        "regularization": "reg",
+        "init_scale": "init_std",
+    },
+    "EASEConfig": {"regularization": "reg"},
+    "MatrixNMFConfig": {"n_components": "n_factors", "alpha": "reg"},
+    "EmbeddingNetConfig": {
+        "factors": "n_factors",
+        "embedding_l2": "reg",
+        "fold_in_l2": "reg_fold_in",
+    },
+    "AutoRecConfig": {"l2": "reg", "l1": "reg_l1", "fold_in_l2": "reg_fold_in"},
+    "MovieAutoencoderConfig": {
+        "hidden_units": "n_factors",
+        "encoder_l2": "reg",
+        "fold_in_l2": "reg_fold_in",
+    },
+}
+"""Config class name -> {field name before the 0.2 vocabulary: its name now}.
+
+Saved models of the earlier format hold the old names; :meth:`Config.from_dict` reads them
+through this one table, so that they still load."""
 
 
 def check_range(
@@ -144,7 +169,11 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Build a config from :meth:`to_dict` output; unknown keys raise :class:`ConfigError`."""
+        """Build a config from :meth:`to_dict` output; unknown keys raise :class:`ConfigError`.
+
+        Field names of the earlier vocabulary (:data:`FIELD_RENAMES`) are read as their new names.
+        """
+        data = _renamed(cls, data)
         names = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -185,6 +214,18 @@ class Config:
             field.name: f"{_describe(hints[field.name])} = {field.default!r}"
             for field in dataclasses.fields(cls)
         }
+
+
+def _renamed(cls: type[Config], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with old field names of ``cls`` replaced by their new ones."""
+    renames = FIELD_RENAMES.get(cls.__name__, {})
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        new = renames.get(key, key)
+        if new in values:
+            raise ConfigError(f"{cls.__name__}: field {new!r} given twice (once as {key!r})")
+        values[new] = value
+    return values
 
 
 def _describe(hint: object) -> str:

@@ -38,10 +38,10 @@ class ImplicitALSConfig(EpochConfig, RankerConfig):
     epochs: int = 15
     """Alternating passes (users, then movies)."""
 
-    factors: int = 64
+    n_factors: int = 64
     """Length of each user and movie vector."""
 
-    regularization: float = 0.05
+    reg: float = 0.05
     """L2 penalty ``lambda`` on both factor matrices."""
 
     alpha: float = 2.0
@@ -51,17 +51,17 @@ class ImplicitALSConfig(EpochConfig, RankerConfig):
     """Conjugate-gradient steps per row and pass (3 is close to an exact solve after a few
     epochs)."""
 
-    init_scale: float = 0.01
+    init_std: float = 0.01
     """Standard deviation of the random initial factors."""
 
     def validate(self) -> None:
         """Check the ranges."""
         super().validate()
-        check_range(self, "factors", low=1)
-        check_range(self, "regularization", low=0.0, low_open=True)
+        check_range(self, "n_factors", low=1)
+        check_range(self, "reg", low=0.0, low_open=True)
         check_range(self, "alpha", low=0.0)
         check_range(self, "cg_steps", low=1)
-        check_range(self, "init_scale", low=0.0, low_open=True)
+        check_range(self, "init_std", low=0.0, low_open=True)
 
 
 class _ALSTrainer:
@@ -77,7 +77,7 @@ class _ALSTrainer:
         self.items = items
 
     def _solve(self, rows: sp.csr_matrix, fixed: Factors, solved: Factors) -> None:
-        gram = fixed.T @ fixed + np.float32(self.config.regularization) * np.eye(
+        gram = fixed.T @ fixed + np.float32(self.config.reg) * np.eye(
             fixed.shape[1], dtype=np.float32
         )
         confidence = (1.0 + self.config.alpha * rows.data).astype(np.float32)
@@ -101,7 +101,7 @@ class _ALSTrainer:
             confidence,
             self.users,
             self.items,
-            self.config.regularization,
+            self.config.reg,
         )
         return {"loss": float(loss)}
 
@@ -135,8 +135,8 @@ class ImplicitALS(Recommender[ImplicitALSConfig]):
     ) -> list[EpochRecord]:
         matrix = interactions(train, self.config.positive_threshold)
         rng = np.random.default_rng(self.config.seed)
-        shape = self.config.factors
-        scale = self.config.init_scale
+        shape = self.config.n_factors
+        scale = self.config.init_std
         users = (rng.standard_normal((train.n_users, shape)) * scale).astype(np.float32)
         items = (rng.standard_normal((train.n_movies, shape)) * scale).astype(np.float32)
         self.user_factors_, self.movie_factors_ = users, items
@@ -174,7 +174,7 @@ class ImplicitALS(Recommender[ImplicitALSConfig]):
         confidence = 1.0 + self.config.alpha
         if self._movie_gram is None:
             gram = movie_factors.T.astype(np.float64) @ movie_factors
-            self._movie_gram = gram + self.config.regularization * np.eye(self.config.factors)
+            self._movie_gram = gram + self.config.reg * np.eye(self.config.n_factors)
         system = self._movie_gram + (confidence - 1.0) * rated.T @ rated
         target = confidence * rated.sum(axis=0)
         return np.linalg.solve(system, target).astype(np.float32)
@@ -196,7 +196,7 @@ class ImplicitALS(Recommender[ImplicitALSConfig]):
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
         users = np.asarray(params["user_factors"], dtype=np.float32)
         movies = np.asarray(params["movie_factors"], dtype=np.float32)
-        width = self.config.factors
+        width = self.config.n_factors
         if users.shape != (self.n_users, width) or movies.shape != (self.n_movies, width):
             raise ValueError(
                 f"factors have shapes {users.shape} and {movies.shape}, expected "

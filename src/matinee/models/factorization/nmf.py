@@ -180,13 +180,13 @@ class MaskedNMF(_NonNegativeFactors):
 class MatrixNMFConfig(Config):
     """Hyperparameters of :class:`MatrixNMF`, passed to ``sklearn.decomposition.NMF``."""
 
-    n_components: int = 15
-    """Number of non-negative features."""
+    n_factors: int = 15
+    """Number of non-negative features (scikit-learn's ``n_components``)."""
 
     orientation: Literal["user-movie", "movie-user"] = "user-movie"
     """Which matrix to factor: users x movies, or movies x users (the notebooks used both)."""
 
-    alpha: float = 0.0
+    reg: float = 0.0
     """Regularization strength on both factors (scikit-learn's ``alpha_W``; ``alpha_H="same"``)."""
 
     l1_ratio: float = 0.0
@@ -204,8 +204,8 @@ class MatrixNMFConfig(Config):
     def validate(self) -> None:
         """Check ranges."""
         super().validate()
-        check_range(self, "n_components", low=1, high=4096)
-        check_range(self, "alpha", low=0.0)
+        check_range(self, "n_factors", low=1, high=4096)
+        check_range(self, "reg", low=0.0)
         check_range(self, "l1_ratio", low=0.0, high=1.0)
         check_range(self, "max_iter", low=1)
         check_range(self, "tol", low=0.0)
@@ -232,9 +232,9 @@ class MatrixNMF(_NonNegativeFactors):
         if config.orientation == "movie-user":
             matrix = matrix.T.tocsr()
         solver = NMF(
-            n_components=config.n_components,
+            n_components=config.n_factors,
             init=config.init,
-            alpha_W=config.alpha,
+            alpha_W=config.reg,
             alpha_H="same",
             l1_ratio=config.l1_ratio,
             max_iter=config.max_iter,
@@ -270,7 +270,7 @@ class MatrixNMF(_NonNegativeFactors):
         }
 
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
-        k = self.config.n_components
+        k = self.config.n_factors
         self.user_factors_ = check_shape(params, "user_factors", (self.n_users, k))
         self.movie_factors_ = check_shape(params, "movie_factors", (self.n_movies, k))
         error = np.asarray(params["reconstruction_err"], dtype=np.float64)

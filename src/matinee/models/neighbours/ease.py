@@ -68,7 +68,7 @@ def movies_that_fit(memory_bytes: float, precision: Literal["float32", "float64"
 class EASEConfig(RankerConfig):
     """Hyperparameters of :class:`EASE`."""
 
-    regularization: float = 500.0
+    reg: float = 500.0
     """L2 penalty ``lambda`` added to the Gram diagonal; larger values trust co-counts less."""
 
     dropout: float = 0.0
@@ -98,7 +98,7 @@ class EASEConfig(RankerConfig):
     def validate(self) -> None:
         """Check the ranges."""
         super().validate()
-        check_range(self, "regularization", low=0.0, low_open=True)
+        check_range(self, "reg", low=0.0, low_open=True)
         check_range(self, "max_movies", low=1)
         check_range(self, "dropout", low=0.0, high=1.0, high_open=True)
         check_range(self, "activity_exponent", low=0.0, high=1.0)
@@ -208,14 +208,14 @@ class EASE(Recommender[EASEConfig]):
         """Rows scaled by ``n_u ** -a`` and the matching ``lambda`` (unchanged when ``a`` = 0)."""
         exponent = self.config.activity_exponent
         if exponent == 0.0:
-            return matrix, self.config.regularization
+            return matrix, self.config.reg
         counts = np.diff(matrix.indptr).astype(np.float64)
         active = counts > 0
         row_weights = np.ones_like(counts)
         row_weights[active] = counts[active] ** -exponent
         scale = float(np.mean(row_weights[active] ** 2)) if active.any() else 1.0
         weighted = sp.csr_matrix(sp.diags(row_weights.astype(np.float32)) @ matrix)
-        return weighted, self.config.regularization * scale
+        return weighted, self.config.reg * scale
 
     def _state(self) -> tuple[npt.NDArray[np.floating[Any]], sp.csr_matrix]:
         if self.weights_ is None or self.user_items_ is None:

@@ -5,7 +5,7 @@ Item-based AutoRec (I-AutoRec) encodes each movie's vector of user ratings, user
 
     h = g(V r + mu)            (more hidden layers for the deep variant)
     r_hat = f(W h + b)
-    loss = mean over observed entries of (r - r_hat)^2 + l2 * sum ||weights||^2 + l1 * sum |w|
+    loss = mean over observed entries of (r - r_hat)^2 + reg * sum ||weights||^2 + reg_l1 * sum |w|
 
 The input is sparse: the first layer is an ``EmbeddingBag`` sum of the observed entries' weight
 rows, so its cost grows with the number of ratings. The output loss is computed either at the
@@ -78,10 +78,10 @@ class AutoRecConfig(EpochConfig):
     dropout: float = 0.0
     """Dropout rate after each hidden layer."""
 
-    l2: float = 1e-3
+    reg: float = 1e-3
     """L2 penalty on all weight matrices, relative to the mean squared error."""
 
-    l1: float = 0.0
+    reg_l1: float = 0.0
     """L1 penalty on all weight matrices, relative to the mean squared error."""
 
     optimizer: Literal["adam", "rmsprop"] = "adam"
@@ -100,7 +100,7 @@ class AutoRecConfig(EpochConfig):
     """Where the output is decoded during training: observed entries only (``sparse``), every
     entry then masked (``dense``), or chosen by density (``auto``)."""
 
-    fold_in_l2: float = 1.0
+    reg_fold_in: float = 1.0
     """Pull of a new user's decoder row towards the average user's (item AutoRec fold-in)."""
 
     fold_in_steps: int = 50
@@ -114,7 +114,7 @@ class AutoRecConfig(EpochConfig):
                 f"AutoRecConfig.hidden must be positive layer sizes, got {self.hidden}"
             )
         check_fraction(self, "dropout")
-        for name in ("l2", "l1", "fold_in_l2"):
+        for name in ("reg", "reg_l1", "reg_fold_in"):
             check_range(self, name, low=0.0)
         check_range(self, "learning_rate", low=0.0, low_open=True)
         check_range(self, "batch_size", low=1)
@@ -154,7 +154,7 @@ class _Trainer(ModuleTrainer):
                 flat = batch.row_of_entry * net.n_outputs + batch.columns
                 predicted = net.decode_dense(codes).reshape(-1)[flat]
             squared = torch.sum((predicted - batch.values) ** 2)
-            loss = squared / batch.values.numel() + net.penalty(config.l2, config.l1)
+            loss = squared / batch.values.numel() + net.penalty(config.reg, config.reg_l1)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             self.optimizer.step()
@@ -292,7 +292,7 @@ class AutoRec(AutoencoderModel[AutoRecConfig]):
         A new user is a new output unit (a new column of every movie's vector). The movie codes
         are kept as they are (one more input column would barely move them), and the user's
         decoder weights and bias are fitted by L-BFGS to their ratings, pulled towards the
-        average user's by ``fold_in_l2``. Every movie's prediction then comes from its code.
+        average user's by ``reg_fold_in``. Every movie's prediction then comes from its code.
         """
         user_seen, movie_seen = self._seen()
         keep = movie_seen[movies]
@@ -303,7 +303,7 @@ class AutoRec(AutoencoderModel[AutoRecConfig]):
                     to_tensor(movies[keep], self._device, torch.int64),
                     to_tensor(ratings[keep], self._device, torch.float32),
                     prior_units=to_tensor(user_seen, self._device, torch.bool),
-                    l2=self.config.fold_in_l2,
+                    l2=self.config.reg_fold_in,
                     steps=self.config.fold_in_steps,
                 )
                 .cpu()

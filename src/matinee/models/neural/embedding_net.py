@@ -5,7 +5,7 @@
     x = dropout([user_embedding(u), movie_embedding(i)], 0.3)
     h = dropout(relu(A x + a), 0.75)          (one or more dense ReLU layers)
     r_hat = w h + b                            (or squashed into the rating range)
-    loss = mean squared error + l2 * (||user embeddings||^2 + ||movie embeddings||^2)
+    loss = mean squared error + reg * (||user embeddings||^2 + ||movie embeddings||^2)
 
 The L2 term covers the whole embedding matrices at every step, as Keras' ``embeddings_regularizer``
 did in the notebook. A new user is folded in by fitting a fresh user embedding to their ratings
@@ -55,10 +55,10 @@ class EmbeddingNetConfig(EpochConfig):
     :data:`TUNED` is a better setting for ml-100k (lighter dropout and L2, larger batches).
     """
 
-    factors: int = 50
+    n_factors: int = 50
     """Size of each user and movie embedding."""
 
-    embedding_l2: float = 1e-4
+    reg: float = 1e-4
     """L2 penalty on the embedding matrices, added to the mean squared error."""
 
     embedding_dropout: float = 0.3
@@ -83,7 +83,7 @@ class EmbeddingNetConfig(EpochConfig):
     """Map the output through a sigmoid into the rating range (widened by half a star at each end,
     so that the extreme ratings can be reached)."""
 
-    fold_in_l2: float = 1.0
+    reg_fold_in: float = 1.0
     """Pull of a new user's embedding towards the average user's, against their squared errors."""
 
     fold_in_steps: int = 50
@@ -92,22 +92,22 @@ class EmbeddingNetConfig(EpochConfig):
     def validate(self) -> None:
         """Check ranges."""
         super().validate()
-        check_range(self, "factors", low=1)
+        check_range(self, "n_factors", low=1)
         if not self.hidden or min(self.hidden) < 1:
             raise ConfigError(
                 f"EmbeddingNetConfig.hidden must be positive layer sizes, got {self.hidden}"
             )
         check_fraction(self, "embedding_dropout")
         check_fraction(self, "hidden_dropout")
-        check_range(self, "embedding_l2", low=0.0)
-        check_range(self, "fold_in_l2", low=0.0)
+        check_range(self, "reg", low=0.0)
+        check_range(self, "reg_fold_in", low=0.0)
         check_range(self, "learning_rate", low=0.0, low_open=True)
         check_range(self, "batch_size", low=1)
         check_range(self, "fold_in_steps", low=1)
 
 
 TUNED = EmbeddingNetConfig(
-    hidden_dropout=0.5, embedding_l2=1e-5, learning_rate=3e-3, batch_size=256, epochs=20
+    hidden_dropout=0.5, reg=1e-5, learning_rate=3e-3, batch_size=256, epochs=20
 )
 """Settings tuned on ml-100k ``u1`` (RMSE 0.927 there, against 0.95 for the notebook's)."""
 
@@ -119,12 +119,12 @@ class EmbeddingNetModule(nn.Module):
         self, config: EmbeddingNetConfig, n_users: int, n_movies: int, scale: tuple[float, float]
     ) -> None:
         super().__init__()
-        self.user_embedding = nn.Embedding(n_users, config.factors)
-        self.movie_embedding = nn.Embedding(n_movies, config.factors)
+        self.user_embedding = nn.Embedding(n_users, config.n_factors)
+        self.movie_embedding = nn.Embedding(n_movies, config.n_factors)
         for table in (self.user_embedding, self.movie_embedding):
             nn.init.uniform_(table.weight, -0.05, 0.05)
         layers: list[nn.Module] = [nn.Dropout(config.embedding_dropout)]
-        sizes = (2 * config.factors, *config.hidden)
+        sizes = (2 * config.n_factors, *config.hidden)
         for size_in, size_out in itertools.pairwise(sizes):
             layers += [nn.Linear(size_in, size_out), nn.ReLU(), nn.Dropout(config.hidden_dropout)]
         self.output_layer = nn.Linear(sizes[-1], 1)
@@ -177,7 +177,7 @@ class _Trainer(ModuleTrainer):
         for batch in torch.split(order, self.config.batch_size):
             predicted = self.net.pairs(self.users[batch], self.movies[batch])
             squared = torch.sum((predicted - self.ratings[batch]) ** 2)
-            loss = squared / batch.numel() + self.net.penalty(self.config.embedding_l2)
+            loss = squared / batch.numel() + self.net.penalty(self.config.reg)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             self.optimizer.step()
@@ -223,7 +223,7 @@ class EmbeddingNet(Recommender[EmbeddingNetConfig]):
     name: ClassVar[str] = "embedding-net"
     config_type: ClassVar[type[EmbeddingNetConfig]] = EmbeddingNetConfig
     contract_settings: ClassVar[Mapping[str, object]] = {
-        "factors": 8,
+        "n_factors": 8,
         "hidden": (16,),
         "hidden_dropout": 0.1,
         "epochs": 15,
@@ -298,7 +298,7 @@ class EmbeddingNet(Recommender[EmbeddingNetConfig]):
             (user_vector,) = fit_vectors(
                 lambda vector: (
                     torch.sum((net(vector.expand(rated.shape[0], -1), rated) - targets) ** 2)
-                    + self.config.fold_in_l2 * torch.sum((vector - prior) ** 2)
+                    + self.config.reg_fold_in * torch.sum((vector - prior) ** 2)
                 ),
                 [prior.unsqueeze(0)],
                 steps=self.config.fold_in_steps,

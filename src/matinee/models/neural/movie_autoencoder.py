@@ -51,13 +51,13 @@ __all__ = ["MovieAutoencoder", "MovieAutoencoderConfig"]
 class MovieAutoencoderConfig(EpochConfig):
     """Hyperparameters of :class:`MovieAutoencoder`; the defaults are the notebook's."""
 
-    hidden_units: int = 50
+    n_factors: int = 50
     """Size of each movie's vector (the hidden layer)."""
 
     hidden_activation: Activation = "sigmoid"
     """Activation of the hidden layer."""
 
-    encoder_l2: float = 0.2
+    reg: float = 0.2
     """L2 penalty on the encoder weights (Keras ``kernel_regularizer=l2(0.2)``)."""
 
     masked_loss: bool = False
@@ -78,7 +78,7 @@ class MovieAutoencoderConfig(EpochConfig):
     validation_fraction: float = 0.1
     """Share of the movies held out to stop early when ``fit`` gets no validation set (0: none)."""
 
-    fold_in_l2: float = 1.0
+    reg_fold_in: float = 1.0
     """Pull of a new viewer's decoder weights towards the average viewer's."""
 
     fold_in_steps: int = 50
@@ -87,12 +87,12 @@ class MovieAutoencoderConfig(EpochConfig):
     def validate(self) -> None:
         """Check ranges."""
         super().validate()
-        check_range(self, "hidden_units", low=1)
-        check_range(self, "encoder_l2", low=0.0)
+        check_range(self, "n_factors", low=1)
+        check_range(self, "reg", low=0.0)
         check_range(self, "learning_rate", low=0.0, low_open=True)
         check_range(self, "batch_size", low=1)
         check_fraction(self, "validation_fraction")
-        check_range(self, "fold_in_l2", low=0.0)
+        check_range(self, "reg_fold_in", low=0.0)
         check_range(self, "fold_in_steps", low=1)
 
 
@@ -137,7 +137,7 @@ class _Trainer(ModuleTrainer):
         total, cells = 0.0, 0
         for start in range(0, order.size, config.batch_size):
             squared, count = self._row_loss(order[start : start + config.batch_size])
-            penalty = config.encoder_l2 * torch.sum(self.net.encoder.weight**2)
+            penalty = config.reg * torch.sum(self.net.encoder.weight**2)
             self.optimizer.zero_grad(set_to_none=True)
             (squared / count + penalty).backward()  # type: ignore[no-untyped-call]
             self.optimizer.step()
@@ -168,7 +168,7 @@ class MovieAutoencoder(AutoencoderModel[MovieAutoencoderConfig]):
     config_type: ClassVar[type[MovieAutoencoderConfig]] = MovieAutoencoderConfig
     contract_settings: ClassVar[Mapping[str, object]] = {
         "masked_loss": True,
-        "encoder_l2": 0.001,
+        "reg": 0.001,
         "epochs": 15,
         "batch_size": 4,
     }
@@ -189,14 +189,14 @@ class MovieAutoencoder(AutoencoderModel[MovieAutoencoderConfig]):
     def _build_net(self) -> AutoRecNet:
         return AutoRecNet(
             n_inputs=self.n_users,
-            hidden=(self.config.hidden_units,),
+            hidden=(self.config.n_factors,),
             hidden_activation=self.config.hidden_activation,
             output_activation="identity",
             dropout=0.0,
         )
 
     def movie_vectors(self) -> npt.NDArray[np.floating[Any]]:
-        """Each movie's hidden activations (``n_movies x hidden_units``), for analysis."""
+        """Each movie's hidden activations (``n_movies x n_factors``), for analysis."""
         return self._all_codes().cpu().numpy().astype(np.float32)
 
     @torch.no_grad()
@@ -226,7 +226,7 @@ class MovieAutoencoder(AutoencoderModel[MovieAutoencoderConfig]):
                 to_tensor(movies, self._device, torch.int64),
                 to_tensor(ratings, self._device, torch.float32),
                 prior_units=to_tensor(rated_viewers, self._device, torch.bool),
-                l2=self.config.fold_in_l2,
+                l2=self.config.reg_fold_in,
                 steps=self.config.fold_in_steps,
                 full_targets=not self.config.masked_loss,
             )
