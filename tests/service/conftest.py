@@ -25,7 +25,7 @@ def saved(ml100k: Dataset, settings: Settings, tmp_path_factory: pytest.TempPath
     """A folder of bundles saved the way ``matinee train`` saves: ease, biased-mf, baseline."""
     root = tmp_path_factory.mktemp("bundles")
     models = {
-        "ease": EASE(EASEConfig(regularization=300.0)),
+        "ease": EASE(EASEConfig(reg=300.0)),
         "biased-mf": BiasedMF(BiasedMFConfig(epochs=15, seed=1)),
         "baseline": BiasBaseline(),
     }

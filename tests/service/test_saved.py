@@ -50,7 +50,7 @@ def test_a_model_saved_before_falls_back_to_its_release(
     ml100k: Dataset, settings: Settings, tmp_path: Path
 ) -> None:
     split = canonical_split(ml100k, "u1")
-    model = EASE(EASEConfig(regularization=300.0)).fit(split.train)
+    model = EASE(EASEConfig(reg=300.0)).fit(split.train)
     old = save_model(
         model, tmp_path / "old", movies=ml100k.movies, extra={"dataset": "ml-100k", "split": "u1"}
     )
