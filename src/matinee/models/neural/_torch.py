@@ -18,6 +18,7 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
+from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, ModelFitError
 
 __all__ = [
@@ -281,10 +282,20 @@ def load_state_arrays(module: nn.Module, params: Mapping[str, np.ndarray]) -> No
 
 
 class ModuleTrainer:
-    """Snapshot and restore for an epoch trainer whose weights are one ``nn.Module``."""
+    """Snapshot and restore for an epoch trainer whose weights are one ``nn.Module``.
+
+    Subclasses keep the validation set (or None) in ``self.validation``.
+    """
+
+    validation: Ratings | None = None
 
     def __init__(self, module: nn.Module) -> None:
         self.module = module
+
+    @property
+    def has_validation(self) -> bool:
+        """Whether there is a non-empty validation set."""
+        return self.validation is not None and len(self.validation) > 0
 
     def snapshot(self) -> object:
         """A copy of the weights as numpy arrays."""

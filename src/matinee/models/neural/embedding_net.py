@@ -222,15 +222,6 @@ class EmbeddingNet(Recommender[EmbeddingNetConfig]):
 
     name: ClassVar[str] = "embedding-net"
     config_type: ClassVar[type[EmbeddingNetConfig]] = EmbeddingNetConfig
-    contract_settings: ClassVar[Mapping[str, object]] = {
-        "n_factors": 8,
-        "hidden": (16,),
-        "hidden_dropout": 0.1,
-        "epochs": 15,
-        "batch_size": 16,
-        "learning_rate": 0.01,
-    }
-    """Small and fast settings for the contract test suite."""
 
     def __init__(self, config: EmbeddingNetConfig | None = None) -> None:
         super().__init__(config)
