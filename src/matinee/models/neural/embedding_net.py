@@ -32,6 +32,7 @@ from matinee.models.neural._torch import (
     ModuleTrainer,
     check_not_diverged,
     fit_vectors,
+    fitted_net,
     load_state_arrays,
     make_optimizer,
     pick_device,
@@ -243,11 +244,8 @@ class EmbeddingNet(Recommender[EmbeddingNetConfig]):
         return EmbeddingNetModule(self.config, self.n_users, self.n_movies, self.rating_scale_)
 
     def _fitted_net(self) -> EmbeddingNetModule:
-        if self._net is None:
-            self._fitted_users()
-            raise AssertionError("fitted model without a network")
-        self._net.eval()
-        return self._net
+        """The trained network, in evaluation mode (the trainer switches it back to training)."""
+        return fitted_net(self, self._net)
 
     @torch.no_grad()
     def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
