@@ -1,9 +1,9 @@
 """The model contract: one suite run over every registered model.
 
 Every model in :func:`matinee.models.registry.available_models` is checked on small synthetic data
-whose answer is known. A model added to the registry is covered automatically. A model may declare
-``contract_settings: ClassVar[Mapping[str, object]]`` (config fields that make it small and fast
-for these tests); otherwise the suite uses its defaults with ``epochs`` capped.
+whose answer is known. A model added to the registry is covered automatically. The test kit's
+:data:`matinee.testing.CONTRACT_SETTINGS` may hold config fields that make a model small and fast
+for these tests; otherwise the suite uses its defaults with ``epochs`` capped.
 
 Exemptions are explicit, by registry name, each with its reason, and kept minimal:
 :data:`NOT_PERSONAL` (models whose ranking is the same for everyone by design),
@@ -30,6 +30,8 @@ from matinee.models.base import Recommender
 from matinee.models.config import Config
 from matinee.models.registry import available_models, model_class
 from matinee.store.files import load_model, save_model
+from matinee.testing import contract_settings
+from matinee.training.loop import FitOptions
 
 MODELS = available_models()
 
@@ -139,9 +141,9 @@ def checkerboard(seed: int = 3) -> tuple[Ratings, Ratings]:
 
 
 def fast_config(cls: type[Recommender[Any]], **changes: object) -> Config:
-    """The model's defaults, made small: its ``contract_settings`` and at most EPOCH_CAP epochs."""
+    """The model's defaults made small: the kit's contract settings, at most EPOCH_CAP epochs."""
     defaults = cls.config_type()
-    settings: dict[str, object] = dict(getattr(cls, "contract_settings", {}))
+    settings: dict[str, object] = dict(contract_settings(cls.name))
     names = {field.name for field in dataclasses.fields(defaults)}
     if "epochs" in names and "epochs" not in settings:
         settings["epochs"] = min(int(getattr(defaults, "epochs")), EPOCH_CAP)  # noqa: B009
@@ -415,8 +417,40 @@ def test_divergence_and_nan_ratings_raise_clear_errors(
     # The largest learning rate the config accepts, up to an absurd one.
     base = fast_config(cls)
     absurd = next(rate for rate in (1e6, 1e3, 10.0, 1.0) if _valid(base, "learning_rate", rate))
+    model = cls(fast_config(cls, learning_rate=absurd))
     with pytest.raises(ModelFitError, match=r"NaN|infinite|diverged"):
-        fitted(name, train, learning_rate=absurd)
+        model.fit(train)
+    assert not model.is_fitted and model.history_ == []
+    with pytest.raises(NotFittedError):
+        model.predict([0], [0])
+
+
+class _Interrupt:
+    """A callback that presses Ctrl-C at the end of the first epoch."""
+
+    def __call__(self, record: dict[str, float]) -> None:
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_failed_refit_leaves_the_model_as_it_was(
+    name: str, low_rank: tuple[Ratings, Ratings, Ratings]
+) -> None:
+    train = low_rank[0]
+    model = fitted(name, train)
+    before = {key: value.copy() for key, value in model.parameters().items()}
+    history, fingerprint = list(model.history_), model.data_fingerprint_
+    other = train.take(np.arange(len(train)) % 2 == 0)
+    with pytest.raises(DataError):
+        model.fit(other.with_ratings(np.full(len(other), np.nan)))
+    if model.history_:
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(other, options=FitOptions(callbacks=[_Interrupt()]))
+    after = model.parameters()
+    assert set(after) == set(before)
+    for key, value in before.items():
+        np.testing.assert_array_equal(after[key], value, err_msg=f"{name}: {key}")
+    assert model.history_ == history and model.data_fingerprint_ == fingerprint
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -13,7 +16,7 @@ from matinee.data.dataset import Dataset
 from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
 from matinee.data.split import Split
-from matinee.data.split_spec import SPEC_FORMS, split_from_spec
+from matinee.data.split_spec import SPEC_FORMS, SPLIT_KINDS, split_from_spec
 from matinee.data.splits import (
     hidden_ratings,
     kfold,
@@ -428,3 +431,15 @@ def test_bad_specs_list_the_valid_forms(tiny: Ratings, spec: str) -> None:
 def test_spec_errors_from_the_data_name_the_problem(tiny: Ratings) -> None:
     with pytest.raises(SplitError, match="folds"):
         split_from_spec(dataset_of(tiny), "kfold:50")
+
+
+def test_the_readme_lists_exactly_the_split_kinds_of_the_table() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    paragraph = readme[readme.index("`--split` takes") :].split("\n\n")[0]
+    named = set(re.findall(r"`([a-z-]+):", paragraph))
+    assert named == set(SPLIT_KINDS), f"README names {sorted(named)}"
+
+
+def test_help_has_one_form_per_table_row() -> None:
+    for kind, row in SPLIT_KINDS.items():
+        assert f"{kind}:{row.usage}" in SPEC_FORMS and row.example in SPEC_FORMS

@@ -202,8 +202,8 @@ def test_lower_is_better() -> None:
 
 
 @pytest.fixture(scope="module")
-def u1(settings: Settings) -> Split:
-    return split_from_spec(load_dataset("ml-100k", settings=settings), "u1", settings=settings)[0]
+def u1(canonical_split: Split) -> Split:
+    return canonical_split
 
 
 def test_movie_means_on_ml100k_u1(u1: Split) -> None:

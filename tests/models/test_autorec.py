@@ -9,13 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from matinee.data.canonical import canonical_split
-from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
+from matinee.data.split import Split
 from matinee.errors import ConfigError, ModelFormatError
 from matinee.evaluation.rating_metrics import rmse
 from matinee.models.neural.autorec import AutoRec, AutoRecConfig
-from matinee.settings import Settings
 
 SMALL = AutoRecConfig(hidden=(16,), epochs=10, batch_size=8, learning_rate=0.01, reg=1e-4)
 
@@ -158,8 +156,8 @@ def test_bad_config_is_rejected(values: dict[str, object]) -> None:
 
 
 @pytest.mark.slow
-def test_item_autorec_learns_ml100k_u1(settings: Settings) -> None:
-    split = canonical_split(load_dataset("ml-100k", settings=settings), "u1", settings=settings)
+def test_item_autorec_learns_ml100k_u1(canonical_split: Split) -> None:
+    split = canonical_split
     model = AutoRec(AutoRecConfig(epochs=4)).fit(split.train)
     error = rmse(split.test.rating, model.predict(split.test.user_idx, split.test.movie_idx))
     mean_error = rmse(split.test.rating, np.full(len(split.test), split.train.mean()))

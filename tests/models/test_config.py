@@ -5,7 +5,9 @@ from typing import Literal
 
 import pytest
 
+from matinee.config_text import with_text_overrides
 from matinee.errors import ConfigError
+from matinee.models import EASEConfig
 from matinee.models.config import Config, EpochConfig, check_range
 
 
@@ -87,7 +89,8 @@ def test_from_dict_lists_unknown_fields() -> None:
 
 
 def test_text_overrides_coerce_to_field_types() -> None:
-    config = ExampleConfig().with_text_overrides(
+    config = with_text_overrides(
+        ExampleConfig(),
         {
             "n_factors": "12",
             "learning_rate": "0.5",
@@ -95,12 +98,12 @@ def test_text_overrides_coerce_to_field_types() -> None:
             "hidden": "32,16",
             "threshold": "none",
             "restore_best": "false",
-        }
+        },
     )
     assert config == ExampleConfig(
         n_factors=12, learning_rate=0.5, solver="als", hidden=(32, 16), restore_best=False
     )
-    assert ExampleConfig().with_text_overrides({"threshold": "4"}).threshold == 4.0
+    assert with_text_overrides(ExampleConfig(), {"threshold": "4"}).threshold == 4.0
 
 
 @pytest.mark.parametrize(
@@ -113,7 +116,7 @@ def test_text_overrides_coerce_to_field_types() -> None:
 )
 def test_bad_text_overrides(key: str, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        ExampleConfig().with_text_overrides({key: text})
+        with_text_overrides(ExampleConfig(), {key: text})
 
 
 def test_field_docs_list_every_field() -> None:
@@ -124,3 +127,8 @@ def test_field_docs_list_every_field() -> None:
 
 def test_base_config_has_seed_only() -> None:
     assert Config().to_dict() == {"seed": 0}
+
+
+def test_a_renamed_field_in_text_names_its_new_name() -> None:
+    with pytest.raises(ConfigError, match="now called 'reg'"):
+        with_text_overrides(EASEConfig(), {"regularization": "10"})

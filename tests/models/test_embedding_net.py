@@ -9,13 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from matinee.data.canonical import canonical_split
-from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
+from matinee.data.split import Split
 from matinee.errors import ConfigError, ModelFitError, ModelFormatError
 from matinee.evaluation.rating_metrics import rmse
 from matinee.models.neural.embedding_net import EmbeddingNet, EmbeddingNetConfig
-from matinee.settings import Settings
 
 SMALL = EmbeddingNetConfig(
     n_factors=8, hidden=(16,), hidden_dropout=0.1, epochs=15, batch_size=16, learning_rate=0.01
@@ -125,8 +123,8 @@ def test_bad_config_is_rejected(values: dict[str, object]) -> None:
 
 
 @pytest.mark.slow
-def test_learns_ml100k_u1(settings: Settings) -> None:
-    split = canonical_split(load_dataset("ml-100k", settings=settings), "u1", settings=settings)
+def test_learns_ml100k_u1(canonical_split: Split) -> None:
+    split = canonical_split
     config = EmbeddingNetConfig(epochs=1, batch_size=256, learning_rate=3e-3)
     model = EmbeddingNet(config).fit(split.train)
     error = rmse(split.test.rating, model.predict(split.test.user_idx, split.test.movie_idx))

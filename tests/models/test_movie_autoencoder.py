@@ -9,13 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from matinee.data.canonical import canonical_split
-from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
+from matinee.data.split import Split
 from matinee.errors import ConfigError, ModelFormatError
 from matinee.evaluation.rating_metrics import rmse
 from matinee.models.neural.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
-from matinee.settings import Settings
 
 SMALL = MovieAutoencoderConfig(n_factors=8, epochs=15, batch_size=4, reg=0.001)
 
@@ -107,8 +105,8 @@ def test_bad_config_is_rejected(values: dict[str, object]) -> None:
 
 
 @pytest.mark.slow
-def test_masked_autoencoder_learns_ml100k_u1(settings: Settings) -> None:
-    split = canonical_split(load_dataset("ml-100k", settings=settings), "u1", settings=settings)
+def test_masked_autoencoder_learns_ml100k_u1(canonical_split: Split) -> None:
+    split = canonical_split
     config = MovieAutoencoderConfig(masked_loss=True, reg=1e-4, epochs=10, patience=None)
     model = MovieAutoencoder(config).fit(split.train)
     error = rmse(split.test.rating, model.predict(split.test.user_idx, split.test.movie_idx))

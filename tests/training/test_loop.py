@@ -17,9 +17,15 @@ class ScriptedTrainer:
         self.train_losses = train_losses or [1.0] * len(val_losses)
         self.weights = 0
         self.restored: int | None = None
+        self.epochs_run = 0
+
+    @property
+    def has_validation(self) -> bool:
+        return any(loss is not None for loss in self.val_losses)
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
         self.weights = epoch
+        self.epochs_run += 1
         return {"loss": self.train_losses[epoch - 1]}
 
     def validation_loss(self) -> float | None:
@@ -88,6 +94,29 @@ def test_divergence_raises(bad: float) -> None:
 def test_patience_without_validation_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="validation set"):
         run_epochs(ScriptedTrainer([None]), EpochConfig(epochs=1, patience=1), FitOptions())
+
+
+def test_patience_without_validation_is_refused_before_epoch_one() -> None:
+    trainer = ScriptedTrainer([None] * 3)
+    with pytest.raises(ConfigError, match="patience=2"):
+        run_epochs(trainer, EpochConfig(epochs=3, patience=2), FitOptions())
+    assert trainer.epochs_run == 0
+
+
+def test_every_callback_is_called_each_epoch_even_after_one_asks_to_stop() -> None:
+    calls: list[tuple[str, float]] = []
+
+    def stopper(record: EpochRecord) -> bool:
+        calls.append(("stopper", record["epoch"]))
+        return record["epoch"] == 2
+
+    def watcher(record: EpochRecord) -> None:
+        calls.append(("watcher", record["epoch"]))
+
+    options = FitOptions(callbacks=[stopper, watcher])
+    history = run_epochs(ScriptedTrainer([None] * 4), EpochConfig(epochs=4), options)
+    assert len(history) == 2
+    assert calls == [("stopper", 1), ("watcher", 1), ("stopper", 2), ("watcher", 2)]
 
 
 def test_progress_bar_runs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from matinee.atomic import write_text_atomic
 from matinee.cli.app import app, console, fail, print_json
+from matinee.config_text import with_text_overrides
 from matinee.errors import ConfigError, DataError, MatineeError
 from matinee.models.base import Recommender
 from matinee.settings import Settings
@@ -126,7 +127,7 @@ def _train(
 
     check_model_target(out)
     cls = model_class(name)
-    config = cls.config_type().with_text_overrides(parse_settings(pairs))
+    config = with_text_overrides(cls.config_type(), parse_settings(pairs))
     settings = _settings(json_output)
     dataset = load_dataset(dataset_name, settings=settings)
     whole = spec.strip().lower() in WHOLE_DATA
@@ -280,7 +281,7 @@ def _factories(names: str, pairs: Sequence[str]) -> dict[str, Callable[[], Recom
     factories: dict[str, Callable[[], Recommender[Any]]] = {}
     for name in chosen:
         cls = model_class(name)
-        config = cls.config_type().with_text_overrides(overrides[name])
+        config = with_text_overrides(cls.config_type(), overrides[name])
         factories[name] = _factory(cls, config)
     return factories
 

@@ -1,8 +1,15 @@
-"""The ``--split`` grammar of the CLI: text such as ``random:0.1,seeds=5`` into splits."""
+"""The ``--split`` grammar of the CLI: text such as ``random:0.1,seeds=5`` into splits.
+
+Every kind of split is one row of :data:`SPLIT_KINDS`: the function that reads its arguments,
+its positional names and flags, and its line of help. The grammar, the parser and the help text
+(:data:`SPEC_FORMS`) all come from that table, so adding a split is one function in
+:mod:`matinee.data.splits` plus one row here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from matinee.data.dataset import Dataset
@@ -19,34 +26,136 @@ from matinee.data.splits import (
 from matinee.errors import SplitError
 from matinee.settings import Settings
 
-__all__ = ["SPEC_FORMS", "split_from_spec"]
+__all__ = ["SPEC_FORMS", "SPLIT_KINDS", "SplitKind", "spec_forms", "split_from_spec"]
 
 _T = TypeVar("_T")
 
 
-SPEC_FORMS = """\
-random:TEST[,validation=F][,seed=S][,seeds=N]  random holdout; random:0.1,seeds=5 is 90/10 x 5
-kfold:K[,seed=S][,seeds=N]                     k-fold cross-validation, e.g. kfold:5
-user:TEST[,VALIDATION][,seed=S][,seeds=N]      users partitioned, e.g. user:0.1,0.1
-per-user:FRACTION | per-user:n=N  [,latest|random][,min-train=M][,validation][,seed=S][,seeds=N]
-                                               per-user holdout, e.g. per-user:n=5,latest
-temporal:FRACTION | temporal:cutoff=UNIX_TIME  global time cut-off, e.g. temporal:0.1
-hidden-ratings:USERS,HIDDEN[,validation=F][,top=N][,seed=S][,seeds=N]
-                                               e.g. hidden-ratings:users=0.1,hidden=0.2,top=1000
-u1 .. u5, ua, ub, u1-u5, ua-ub                 canonical ml-100k folds read from the release"""
-"""The ``--split`` grammar: ``KIND[:ARG,...]``; an ARG is ``key=value``, a bare value (filling
-the positional names in order) or a flag. ``seeds=N`` repeats a seeded split with seeds
-``seed .. seed+N-1``."""
+SplitMaker = Callable[[Ratings, int], list[Split]]
+"""Makes the split(s) of one spec for one seed."""
 
-_POSITIONAL = {
-    "random": ("test",),
-    "kfold": ("k",),
-    "user": ("test", "validation"),
-    "per-user": ("fraction",),
-    "temporal": ("fraction",),
-    "hidden-ratings": ("users", "hidden"),
+
+@dataclass(frozen=True)
+class SplitKind:
+    """One row of the splits table: how ``KIND:ARGS`` is read and what it makes."""
+
+    read: Callable[[_SpecArgs], SplitMaker]
+    """Reads the spec's arguments (by name, with defaults) and returns what makes the split."""
+
+    usage: str
+    """The form of the arguments, for the help text, e.g. ``K[,seed=S][,seeds=N]``."""
+
+    example: str
+    """What it is, with an example (help text; the README's list uses the example too)."""
+
+    positional: tuple[str, ...] = ()
+    """Names that bare values fill, in order."""
+
+    flags: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Bare words that set an argument: word -> (name, value)."""
+
+    seeded: bool = True
+    """Takes ``seed=S`` and ``seeds=N`` (repeat with seeds S .. S+N-1)."""
+
+
+def _random(args: _SpecArgs) -> SplitMaker:
+    test, val = args.number("test", 0.2), args.number("validation", 0.0)
+    return lambda r, seed: [random_split(r, test_fraction=test, validation_fraction=val, seed=seed)]
+
+
+def _kfold(args: _SpecArgs) -> SplitMaker:
+    k = args.integer("k", 5)
+    return lambda r, seed: kfold(r, k, seed=seed)
+
+
+def _user(args: _SpecArgs) -> SplitMaker:
+    test, val = args.number("test", 0.1), args.number("validation", 0.0)
+    return lambda r, seed: [user_split(r, test_fraction=test, validation_fraction=val, seed=seed)]
+
+
+def _per_user(args: _SpecArgs) -> SplitMaker:
+    n, fraction = args.optional("n", int), args.optional("fraction", float)
+    strategy = args.values.pop("strategy", "random")
+    if strategy not in ("random", "latest"):
+        raise _bad_spec(args.spec, f"strategy {strategy!r} is not 'random' or 'latest'")
+    min_train = args.integer("min_train", 1)
+    validation = args.values.pop("validation", "false").lower() in ("true", "yes", "1")
+    return lambda r, seed: [
+        per_user_holdout(
+            r,
+            n=n,
+            fraction=fraction,
+            strategy="latest" if strategy == "latest" else "random",
+            min_train=min_train,
+            validation=validation,
+            seed=seed,
+        )
+    ]
+
+
+def _temporal(args: _SpecArgs) -> SplitMaker:
+    cutoff, fraction = args.optional("cutoff", int), args.optional("fraction", float)
+    return lambda r, seed: [temporal_split(r, cutoff=cutoff, test_fraction=fraction)]
+
+
+def _hidden_ratings(args: _SpecArgs) -> SplitMaker:
+    users, val = args.number("users", 0.1), args.number("validation", 0.0)
+    hidden, top = args.number("hidden", 0.2), args.optional("top", int)
+    return lambda r, seed: [
+        hidden_ratings(
+            r,
+            test_users=users,
+            validation_users=val,
+            hidden_fraction=hidden,
+            top_users=top,
+            seed=seed,
+        )
+    ]
+
+
+SPLIT_KINDS: dict[str, SplitKind] = {
+    "random": SplitKind(
+        _random,
+        "TEST[,validation=F][,seed=S][,seeds=N]",
+        "random holdout; random:0.1,seeds=5 is 90/10 x 5",
+        positional=("test",),
+    ),
+    "kfold": SplitKind(
+        _kfold, "K[,seed=S][,seeds=N]", "k-fold cross-validation, e.g. kfold:5", positional=("k",)
+    ),
+    "user": SplitKind(
+        _user,
+        "TEST[,VALIDATION][,seed=S][,seeds=N]",
+        "users partitioned, e.g. user:0.1,0.1",
+        positional=("test", "validation"),
+    ),
+    "per-user": SplitKind(
+        _per_user,
+        "FRACTION | per-user:n=N  [,latest|random][,min-train=M][,validation][,seed=S][,seeds=N]",
+        "per-user holdout, e.g. per-user:n=5,latest",
+        positional=("fraction",),
+        flags={
+            "latest": ("strategy", "latest"),
+            "random": ("strategy", "random"),
+            "validation": ("validation", "true"),
+        },
+    ),
+    "temporal": SplitKind(
+        _temporal,
+        "FRACTION | temporal:cutoff=UNIX_TIME",
+        "global time cut-off, e.g. temporal:0.1",
+        positional=("fraction",),
+        seeded=False,
+    ),
+    "hidden-ratings": SplitKind(
+        _hidden_ratings,
+        "USERS,HIDDEN[,validation=F][,top=N][,seed=S][,seeds=N]",
+        "e.g. hidden-ratings:users=0.1,hidden=0.2,top=1000",
+        positional=("users", "hidden"),
+    ),
 }
-_FLAGS = {"latest": ("strategy", "latest"), "random": ("strategy", "random")}
+"""Kind -> its row. Pure data plus one reading function per kind."""
+
 _CANONICAL = {
     **{f"u{i}": (f"u{i}",) for i in range(1, 6)},
     "ua": ("ua",),
@@ -54,10 +163,29 @@ _CANONICAL = {
     "u1-u5": tuple(f"u{i}" for i in range(1, 6)),
     "ua-ub": ("ua", "ub"),
 }
+"""Names of the canonical ml-100k folds -> the folds they stand for."""
+
+_CANONICAL_FORM = "u1 .. u5, ua, ub, u1-u5, ua-ub"
+_CANONICAL_HELP = "canonical ml-100k folds read from the release"
+_HELP_COLUMN = 47
+
+
+def _form_lines(kind: str, row: SplitKind) -> list[str]:
+    form = f"{kind}:{row.usage}"
+    if len(form) + 2 <= _HELP_COLUMN:
+        return [form.ljust(_HELP_COLUMN) + row.example]
+    return [form, " " * _HELP_COLUMN + row.example]
+
+
+def spec_forms() -> str:
+    """The help text of the ``--split`` grammar, one form per table row."""
+    lines = [line for kind, row in SPLIT_KINDS.items() for line in _form_lines(kind, row)]
+    lines.append(_CANONICAL_FORM.ljust(_HELP_COLUMN) + _CANONICAL_HELP)
+    return "\n".join(lines)
 
 
 def _bad_spec(spec: str, problem: str) -> SplitError:
-    return SplitError(f"bad split spec {spec!r}: {problem}; valid forms:\n{SPEC_FORMS}")
+    return SplitError(f"bad split spec {spec!r}: {problem}; valid forms:\n{spec_forms()}")
 
 
 class _SpecArgs:
@@ -66,15 +194,15 @@ class _SpecArgs:
     def __init__(self, spec: str, kind: str, text: str) -> None:
         self.spec = spec
         self.values: dict[str, str] = {}
-        positional = list(_POSITIONAL[kind])
+        row = SPLIT_KINDS[kind]
+        positional = list(row.positional)
         for token in (t.strip() for t in text.split(",") if t.strip()):
             key, eq, value = token.partition("=")
             if eq:
                 self.values[key.strip().replace("-", "_")] = value.strip()
-            elif token == "validation" and kind == "per-user":
-                self.values["validation"] = "true"
-            elif token in _FLAGS and kind == "per-user":
-                self.values[_FLAGS[token][0]] = _FLAGS[token][1]
+            elif token in row.flags:
+                name, flag_value = row.flags[token]
+                self.values[name] = flag_value
             elif positional:
                 self.values[positional.pop(0)] = token
             else:
@@ -106,54 +234,10 @@ class _SpecArgs:
             raise _bad_spec(self.spec, f"unknown argument(s) {', '.join(sorted(self.values))}")
 
 
-SplitMaker = Callable[[Ratings, int], list[Split]]
-
-
-def _spec_maker(kind: str, args: _SpecArgs) -> SplitMaker:
-    """Read a seeded form's arguments and return what makes its split(s) for one seed."""
-    if kind == "random":
-        test, val = args.number("test", 0.2), args.number("validation", 0.0)
-        return lambda r, seed: [
-            random_split(r, test_fraction=test, validation_fraction=val, seed=seed)
-        ]
-    if kind == "kfold":
-        k = args.integer("k", 5)
-        return lambda r, seed: kfold(r, k, seed=seed)
-    if kind == "user":
-        test, val = args.number("test", 0.1), args.number("validation", 0.0)
-        return lambda r, seed: [
-            user_split(r, test_fraction=test, validation_fraction=val, seed=seed)
-        ]
-    if kind == "per-user":
-        n, fraction = args.optional("n", int), args.optional("fraction", float)
-        strategy = args.values.pop("strategy", "random")
-        if strategy not in ("random", "latest"):
-            raise _bad_spec(args.spec, f"strategy {strategy!r} is not 'random' or 'latest'")
-        min_train = args.integer("min_train", 1)
-        validation = args.values.pop("validation", "false").lower() in ("true", "yes", "1")
-        return lambda r, seed: [
-            per_user_holdout(
-                r,
-                n=n,
-                fraction=fraction,
-                strategy="latest" if strategy == "latest" else "random",
-                min_train=min_train,
-                validation=validation,
-                seed=seed,
-            )
-        ]
-    users, val = args.number("users", 0.1), args.number("validation", 0.0)
-    hidden, top = args.number("hidden", 0.2), args.optional("top", int)
-    return lambda r, seed: [
-        hidden_ratings(
-            r,
-            test_users=users,
-            validation_users=val,
-            hidden_fraction=hidden,
-            top_users=top,
-            seed=seed,
-        )
-    ]
+SPEC_FORMS = spec_forms()
+"""The ``--split`` grammar: ``KIND[:ARG,...]``; an ARG is ``key=value``, a bare value (filling
+the positional names in order) or a flag. ``seeds=N`` repeats a seeded split with seeds
+``seed .. seed+N-1``."""
 
 
 def split_from_spec(
@@ -171,16 +255,12 @@ def split_from_spec(
 
         return [canonical_split(dataset, fold, settings=settings) for fold in _CANONICAL[spec]]
     kind, _, text = spec.partition(":")
-    if kind not in _POSITIONAL:
+    if kind not in SPLIT_KINDS:
         raise _bad_spec(spec, f"unknown kind {kind!r}")
-    args = _SpecArgs(spec, kind, text)
-    if kind == "temporal":
-        cutoff, fraction = args.optional("cutoff", int), args.optional("fraction", float)
-        args.finish()
-        return [temporal_split(dataset.ratings, cutoff=cutoff, test_fraction=fraction)]
-    first, count = args.integer("seed", 0), args.integer("seeds", 1)
+    row, args = SPLIT_KINDS[kind], _SpecArgs(spec, kind, text)
+    first, count = (args.integer("seed", 0), args.integer("seeds", 1)) if row.seeded else (0, 1)
     if count < 1:
         raise _bad_spec(spec, f"seeds must be >= 1, got {count}")
-    make = _spec_maker(kind, args)
+    make = row.read(args)
     args.finish()
     return [split for seed in range(first, first + count) for split in make(dataset.ratings, seed)]

@@ -7,7 +7,7 @@ ratings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,9 +22,7 @@ __all__ = [
     "RankerConfig",
     "fold_in_row",
     "interactions",
-    "pack_csr",
     "session_rows",
-    "unpack_csr",
 ]
 
 
@@ -107,31 +105,6 @@ def fold_in_row(
         ),
         shape=(1, n_movies),
     )
-
-
-def pack_csr(matrix: sp.csr_matrix, prefix: str) -> dict[str, np.ndarray]:
-    """The arrays of a CSR matrix under ``prefix_indptr``, ``prefix_indices``, ``prefix_data``."""
-    return {
-        f"{prefix}_indptr": np.asarray(matrix.indptr, dtype=np.int64),
-        f"{prefix}_indices": np.asarray(matrix.indices, dtype=np.int32),
-        f"{prefix}_data": np.asarray(matrix.data, dtype=np.float32),
-    }
-
-
-def unpack_csr(
-    params: Mapping[str, np.ndarray], prefix: str, shape: tuple[int, int]
-) -> sp.csr_matrix:
-    """Rebuild a CSR matrix packed by :func:`pack_csr`; ``ValueError`` if it does not fit."""
-    indptr = np.asarray(params[f"{prefix}_indptr"], dtype=np.int64)
-    indices = np.asarray(params[f"{prefix}_indices"], dtype=np.int32)
-    data = np.asarray(params[f"{prefix}_data"], dtype=np.float32)
-    if indptr.shape != (shape[0] + 1,) or indices.shape != data.shape:
-        raise ValueError(f"{prefix}: CSR arrays do not match the shape {shape}")
-    if indptr[0] != 0 or indptr[-1] != indices.size or np.any(np.diff(indptr) < 0):
-        raise ValueError(f"{prefix}: CSR row pointers are inconsistent")
-    if indices.size and (indices.min() < 0 or indices.max() >= shape[1]):
-        raise ValueError(f"{prefix}: CSR column indices outside {shape[1]} columns")
-    return sp.csr_matrix((data, indices, indptr), shape=shape)
 
 
 NEIGHBOUR_BLOCK = 1024

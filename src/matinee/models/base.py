@@ -98,24 +98,30 @@ class Recommender(ABC, Generic[C]):
         *,
         options: FitOptions | None = None,
     ) -> Self:
-        """Learn from ``train``; score ``validation`` each epoch (early stopping) if given."""
-        if not isinstance(train, Ratings):
-            raise DataError(f"fit takes Ratings, got {type(train).__name__}")
-        if len(train) == 0:
-            raise DataError("cannot fit on an empty training set")
-        if validation is not None and (
-            validation.users != train.users or validation.movies != train.movies
-        ):
-            raise DataError("validation ratings must share the id maps of the training ratings")
-        if not np.all(np.isfinite(train.rating)):
-            raise DataError("training ratings contain NaN or infinite values")
+        """Learn from ``train``; score ``validation`` each epoch (early stopping) if given.
+
+        The fit is atomic: when it fails (bad input, divergence, an interrupt) the model is left
+        exactly as it was before the call, fitted or not.
+        """
+        _check_fit_input(train, validation)
+        before = dict(vars(self))
+        try:
+            self._fit_all(train, validation, options or FitOptions())
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+        return self
+
+    def _fit_all(self, train: Ratings, validation: Ratings | None, options: FitOptions) -> None:
+        """Set the data attributes, learn, check; ``history_`` (the fitted state) comes last."""
         self.users_, self.movies_ = train.users, train.movies
         self.rating_scale_ = train.rating_scale
         self.global_mean_ = train.mean()
         self.data_fingerprint_ = train.fingerprint()
-        self.history_ = list(self._fit(train, validation, options or FitOptions()))
+        history = list(self._fit(train, validation, options))
         self._check_parameters_finite()
-        return self
+        self.history_ = history
 
     def predict(self, users: npt.ArrayLike, movies: npt.ArrayLike) -> RatingArray:
         """Predicted ratings of (user, movie) index pairs, clipped to the rating scale."""
@@ -271,3 +277,17 @@ class Recommender(ABC, Generic[C]):
                     f"{self.name}: parameter {key!r} holds NaN or infinite values after fit; "
                     "lower the learning rate or raise the regularization"
                 )
+
+
+def _check_fit_input(train: Ratings, validation: Ratings | None) -> None:
+    """Refuse what ``fit`` cannot learn from, before anything changes."""
+    if not isinstance(train, Ratings):
+        raise DataError(f"fit takes Ratings, got {type(train).__name__}")
+    if len(train) == 0:
+        raise DataError("cannot fit on an empty training set")
+    if validation is not None and (
+        validation.users != train.users or validation.movies != train.movies
+    ):
+        raise DataError("validation ratings must share the id maps of the training ratings")
+    if not np.all(np.isfinite(train.rating)):
+        raise DataError("training ratings contain NaN or infinite values")

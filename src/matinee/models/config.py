@@ -16,7 +16,15 @@ from typing import Any, Literal, Self, get_args, get_origin
 
 from matinee.errors import ConfigError
 
-__all__ = ["FIELD_RENAMES", "Config", "EpochConfig", "check_fraction", "check_range"]
+__all__ = [
+    "FIELD_RENAMES",
+    "Config",
+    "EpochConfig",
+    "check_fraction",
+    "check_range",
+    "describe_type",
+    "matches_type",
+]
 
 FIELD_RENAMES: dict[str, dict[str, str]] = {
     "ImplicitALSConfig": {
@@ -70,14 +78,15 @@ def check_fraction(config: object, name: str) -> None:
     check_range(config, name, low=0.0, high=1.0, high_open=True)
 
 
-def _matches(value: object, hint: object) -> bool:
+def matches_type(value: object, hint: object) -> bool:
+    """Whether ``value`` is of the type ``hint`` (the annotations configs use)."""
     origin = get_origin(hint)
     if hint is Any:
         return True
     if origin is Literal:
         return value in get_args(hint)
     if origin in (typing.Union, types.UnionType):
-        return any(_matches(value, arg) for arg in get_args(hint))
+        return any(matches_type(value, arg) for arg in get_args(hint))
     if hint is type(None):
         return value is None
     if hint is float:
@@ -89,50 +98,11 @@ def _matches(value: object, hint: object) -> bool:
         if not isinstance(value, tuple):
             return False
         if len(args) == 2 and args[1] is Ellipsis:
-            return all(_matches(item, args[0]) for item in value)
-        return len(args) == len(value) and all(map(_matches, value, args))
+            return all(matches_type(item, args[0]) for item in value)
+        return len(args) == len(value) and all(map(matches_type, value, args))
     if isinstance(hint, type):
         return isinstance(value, hint)
     return True
-
-
-def _coerce_text(text: str, hint: object) -> object:
-    """Turn the text of ``--set key=value`` into a value of the field's type."""
-    origin = get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        if text.lower() in ("none", "null") and type(None) in get_args(hint):
-            return None
-        for arg in get_args(hint):
-            if arg is type(None):
-                continue
-            try:
-                value = _coerce_text(text, arg)
-            except (ValueError, ConfigError):
-                continue
-            if _matches(value, arg):
-                return value
-        raise ValueError(text)
-    if origin is Literal:
-        for choice in get_args(hint):
-            if str(choice) == text:
-                return choice
-        raise ValueError(text)
-    if origin is tuple:
-        parts = [part for part in text.replace(",", " ").replace("-", " ").split() if part]
-        inner = get_args(hint)[0]
-        return tuple(_coerce_text(part, inner) for part in parts)
-    if hint is bool:
-        lowered = text.lower()
-        if lowered in ("true", "1", "yes", "on"):
-            return True
-        if lowered in ("false", "0", "no", "off"):
-            return False
-        raise ValueError(text)
-    if hint is int:
-        return int(text)
-    if hint is float:
-        return float(text)
-    return text
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,10 +116,10 @@ class Config:
         hints = typing.get_type_hints(type(self))
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if not _matches(value, hints[field.name]):
+            if not matches_type(value, hints[field.name]):
                 raise ConfigError(
                     f"{type(self).__name__}.{field.name} must be of type "
-                    f"{_describe(hints[field.name])}, got {value!r}"
+                    f"{describe_type(hints[field.name])}, got {value!r}"
                 )
             if hints[field.name] is float and isinstance(value, int):
                 object.__setattr__(self, field.name, float(value))
@@ -190,28 +160,12 @@ class Config:
         }
         return cls(**values)  # type: ignore[arg-type]
 
-    def with_text_overrides(self, overrides: Mapping[str, str]) -> Self:
-        """A copy with fields set from text (the CLI's ``--set key=value``)."""
-        hints = typing.get_type_hints(type(self))
-        values: dict[str, object] = {}
-        for key, text in overrides.items():
-            if key not in hints:
-                names = ", ".join(field.name for field in dataclasses.fields(self))
-                raise ConfigError(f"{type(self).__name__} has no field {key!r}; valid: {names}")
-            try:
-                values[key] = _coerce_text(text, hints[key])
-            except ValueError:
-                raise ConfigError(
-                    f"{type(self).__name__}.{key}: cannot read {text!r} as {_describe(hints[key])}"
-                ) from None
-        return dataclasses.replace(self, **values)  # type: ignore[arg-type]
-
     @classmethod
     def field_docs(cls) -> dict[str, str]:
         """Each field's type and default, for help texts."""
         hints = typing.get_type_hints(cls)
         return {
-            field.name: f"{_describe(hints[field.name])} = {field.default!r}"
+            field.name: f"{describe_type(hints[field.name])} = {field.default!r}"
             for field in dataclasses.fields(cls)
         }
 
@@ -228,12 +182,13 @@ def _renamed(cls: type[Config], data: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _describe(hint: object) -> str:
+def describe_type(hint: object) -> str:
+    """A short readable name of a type annotation, for messages and help."""
     origin = get_origin(hint)
     if origin is Literal:
         return " | ".join(repr(choice) for choice in get_args(hint))
     if origin in (typing.Union, types.UnionType):
-        return " | ".join(_describe(arg) for arg in get_args(hint))
+        return " | ".join(describe_type(arg) for arg in get_args(hint))
     if hint is type(None):
         return "None"
     return getattr(hint, "__name__", str(hint))

@@ -11,8 +11,9 @@ import scipy.sparse as sp
 
 from matinee.errors import ConfigError
 from matinee.models.base import Recommender
+from matinee.ranking import check_k, select_top
 from matinee.recommend.filters import MovieFilter, RatingCounts, allowed_movies
-from matinee.recommend.topk import _check_k, _select, fitted_movies, with_movie_info
+from matinee.recommend.topk import fitted_movies, with_movie_info
 
 __all__ = ["ItemSimilarity", "movie_similarity_scores", "similar_movies"]
 
@@ -68,13 +69,13 @@ def similar_movies(
         UnknownIdError: a movie id the model does not know.
         ConfigError: a model without movie vectors or item similarities.
     """
-    _check_k(k)
+    check_k(k)
     movie_map = fitted_movies(model)
     index = movie_map.index(int(movie_id))
     scores = movie_similarity_scores(model, index)[np.newaxis, :]
     itself = sp.csr_matrix(([1.0], [index], [0, 1]), shape=(1, len(movie_map)))
     allowed = allowed_movies(movie_map, movie_filter, movies=movies, rating_counts=rating_counts)
-    _, chosen, similarity = _select(scores, k, itself, allowed)
+    _, chosen, similarity = select_top(scores, k, itself, allowed)
     frame = pl.DataFrame(
         {
             "rank": pl.Series(np.arange(1, chosen.size + 1), dtype=pl.Int32),

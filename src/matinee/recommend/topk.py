@@ -18,8 +18,8 @@ import scipy.sparse as sp
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, DataError, NotFittedError
-from matinee.evaluation.ranking_metrics import top_k
 from matinee.models.base import Recommender
+from matinee.ranking import check_k, select_top
 from matinee.recommend.filters import MovieFilter, RatingCounts, allowed_movies
 
 __all__ = ["DEFAULT_BATCH", "rated_matrix", "recommend", "recommend_new_user", "with_movie_info"]
@@ -59,7 +59,7 @@ def recommend(
     Raises:
         UnknownIdError: user ids the model does not know (all of them are listed).
     """
-    _check_k(k)
+    check_k(k)
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     user_map = fitted_users(model)
@@ -74,7 +74,7 @@ def recommend(
         batch = user_idx[start : start + batch_size]
         scores = model.score_users(batch)
         exclude = rated[batch] if rated is not None else None
-        rows, movie_idx, values = _select(scores, k, exclude, allowed)
+        rows, movie_idx, values = select_top(scores, k, exclude, allowed)
         frames.append(_frame(model, raw_users[start + rows], rows, movie_idx, values))
     result = pl.concat(frames) if frames else _frame(model, np.empty(0, np.int64), *_empty())
     return with_movie_info(result, movies)
@@ -98,7 +98,7 @@ def recommend_new_user(
         DataError: no ratings, ratings off the model's scale, or a wrong type.
         UnknownIdError: movie ids the model does not know (all of them are listed).
     """
-    _check_k(k)
+    check_k(k)
     movie_map = fitted_movies(model)
     movie_idx, values = _parse_rated(model, rated)
     scores = model.score_new_user(movie_idx, values)[np.newaxis, :]
@@ -107,7 +107,7 @@ def recommend_new_user(
         shape=(1, len(movie_map)),
     )
     allowed = allowed_movies(movie_map, movie_filter, movies=movies, rating_counts=rating_counts)
-    _, chosen, chosen_scores = _select(scores, k, exclude, allowed)
+    _, chosen, chosen_scores = select_top(scores, k, exclude, allowed)
     result = _frame(model, None, np.zeros(chosen.size, np.int64), chosen, chosen_scores)
     return with_movie_info(result, movies)
 
@@ -154,11 +154,6 @@ def with_movie_info(frame: pl.DataFrame, movies: pl.DataFrame | None) -> pl.Data
     return frame.join(info, on="movie_id", how="left", maintain_order="left")
 
 
-def _check_k(k: int) -> None:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise ConfigError(f"k must be a positive integer, got {k!r}")
-
-
 def _parse_rated(
     model: AnyModel, rated: Mapping[int, float]
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
@@ -177,26 +172,6 @@ def _parse_rated(
         raise DataError(f"ratings must be numbers, got {list(rated.values())[:10]}") from None
     movie_idx = fitted_movies(model).indices([int(key) for key in rated])
     return movie_idx, values
-
-
-def _select(
-    scores: npt.NDArray[np.floating[Any]],
-    k: int,
-    exclude: sp.csr_matrix | None,
-    allowed: npt.NDArray[np.bool_] | None,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32]]:
-    """Flat (row, movie index, score) of each row's top ``k``; excluded movies never appear.
-
-    Filtered-out movies get ``-inf``, which :func:`top_k` never returns, like excluded ones.
-    """
-    if allowed is not None:
-        scores = np.array(scores, dtype=np.float32)
-        scores[:, ~allowed] = -np.inf
-    chosen = np.asarray(top_k(scores, min(k, scores.shape[1]), exclude), dtype=np.int64)
-    valid = chosen >= 0
-    chosen_scores = np.take_along_axis(scores, np.maximum(chosen, 0), axis=1)[valid]
-    rows = np.nonzero(valid)[0]
-    return rows.astype(np.int64), chosen[valid].astype(np.int32), chosen_scores.astype(np.float32)
 
 
 def _empty() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32]]:

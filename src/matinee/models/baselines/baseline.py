@@ -13,7 +13,7 @@ from matinee.data.ratings import Ratings
 from matinee.models._rating_common import check_shape, clipped_rmse
 from matinee.models.base import Recommender
 from matinee.models.config import Config, EpochConfig, check_range
-from matinee.training.loop import EpochRecord, FitOptions, run_epochs
+from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
 __all__ = ["BiasBaseline", "BiasBaselineConfig", "GlobalMean", "GlobalMeanConfig"]
@@ -77,7 +77,7 @@ class BiasBaselineConfig(EpochConfig):
         check_range(self, "reg_movies", low=0.0)
 
 
-class _BiasTrainer:
+class _BiasTrainer(ArrayTrainer):
     """One ALS round of the bias model: closed-form movie biases, then user biases."""
 
     def __init__(
@@ -87,35 +87,30 @@ class _BiasTrainer:
         self.train = train
         self.validation = validation
         self.mean = mean
-        self.user_bias = np.zeros(train.n_users, dtype=np.float64)
-        self.movie_bias = np.zeros(train.n_movies, dtype=np.float64)
+        self.weights = {
+            "user_bias": np.zeros(train.n_users, dtype=np.float64),
+            "movie_bias": np.zeros(train.n_movies, dtype=np.float64),
+        }
         self.user_counts = train.user_counts().astype(np.float64)
         self.movie_counts = train.movie_counts().astype(np.float64)
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
-        users, movies = self.train.user_idx, self.train.movie_idx
-        residual = self.train.rating - self.mean - self.user_bias[users]
+        users, movies, w = self.train.user_idx, self.train.movie_idx, self.weights
+        residual = self.train.rating - self.mean - w["user_bias"][users]
         sums = np.bincount(movies, residual, minlength=self.train.n_movies)
-        self.movie_bias = sums / (self.config.reg_movies + self.movie_counts + 1e-12)
-        residual = self.train.rating - self.mean - self.movie_bias[movies]
+        w["movie_bias"] = sums / (self.config.reg_movies + self.movie_counts + 1e-12)
+        residual = self.train.rating - self.mean - w["movie_bias"][movies]
         sums = np.bincount(users, residual, minlength=self.train.n_users)
-        self.user_bias = sums / (self.config.reg_users + self.user_counts + 1e-12)
-        predicted = self.mean + self.user_bias[users] + self.movie_bias[movies]
+        w["user_bias"] = sums / (self.config.reg_users + self.user_counts + 1e-12)
+        predicted = self.mean + w["user_bias"][users] + w["movie_bias"][movies]
         return {"loss": clipped_rmse(predicted, self.train.rating, self.train.rating_scale)}
 
     def validation_loss(self) -> float | None:
         if self.validation is None:
             return None
-        data = self.validation
-        predicted = self.mean + self.user_bias[data.user_idx] + self.movie_bias[data.movie_idx]
+        data, w = self.validation, self.weights
+        predicted = self.mean + w["user_bias"][data.user_idx] + w["movie_bias"][data.movie_idx]
         return clipped_rmse(predicted, data.rating, data.rating_scale)
-
-    def snapshot(self) -> object:
-        return (self.user_bias.copy(), self.movie_bias.copy())
-
-    def restore(self, snapshot: object) -> None:
-        assert isinstance(snapshot, tuple)
-        self.user_bias, self.movie_bias = snapshot
 
 
 class BiasBaseline(Recommender[BiasBaselineConfig]):
@@ -134,8 +129,8 @@ class BiasBaseline(Recommender[BiasBaselineConfig]):
     ) -> list[EpochRecord]:
         trainer = _BiasTrainer(self.config, train, validation, self.global_mean_)
         history = run_epochs(trainer, self.config, options, description="baseline")
-        self.user_bias_ = trainer.user_bias.astype(np.float32)
-        self.movie_bias_ = trainer.movie_bias.astype(np.float32)
+        self.user_bias_ = trainer.weights["user_bias"].astype(np.float32)
+        self.movie_bias_ = trainer.weights["movie_bias"].astype(np.float32)
         return history
 
     def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +23,7 @@ from matinee.models._ranker_common import RankerConfig, interactions
 from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig, check_range
 from matinee.models.factorization._ials_kernels import conjugate_gradient_rows, implicit_loss
-from matinee.training.loop import EpochRecord, FitOptions, run_epochs
+from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
 __all__ = ["ImplicitALS", "ImplicitALSConfig"]
@@ -64,7 +64,7 @@ class ImplicitALSConfig(EpochConfig, RankerConfig):
         check_range(self, "init_std", low=0.0, low_open=True)
 
 
-class _ALSTrainer:
+class _ALSTrainer(ArrayTrainer):
     """One epoch of implicit ALS for :func:`run_epochs`."""
 
     def __init__(
@@ -73,8 +73,8 @@ class _ALSTrainer:
         self.config = config
         self.by_user = matrix
         self.by_item = matrix.T.tocsr()
-        self.users = users
-        self.items = items
+        self.weights = {"users": users, "items": items}
+        self.validation = None
 
     def _solve(self, rows: sp.csr_matrix, fixed: Factors, solved: Factors) -> None:
         gram = fixed.T @ fixed + np.float32(self.config.reg) * np.eye(
@@ -92,29 +92,22 @@ class _ALSTrainer:
         )
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
-        self._solve(self.by_user, self.items, self.users)
-        self._solve(self.by_item, self.users, self.items)
+        users, items = self.weights["users"], self.weights["items"]
+        self._solve(self.by_user, items, users)
+        self._solve(self.by_item, users, items)
         confidence = (1.0 + self.config.alpha * self.by_user.data).astype(np.float32)
         loss = implicit_loss(
             self.by_user.indptr.astype(np.int64),
             self.by_user.indices,
             confidence,
-            self.users,
-            self.items,
+            users,
+            items,
             self.config.reg,
         )
         return {"loss": float(loss)}
 
     def validation_loss(self) -> float | None:
         return None
-
-    def snapshot(self) -> object:
-        return self.users.copy(), self.items.copy()
-
-    def restore(self, snapshot: object) -> None:
-        users, items = cast(tuple[Factors, Factors], snapshot)
-        self.users[:] = users
-        self.items[:] = items
 
 
 class ImplicitALS(Recommender[ImplicitALSConfig]):
@@ -139,10 +132,11 @@ class ImplicitALS(Recommender[ImplicitALSConfig]):
         scale = self.config.init_std
         users = (rng.standard_normal((train.n_users, shape)) * scale).astype(np.float32)
         items = (rng.standard_normal((train.n_movies, shape)) * scale).astype(np.float32)
-        self.user_factors_, self.movie_factors_ = users, items
-        self._movie_gram = None
         trainer = _ALSTrainer(self.config, matrix, users, items)
-        return run_epochs(trainer, self.config, options, description="implicit ALS")
+        history = run_epochs(trainer, self.config, options, description="implicit ALS")
+        self.user_factors_, self.movie_factors_ = trainer.weights["users"], trainer.weights["items"]
+        self._movie_gram = None
+        return history
 
     def _factors(self) -> tuple[Factors, Factors]:
         if self.user_factors_ is None or self.movie_factors_ is None:

@@ -26,8 +26,9 @@ from matinee.models._rating_common import (
     ridge_fold_in,
 )
 from matinee.models.base import Recommender
-from matinee.models.config import EpochConfig, check_range
+from matinee.models.config import check_range
 from matinee.models.factorization._als import als_half_step
+from matinee.models.factorization._config import SGDFactorConfig
 from matinee.models.factorization._sgd import (
     BLOCKS,
     aligned_rows,
@@ -36,7 +37,7 @@ from matinee.models.factorization._sgd import (
     factor_dot,
     threads_for,
 )
-from matinee.training.loop import EpochRecord, FitOptions, run_epochs
+from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
 __all__ = ["BiasedMF", "BiasedMFConfig", "DotProductMF", "DotProductMFConfig"]
@@ -45,35 +46,16 @@ F = TypeVar("F", bound="_FactorConfig")
 
 
 @dataclass(frozen=True, kw_only=True)
-class _FactorConfig(EpochConfig):
-    """Hyperparameters shared by both factor models."""
+class _FactorConfig(SGDFactorConfig):
+    """Hyperparameters shared by both factor models (the defaults of the shared block)."""
 
-    epochs: int = 40
-    """Passes of SGD over the training ratings."""
+    def bias_penalty(self) -> float:
+        """L2 penalty on the biases at each update (0: this model learns none)."""
+        return 0.0
 
-    n_factors: int = 50
-    """Length of each user and movie vector."""
-
-    learning_rate: float = 0.01
-    """SGD step size of the first epoch."""
-
-    lr_decay: float = 0.95
-    """Factor applied to the learning rate after every epoch (1.0: constant)."""
-
-    reg: float = 0.05
-    """L2 penalty on the factors, applied at each rating's update."""
-
-    init_std: float = 0.1
-    """Standard deviation of the random part of the initial factors."""
-
-    def validate(self) -> None:
-        """Check ranges."""
-        super().validate()
-        check_range(self, "n_factors", low=1, high=4096)
-        check_range(self, "learning_rate", low=0.0, low_open=True, high=1.0)
-        check_range(self, "lr_decay", low=0.0, low_open=True, high=1.0)
-        check_range(self, "reg", low=0.0)
-        check_range(self, "init_std", low=0.0)
+    def solves_by_als(self) -> bool:
+        """Whether an epoch is a round of alternating ridge solves instead of an SGD pass."""
+        return False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,8 +95,16 @@ class BiasedMFConfig(_FactorConfig):
         if self.solver == "als" and self.reg <= 0.0:
             check_range(self, "reg", low=0.0, low_open=True)
 
+    def bias_penalty(self) -> float:
+        """``reg_bias``."""
+        return self.reg_bias
 
-class _FactorTrainer:
+    def solves_by_als(self) -> bool:
+        """True for ``solver="als"``."""
+        return self.solver == "als"
+
+
+class _FactorTrainer(ArrayTrainer):
     """Weights of a (biased) factor model and one epoch of SGD or ALS over them."""
 
     def __init__(
@@ -132,7 +122,7 @@ class _FactorTrainer:
         self.mean = mean if use_bias else 0.0
         self.use_bias = use_bias
         self.rng = np.random.default_rng(config.seed)
-        self.als = isinstance(config, BiasedMFConfig) and config.solver == "als"
+        self.als = config.solves_by_als()
         k = config.n_factors
         offset = 0.0 if use_bias else float(np.sqrt(max(mean, 0.0) / k))
         self.weights: ArraySnapshot = {
@@ -172,7 +162,6 @@ class _FactorTrainer:
 
     def _sgd_epoch(self, learning_rate: float) -> float:
         w, layout = self.weights, self.layout
-        reg_bias = self.config.reg_bias if isinstance(self.config, BiasedMFConfig) else 0.0
         return dsgd_epoch(
             layout.users,
             layout.movies,
@@ -187,13 +176,12 @@ class _FactorTrainer:
             self.mean,
             learning_rate,
             self.config.reg,
-            reg_bias,
+            self.config.bias_penalty(),
             self.use_bias,
         )
 
     def _als_epoch(self) -> dict[str, float]:
         w, config = self.weights, self.config
-        assert isinstance(config, BiasedMFConfig)
         for own, fixed, csr in (("user", "movie", self.by_user), ("movie", "user", self.by_movie)):
             with threads_for(self.n_train):
                 als_half_step(
@@ -204,7 +192,7 @@ class _FactorTrainer:
                     w[f"{own}_factors"],
                     w[f"{own}_bias"],
                     config.reg,
-                    config.reg_bias,
+                    config.bias_penalty(),
                     self.use_bias,
                 )
         check_finite("matrix factorization (ALS)", w)
@@ -230,13 +218,6 @@ class _FactorTrainer:
             key: np.ascontiguousarray(value[:, :k]) if value.ndim == 2 else value
             for key, value in self.weights.items()
         }
-
-    def snapshot(self) -> object:
-        return {key: value.copy() for key, value in self.weights.items()}
-
-    def restore(self, snapshot: object) -> None:
-        assert isinstance(snapshot, dict)
-        self.weights = snapshot
 
 
 class _FactorModel(Recommender[F]):

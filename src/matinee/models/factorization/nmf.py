@@ -27,10 +27,11 @@ from matinee.models._rating_common import (
     clipped_rmse,
 )
 from matinee.models.base import Recommender
-from matinee.models.config import Config, EpochConfig, check_range
+from matinee.models.config import Config, check_range
 from matinee.models.factorization._als import nmf_half_step
+from matinee.models.factorization._config import FactorConfig
 from matinee.models.factorization._sgd import factor_dot, threads_for
-from matinee.training.loop import EpochRecord, FitOptions, run_epochs
+from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
 __all__ = ["MaskedNMF", "MaskedNMFConfig", "MatrixNMF", "MatrixNMFConfig"]
@@ -50,7 +51,7 @@ def _nnls_fold_in(
 
 
 @dataclass(frozen=True, kw_only=True)
-class MaskedNMFConfig(EpochConfig):
+class MaskedNMFConfig(FactorConfig):
     """Hyperparameters of :class:`MaskedNMF` (defaults tuned on ml-100k u1-u5)."""
 
     epochs: int = 50
@@ -71,13 +72,12 @@ class MaskedNMFConfig(EpochConfig):
     def validate(self) -> None:
         """Check ranges."""
         super().validate()
-        check_range(self, "n_factors", low=1, high=4096)
         check_range(self, "reg_users", low=0.0)
         check_range(self, "reg_movies", low=0.0)
         check_range(self, "init_high", low=0.0, low_open=True)
 
 
-class _MaskedNMFTrainer:
+class _MaskedNMFTrainer(ArrayTrainer):
     """Multiplicative updates on the observed cells (Lee and Seung, masked; as Surprise's NMF)."""
 
     def __init__(self, config: MaskedNMFConfig, train: Ratings, validation: Ratings | None) -> None:
@@ -114,13 +114,6 @@ class _MaskedNMFTrainer:
         data, w = self.validation, self.weights
         predicted = factor_dot(data.user_idx, data.movie_idx, w["user_factors"], w["movie_factors"])
         return clipped_rmse(predicted, data.rating, self.scale)
-
-    def snapshot(self) -> object:
-        return {key: value.copy() for key, value in self.weights.items()}
-
-    def restore(self, snapshot: object) -> None:
-        assert isinstance(snapshot, dict)
-        self.weights = snapshot
 
 
 class _NonNegativeFactors(Recommender[Any]):

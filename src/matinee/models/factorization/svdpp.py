@@ -19,23 +19,18 @@ from matinee.models._rating_common import (
     ridge_fold_in,
 )
 from matinee.models.base import Recommender
-from matinee.models.config import EpochConfig, check_range
+from matinee.models.config import check_range
+from matinee.models.factorization._config import SGDFactorConfig
 from matinee.models.factorization._sgd import factor_dot, svdpp_epoch
-from matinee.training.loop import EpochRecord, FitOptions, run_epochs
+from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
 __all__ = ["SVDpp", "SVDppConfig"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class SVDppConfig(EpochConfig):
+class SVDppConfig(SGDFactorConfig):
     """Hyperparameters of :class:`SVDpp` (defaults tuned on ml-100k u1-u5)."""
-
-    epochs: int = 40
-    """Passes of SGD over the training ratings."""
-
-    n_factors: int = 50
-    """Length of the user, movie and implicit vectors."""
 
     learning_rate: float = 0.007
     """SGD step size of the first epoch."""
@@ -58,11 +53,8 @@ class SVDppConfig(EpochConfig):
     def validate(self) -> None:
         """Check ranges."""
         super().validate()
-        check_range(self, "n_factors", low=1, high=4096)
-        check_range(self, "learning_rate", low=0.0, low_open=True, high=1.0)
-        check_range(self, "lr_decay", low=0.0, low_open=True, high=1.0)
-        for name in ("reg", "reg_bias", "reg_implicit", "init_std"):
-            check_range(self, name, low=0.0)
+        check_range(self, "reg_bias", low=0.0)
+        check_range(self, "reg_implicit", low=0.0)
 
 
 def implicit_sums(
@@ -77,7 +69,7 @@ def implicit_sums(
     return np.ascontiguousarray(sums * scale[:, None], dtype=np.float32)
 
 
-class _SVDppTrainer:
+class _SVDppTrainer(ArrayTrainer):
     """SVD++ weights and one SGD epoch over them, user by user in a seeded order."""
 
     def __init__(
@@ -138,13 +130,6 @@ class _SVDppTrainer:
         dot = factor_dot(users, movies, self.user_vectors(), w["movie_factors"])
         predicted = self.mean + w["user_bias"][users] + w["movie_bias"][movies] + dot
         return clipped_rmse(predicted, data.rating, self.scale)
-
-    def snapshot(self) -> object:
-        return {key: value.copy() for key, value in self.weights.items()}
-
-    def restore(self, snapshot: object) -> None:
-        assert isinstance(snapshot, dict)
-        self.weights = snapshot
 
 
 class SVDpp(Recommender[SVDppConfig]):

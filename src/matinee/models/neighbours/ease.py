@@ -37,13 +37,12 @@ import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, ModelFitError
+from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models._ranker_common import (
     RankerConfig,
     fold_in_row,
     interactions,
-    pack_csr,
     session_rows,
-    unpack_csr,
 )
 from matinee.models.base import Recommender
 from matinee.models.config import check_range

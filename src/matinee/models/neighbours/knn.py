@@ -20,12 +20,11 @@ import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ModelFitError
+from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models._ranker_common import (
     RankerConfig,
     interactions,
-    pack_csr,
     top_neighbours,
-    unpack_csr,
 )
 from matinee.models.base import Recommender
 from matinee.models.config import check_range

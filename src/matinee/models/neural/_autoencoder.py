@@ -16,12 +16,12 @@ import numpy.typing as npt
 import scipy.sparse as sp
 import torch
 
+from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig
 from matinee.models.neural._autorec_net import AutoRecNet
 from matinee.models.neural._torch import (
-    csr_arrays,
-    csr_from_arrays,
+    fitted_net,
     load_state_arrays,
     pick_device,
     sparse_rows,
@@ -62,11 +62,7 @@ class AutoencoderModel(Recommender[C]):
 
     def _fitted_net(self) -> AutoRecNet:
         """The trained network, in evaluation mode (trainers switch it back to training)."""
-        if self._net is None:
-            self._fitted_users()
-            raise AssertionError("fitted model without a network")
-        self._net.eval()
-        return self._net
+        return fitted_net(self, self._net)
 
     @torch.no_grad()
     def _encode_rows(self, rows: npt.NDArray[np.integer]) -> torch.Tensor:
@@ -88,11 +84,11 @@ class AutoencoderModel(Recommender[C]):
 
     def _parameters(self) -> dict[str, np.ndarray]:
         arrays = {f"net.{name}": value for name, value in state_arrays(self._fitted_net()).items()}
-        return {**arrays, **csr_arrays(self.input_matrix_, "input")}
+        return {**arrays, **pack_csr(self.input_matrix_, "input", values="values")}
 
     def _load_network(self, params: Mapping[str, np.ndarray], shape: tuple[int, int]) -> None:
         """Rebuild the input matrix (of ``shape``) and the network from saved arrays."""
-        self.input_matrix_ = csr_from_arrays(params, "input", shape)
+        self.input_matrix_ = unpack_csr(params, "input", shape, values="values")
         self._device = pick_device(None)
         self._net = self._build_net().to(self._device)
         net_arrays = {k.removeprefix("net."): v for k, v in params.items() if k.startswith("net.")}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +18,9 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from matinee.errors import ConfigError, ModelFitError
+from matinee.data.ratings import Ratings
+from matinee.errors import ConfigError, ModelFitError, NotFittedError
+from matinee.models.base import Recommender
 
 __all__ = [
     "ACTIVATIONS",
@@ -27,9 +29,8 @@ __all__ = [
     "OptimizerName",
     "SparseRows",
     "activation",
-    "csr_arrays",
-    "csr_from_arrays",
     "check_not_diverged",
+    "fitted_net",
     "fit_vectors",
     "gather_rows",
     "load_state_arrays",
@@ -184,38 +185,6 @@ def sparse_rows(
     )
 
 
-def csr_arrays(matrix: sp.csr_matrix, prefix: str) -> dict[str, np.ndarray]:
-    """A CSR matrix as three named arrays (for saving with the weights)."""
-    return {
-        f"{prefix}_indptr": matrix.indptr.astype(np.int64),
-        f"{prefix}_indices": matrix.indices.astype(np.int64),
-        f"{prefix}_values": matrix.data.astype(np.float32),
-    }
-
-
-def csr_from_arrays(
-    params: Mapping[str, np.ndarray], prefix: str, shape: tuple[int, int]
-) -> sp.csr_matrix:
-    """Rebuild a matrix saved by :func:`csr_arrays`, checking that it is well formed.
-
-    Raises:
-        KeyError: an array is missing.
-        ValueError: arrays that do not form a CSR matrix of ``shape``.
-    """
-    indptr = np.asarray(params[f"{prefix}_indptr"])
-    indices = np.asarray(params[f"{prefix}_indices"])
-    values = np.asarray(params[f"{prefix}_values"], dtype=np.float32)
-    if indptr.shape != (shape[0] + 1,) or indices.ndim != 1 or indices.shape != values.shape:
-        raise ValueError(f"saved {prefix} matrix does not have {shape[0]} rows")
-    if indptr[0] != 0 or indptr[-1] != indices.size or np.any(np.diff(indptr) < 0):
-        raise ValueError(f"saved {prefix} matrix has a broken row index")
-    if indices.size and (indices.min() < 0 or indices.max() >= shape[1]):
-        raise ValueError(f"saved {prefix} matrix has columns outside 0..{shape[1] - 1}")
-    matrix = sp.csr_matrix((values, indices, indptr), shape=shape)
-    matrix.sort_indices()
-    return matrix
-
-
 def check_not_diverged(model: str, rmse: float, scale: tuple[float, float], epoch: int) -> None:
     """Raise :class:`ModelFitError` when the training RMSE is far beyond the rating scale.
 
@@ -280,11 +249,38 @@ def load_state_arrays(module: nn.Module, params: Mapping[str, np.ndarray]) -> No
     module.load_state_dict(state)
 
 
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
+
+
+def fitted_net(model: Recommender[Any], net: ModuleT | None) -> ModuleT:
+    """``model``'s trained network, switched to evaluation mode (trainers switch it back).
+
+    Raises:
+        NotFittedError: ``model`` is not fitted.
+    """
+    if not model.is_fitted:
+        raise NotFittedError(f"{type(model).__name__} is not fitted; call fit first")
+    if net is None:
+        raise AssertionError(f"fitted {type(model).__name__} without a network")
+    net.eval()
+    return net
+
+
 class ModuleTrainer:
-    """Snapshot and restore for an epoch trainer whose weights are one ``nn.Module``."""
+    """Snapshot and restore for an epoch trainer whose weights are one ``nn.Module``.
+
+    Subclasses keep the validation set (or None) in ``self.validation``.
+    """
+
+    validation: Ratings | None = None
 
     def __init__(self, module: nn.Module) -> None:
         self.module = module
+
+    @property
+    def has_validation(self) -> bool:
+        """Whether there is a non-empty validation set."""
+        return self.validation is not None and len(self.validation) > 0
 
     def snapshot(self) -> object:
         """A copy of the weights as numpy arrays."""

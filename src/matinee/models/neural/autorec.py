@@ -179,14 +179,6 @@ class AutoRec(AutoencoderModel[AutoRecConfig]):
 
     name: ClassVar[str] = "autorec"
     config_type: ClassVar[type[AutoRecConfig]] = AutoRecConfig
-    contract_settings: ClassVar[Mapping[str, object]] = {
-        "hidden": (32,),
-        "epochs": 15,
-        "batch_size": 8,
-        "learning_rate": 0.01,
-    }
-    """Small and fast settings for the contract test suite."""
-
     # ---- training ---------------------------------------------------------------------------
 
     def _fit(

@@ -32,6 +32,7 @@ from matinee.models.neural._torch import (
     ModuleTrainer,
     check_not_diverged,
     fit_vectors,
+    fitted_net,
     load_state_arrays,
     make_optimizer,
     pick_device,
@@ -222,15 +223,6 @@ class EmbeddingNet(Recommender[EmbeddingNetConfig]):
 
     name: ClassVar[str] = "embedding-net"
     config_type: ClassVar[type[EmbeddingNetConfig]] = EmbeddingNetConfig
-    contract_settings: ClassVar[Mapping[str, object]] = {
-        "n_factors": 8,
-        "hidden": (16,),
-        "hidden_dropout": 0.1,
-        "epochs": 15,
-        "batch_size": 16,
-        "learning_rate": 0.01,
-    }
-    """Small and fast settings for the contract test suite."""
 
     def __init__(self, config: EmbeddingNetConfig | None = None) -> None:
         super().__init__(config)
@@ -257,11 +249,8 @@ class EmbeddingNet(Recommender[EmbeddingNetConfig]):
         self._net = self._fitted_net().to(self._device)
 
     def _fitted_net(self) -> EmbeddingNetModule:
-        if self._net is None:
-            self._fitted_users()
-            raise AssertionError("fitted model without a network")
-        self._net.eval()
-        return self._net
+        """The trained network, in evaluation mode (the trainer switches it back to training)."""
+        return fitted_net(self, self._net)
 
     @torch.no_grad()
     def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:

@@ -120,6 +120,13 @@ class _Trainer(ModuleTrainer):
             ] = True
         self.train_rows, self.validation_rows = rated[~held_out], rated[held_out]
 
+    @property
+    def has_validation(self) -> bool:
+        """A non-empty validation set, or (without one) held-out movie rows."""
+        if self.validation is not None:
+            return len(self.validation) > 0
+        return self.validation_rows.size > 0
+
     def _row_loss(self, rows: npt.NDArray[np.int64]) -> tuple[torch.Tensor, int]:
         """Summed squared error of some movie rows and how many cells it covers."""
         batch = sparse_rows(self.model.input_matrix_, rows, self.device)
@@ -166,13 +173,6 @@ class MovieAutoencoder(AutoencoderModel[MovieAutoencoderConfig]):
 
     name: ClassVar[str] = "movie-autoencoder"
     config_type: ClassVar[type[MovieAutoencoderConfig]] = MovieAutoencoderConfig
-    contract_settings: ClassVar[Mapping[str, object]] = {
-        "masked_loss": True,
-        "reg": 0.001,
-        "epochs": 15,
-        "batch_size": 4,
-    }
-    """Small and fast settings for the contract test suite (masked: the data are sparse)."""
 
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
