@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from matinee.data.canonical import canonical_split
 from matinee.data.dataset import Dataset
+from matinee.data.ratings import Ratings
 from matinee.errors import ModelFormatError
 from matinee.models.baselines.popular import MostPopular
 from matinee.models.neighbours.ease import EASE, EASEConfig
@@ -110,3 +112,21 @@ def test_an_old_model_really_reads_its_release(
     bundle = ModelBundle.load(old, settings=settings)
     assert calls == ["ml-100k"]
     assert bundle.catalog.has_titles and bundle.movie(50).n_ratings == 583
+
+
+def test_neural_models_move_to_the_device_asked_for(
+    low_rank: Callable[..., tuple[Ratings, Ratings]], tmp_path: Path
+) -> None:
+    pytest.importorskip("torch")
+    from matinee.errors import ConfigError
+    from matinee.models.neural.embedding_net import EmbeddingNet, EmbeddingNetConfig
+
+    train, _ = low_rank(3)
+    model = EmbeddingNet(EmbeddingNetConfig(epochs=2)).fit(train)
+    directory = save_model(model, tmp_path / "net")
+    moved = load_model(directory, device="cpu")
+    users, movies = np.arange(5), np.arange(5)
+    assert np.allclose(moved.predict(users, movies), model.predict(users, movies), atol=1e-6)
+    assert next(moved._net.parameters()).device.type == "cpu"  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="device"):
+        load_model(directory, device="tpu")
