@@ -36,7 +36,7 @@ def test_atomic_directory_replaces_an_earlier_folder_of_its_kind(tmp_path: Path)
         with atomic_directory(target, recognise=_marked, what="a model") as staging:
             (staging / "MARK").write_text(version)
     assert (target / "MARK").read_text() == "2"
-    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 
 def test_failed_directory_write_keeps_the_old_folder(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ Every error a user can cause is a :class:`MatineeError`; the CLI maps each branc
   + NotFittedError            a model used before ``fit``
   + ModelFitError             training diverged or produced NaN
   + ModelFormatError          a saved model that is missing, truncated, tampered or too new
+  + OutputError               a file or folder Matinee must write cannot be written (names it)
+    - BusyError               another process is writing the same folder (names its lock)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 __all__ = [
+    "BusyError",
     "ChecksumError",
     "ConfigError",
     "DataError",
@@ -31,6 +34,7 @@ __all__ = [
     "ModelFitError",
     "ModelFormatError",
     "NotFittedError",
+    "OutputError",
     "SplitError",
     "UnknownIdError",
     "UnknownReleaseError",
@@ -125,3 +129,15 @@ class ModelFormatError(MatineeError):
     """A saved model that cannot be loaded safely."""
 
     exit_code = 6
+
+
+class OutputError(MatineeError):
+    """A file or folder that Matinee must write cannot be written (permissions, disk full)."""
+
+    exit_code = 7
+
+
+class BusyError(OutputError):
+    """Another process is writing the same folder and did not finish in time."""
+
+    exit_code = 8

@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from matinee.data.ratings import Ratings
-from matinee.errors import ConfigError, ModelFormatError, NotFittedError
+from matinee.errors import ConfigError, ModelFormatError, NotFittedError, OutputError
 from matinee.models.registry import model_class
-from matinee.store import files as store_files
+from matinee.store import commit as store_commit
 from matinee.store.files import (
     MOVIES_NAME,
     PARAMETERS_NAME,
@@ -51,6 +51,11 @@ def _write_manifest(directory: Path, data: dict[str, object]) -> None:
     (directory / MANIFEST_NAME).write_text(json.dumps(data))
 
 
+def _stored(directory: Path, name: str) -> Path:
+    """The file on disk holding the listed file ``name``."""
+    return directory / read_manifest(directory).stored(name)
+
+
 def test_round_trip_gives_identical_model(tiny: Ratings, saved: Path) -> None:
     original = model_class("baseline")().fit(tiny)
     loaded = load_model(saved)
@@ -65,7 +70,7 @@ def test_round_trip_gives_identical_model(tiny: Ratings, saved: Path) -> None:
 
 def test_manifest_records_everything(saved: Path) -> None:
     manifest = read_manifest(saved)
-    assert manifest.format_version == FORMAT_VERSION == 1
+    assert manifest.format_version == FORMAT_VERSION == 2
     assert manifest.model == "baseline"
     assert manifest.metrics == {"rmse": 0.5} and manifest.extra == {"dataset": "tiny"}
     assert set(manifest.files) == {PARAMETERS_NAME, MOVIES_NAME}
@@ -73,9 +78,10 @@ def test_manifest_records_everything(saved: Path) -> None:
     assert manifest.arrays["movie_ids"].shape == (4,)
     assert {"python", "numpy", "safetensors"} <= set(manifest.versions)
     assert manifest.created and manifest.data_fingerprint
-    assert sorted(p.name for p in saved.iterdir()) == sorted(
-        [MANIFEST_NAME, PARAMETERS_NAME, MOVIES_NAME]
-    )
+    stored = [manifest.stored(PARAMETERS_NAME), manifest.stored(MOVIES_NAME)]
+    assert stored[0].startswith("parameters-") and stored[0].endswith(".safetensors")
+    assert stored[1].startswith("movies-") and stored[1].endswith(".parquet")
+    assert sorted(p.name for p in saved.iterdir()) == sorted([MANIFEST_NAME, *stored])
 
 
 def test_movies_table_keeps_known_movies_only(saved: Path, tiny: Ratings, tmp_path: Path) -> None:
@@ -92,8 +98,12 @@ def test_movies_table_keeps_known_movies_only(saved: Path, tiny: Ratings, tmp_pa
 def test_saving_replaces_an_old_model_and_leaves_no_temporaries(tiny: Ratings, saved: Path) -> None:
     model = model_class("global-mean")().fit(tiny)
     save_model(model, saved)
-    assert read_manifest(saved).model == "global-mean"
+    manifest = read_manifest(saved)
+    assert manifest.model == "global-mean"
     assert sorted(p.name for p in saved.parent.iterdir()) == ["model"]
+    assert sorted(p.name for p in saved.iterdir()) == sorted(
+        [MANIFEST_NAME, manifest.stored(PARAMETERS_NAME)]
+    )
 
 
 def test_a_failed_write_keeps_the_old_model(
@@ -102,11 +112,14 @@ def test_a_failed_write_keeps_the_old_model(
     def broken(path: Path, data: bytes) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(store_files, "_write_file", broken)
-    with pytest.raises(OSError, match="disk full"):
+    before = sorted(p.name for p in saved.iterdir())
+    monkeypatch.setattr(store_commit, "_write_file", broken)
+    with pytest.raises(OutputError, match="disk full"):
         save_model(model_class("global-mean")().fit(tiny), saved)
     assert read_manifest(saved).model == "baseline"
     assert sorted(p.name for p in saved.parent.iterdir()) == ["model"]
+    assert sorted(p.name for p in saved.iterdir()) == before
+    load_model(saved)
 
 
 def test_refuses_to_replace_what_is_not_a_saved_model(tiny: Ratings, tmp_path: Path) -> None:
@@ -151,11 +164,11 @@ def test_missing_directory_and_manifest(tmp_path: Path, saved: Path) -> None:
 
 
 def test_missing_truncated_and_tampered_parameters(saved: Path) -> None:
-    parameters = saved / PARAMETERS_NAME
+    parameters = _stored(saved, PARAMETERS_NAME)
     data = parameters.read_bytes()
     parameters.write_bytes(data[: len(data) // 2])
     with pytest.raises(
-        ModelFormatError, match=r"parameters\.safetensors is truncated or was modified"
+        ModelFormatError, match=r"parameters-\w+\.safetensors is truncated or was modified"
     ):
         load_model(saved)
     tampered = bytearray(data)
@@ -164,13 +177,13 @@ def test_missing_truncated_and_tampered_parameters(saved: Path) -> None:
     with pytest.raises(ModelFormatError, match="sha256"):
         load_model(saved)
     parameters.unlink()
-    with pytest.raises(ModelFormatError, match=r"parameters\.safetensors is missing"):
+    with pytest.raises(ModelFormatError, match=r"parameters-\w+\.safetensors is missing"):
         load_model(saved)
 
 
 def test_tampered_movies_table_is_detected(saved: Path) -> None:
-    (saved / MOVIES_NAME).write_bytes(b"PAR1 not really")
-    with pytest.raises(ModelFormatError, match=r"movies\.parquet is truncated or was modified"):
+    _stored(saved, MOVIES_NAME).write_bytes(b"PAR1 not really")
+    with pytest.raises(ModelFormatError, match=r"movies-\w+\.parquet is truncated or was modified"):
         read_movies(saved)
 
 

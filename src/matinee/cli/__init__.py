@@ -8,13 +8,16 @@ from __future__ import annotations
 import logging
 import os
 
+import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
 from matinee.cli import catalog as _catalog  # noqa: F401  (registers commands)
 from matinee.cli import data as _data  # noqa: F401
 from matinee.cli import explain as _explain  # noqa: F401
 from matinee.cli import models as _models  # noqa: F401
 from matinee.cli import movies as _movies  # noqa: F401
 from matinee.cli import recommend as _recommend  # noqa: F401
-from matinee.cli.app import app, fail
+from matinee.cli.app import app, fail, usage_failure
 from matinee.errors import MatineeError
 from matinee.logs import configure_logging
 
@@ -25,6 +28,14 @@ def main() -> None:
     """Entry point of the ``matinee`` console script."""
     configure_logging(os.environ.get("MATINEE_LOG_LEVEL", logging.WARNING))
     try:
-        app()
+        code = app(standalone_mode=False)
     except MatineeError as error:
         raise SystemExit(fail(error).exit_code) from None
+    except NoArgsIsHelpError as usage:
+        usage.show()
+        raise SystemExit(usage.exit_code) from None
+    except UsageError as usage:
+        raise SystemExit(usage_failure(usage)) from None
+    except typer.Abort:
+        raise SystemExit(130) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

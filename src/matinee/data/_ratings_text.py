@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -34,7 +35,7 @@ from matinee.data._columns import DTYPES, FIELDS, RatingsColumns, RawRatings
 from matinee.data._strict_text import parse_strict
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
-from matinee.errors import MalformedFileError
+from matinee.errors import DataError, MalformedFileError
 from matinee.types import IndexArray
 
 log = logging.getLogger(__name__)
@@ -87,20 +88,40 @@ class Source:
 
     def size(self, name: str) -> int:
         """Uncompressed size of a file in bytes."""
-        if not self.is_zip:
-            return (self.path / name).stat().st_size
-        with zipfile.ZipFile(self.path) as archive:
-            return archive.getinfo(self.prefix + name).file_size
+        try:
+            if not self.is_zip:
+                return (self.path / name).stat().st_size
+            with zipfile.ZipFile(self.path) as archive:
+                return archive.getinfo(self.prefix + name).file_size
+        except (FileNotFoundError, KeyError):
+            raise DataError(f"{self.display(name)} is missing") from None
+        except (OSError, zipfile.BadZipFile) as error:
+            raise DataError(f"{self.display(name)} cannot be read: {error}") from None
 
     @contextmanager
     def open(self, name: str) -> Iterator[IO[bytes]]:
-        """Open a file for binary reading (straight from the zip, without unpacking)."""
-        if not self.is_zip:
-            with (self.path / name).open("rb") as stream:
+        """Open a file for binary reading (straight from the zip, without unpacking).
+
+        Raises:
+            DataError: the file is missing, unreadable, or a damaged zip member (the error is
+                raised while reading it, inside the ``with`` block); the message names it.
+        """
+        try:
+            if not self.is_zip:
+                with (self.path / name).open("rb") as stream:
+                    yield stream
+                return
+            with zipfile.ZipFile(self.path) as archive, archive.open(self.prefix + name) as stream:
                 yield stream
-            return
-        with zipfile.ZipFile(self.path) as archive, archive.open(self.prefix + name) as stream:
-            yield stream
+        except (FileNotFoundError, KeyError):
+            raise DataError(
+                f"{self.display(name)} is missing; this MovieLens layout needs it beside the "
+                "ratings file"
+            ) from None
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            raise DataError(f"{self.display(name)} is a damaged zip member: {error}") from None
+        except OSError as error:
+            raise DataError(f"{self.display(name)} cannot be read: {error}") from None
 
     def read_text(self, name: str, encoding: str = "utf-8") -> str:
         """A whole (small) file as text; latin-1 when it is not valid in ``encoding``."""

@@ -198,10 +198,57 @@ def read_cache(cache_dir: Path, name: str, key: str) -> Dataset | None:
         return None
 
 
-def _read_entry(folder: Path, name: str, key: str) -> Dataset:
-    meta: dict[str, Any] = json.loads((folder / "meta.json").read_text())
+def _checked_meta(folder: Path, key: str) -> dict[str, Any]:
+    """``meta.json`` of an entry, checked for the types every later step relies on."""
+    meta = json.loads((folder / "meta.json").read_text())
+    if not isinstance(meta, dict):
+        raise ValueError(f"meta.json holds a JSON {type(meta).__name__}, not an object")
     if meta.get("format_version") != CACHE_FORMAT_VERSION or meta.get("source_checksum") != key:
         raise ValueError(f"format {meta.get('format_version')} or key does not match")
+    files, scale = meta.get("files"), meta.get("rating_scale")
+    if not isinstance(files, dict) or not all(
+        isinstance(entry, dict) and _is_int(entry.get("crc32")) for entry in files.values()
+    ):
+        raise ValueError("meta.json 'files' must map names to {crc32, length}")
+    if not isinstance(scale, list) or len(scale) != 2 or not all(_is_number(v) for v in scale):
+        raise ValueError(f"meta.json 'rating_scale' must be [low, high], got {scale!r}")
+    if not float(scale[0]) < float(scale[1]):
+        raise ValueError(f"meta.json 'rating_scale' {scale} is not low < high")
+    return meta
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _check_ratings(arrays: dict[str, np.ndarray], scale: tuple[float, float]) -> None:
+    """Refuse cached columns that no reader could have written (the CRCs may be rebuilt too)."""
+    n_users, n_movies = len(arrays["user_ids"]), len(arrays["movie_ids"])
+    sizes = {len(arrays[name]) for name in ("user_idx", "movie_idx", "rating", "timestamp")}
+    if len(sizes) != 1:
+        raise ValueError(f"rating columns have different lengths {sorted(sizes)}")
+    for ids in ("user_ids", "movie_ids"):
+        raw = arrays[ids]
+        if raw.dtype.kind not in "iu" or (raw.size > 1 and not bool(np.all(raw[1:] > raw[:-1]))):
+            raise ValueError(f"{ids}.npy must hold unique sorted integers")
+    rating = arrays["rating"]
+    # NaN makes min and max NaN, and a NaN comparison is False: one check covers both.
+    if rating.size and not (scale[0] <= float(rating.min()) and float(rating.max()) <= scale[1]):
+        raise ValueError(f"rating.npy holds values outside the scale {scale[0]}-{scale[1]}")
+    for idx, bound in (("user_idx", n_users), ("movie_idx", n_movies)):
+        column = arrays[idx]
+        if column.dtype.kind not in "iu" or (
+            column.size and not 0 <= column.min() <= column.max() < bound
+        ):
+            raise ValueError(f"{idx}.npy holds indices outside 0..{bound - 1}")
+
+
+def _read_entry(folder: Path, name: str, key: str) -> Dataset:
+    meta = _checked_meta(folder, key)
     files: dict[str, dict[str, int]] = meta["files"]
     arrays = {}
     for array_name in _ARRAYS:
@@ -219,7 +266,8 @@ def _read_entry(folder: Path, name: str, key: str) -> Dataset:
             if _crc(data) != entry["crc32"]:
                 raise ValueError(f"{table_name}.arrow does not match its checksum")
             tables[table_name] = pl.read_ipc(io.BytesIO(data))
-    low, high = meta["rating_scale"]
+    low, high = (float(v) for v in meta["rating_scale"])
+    _check_ratings(arrays, (low, high))
     ratings = Ratings(
         arrays["user_idx"],
         arrays["movie_idx"],

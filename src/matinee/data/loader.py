@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from matinee.data.dataset import Dataset
 from matinee.data.download import fetch, fetch_md5, file_digest
 from matinee.data.readers import LAYOUT_RATINGS_FILE, READERS, Source
 from matinee.data.releases import LayoutKind, Release, get_release
-from matinee.errors import ChecksumError, DataError, DownloadError
+from matinee.errors import ChecksumError, ConfigError, DataError, DownloadError
 from matinee.settings import Settings
 
 __all__ = [
@@ -110,9 +111,16 @@ def release_status(name: str, *, settings: Settings | None = None) -> ReleaseSta
     )
 
 
-def read_local(path: Path, *, layout: LayoutKind | None = None) -> Dataset:
-    """Read a user's own copy of any MovieLens layout (a folder or a zip), detecting the layout."""
-    source, found = detect_layout(path, layout=layout)
+def read_local(path: str | os.PathLike[str], *, layout: LayoutKind | None = None) -> Dataset:
+    """Read a user's own copy of any MovieLens layout (a folder or a zip), detecting the layout.
+
+    Raises:
+        ConfigError: ``path`` is not a path or ``layout`` is not a known layout.
+        DataError: the files are missing, damaged or malformed (the message names the file).
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise ConfigError(f"read_local takes a path (str or Path), got {type(path).__name__}")
+    source, found = detect_layout(Path(path), layout=layout)
     name = (source.prefix.rstrip("/").rsplit("/", 1)[-1]) or source.path.stem
     return READERS[found](source, name=name, rating_scale=LAYOUT_SCALES[found])
 
@@ -123,6 +131,11 @@ def detect_layout(path: Path, *, layout: LayoutKind | None = None) -> tuple[Sour
     ``u.data`` means ml-100k, ``ratings.dat`` beside ``users.dat`` ml-1m, without it ml-10m, and
     ``ratings.csv`` the CSV layout.
     """
+    if layout is not None and layout not in LAYOUT_RATINGS_FILE:
+        raise ConfigError(
+            f"unknown layout {layout!r}; known layouts: {', '.join(sorted(LAYOUT_RATINGS_FILE))}"
+        )
+    path = Path(path)
     if not path.exists():
         raise DataError(f"{path} does not exist")
     names = _member_names(path)

@@ -94,6 +94,7 @@ def _table(
     quote: str | None = '"' if separator == "," else None
     if separator == "::":
         text, separator = text.replace("::", "\x1f"), "\x1f"
+    _check_last_line(source, name, text, separator, len(schema))
     try:
         return pl.read_csv(
             io.BytesIO(text.encode()),
@@ -107,6 +108,39 @@ def _table(
     except (pl.exceptions.PolarsError, ValueError) as error:
         line = _first_short_line(text, separator, len(schema), header)
         raise MalformedFileError(source.display(name), line, f"{error}".splitlines()[0]) from None
+
+
+def _check_last_line(source: Source, name: str, text: str, separator: str, fields: int) -> None:
+    """Refuse a file whose last row has too few fields (a truncated download or copy).
+
+    Polars fills the missing fields with nulls, which would keep, say, a movie without genres.
+    Only the last row is checked (that is where truncation cuts); rows with quotes are skipped.
+    """
+    stripped = text.rstrip("\r\n")
+    number = stripped.count("\n") + 1
+    last = stripped.rsplit("\n", 1)[-1]
+    if last and '"' not in last and last.count(separator) < fields - 1:
+        raise MalformedFileError(
+            source.display(name),
+            number,
+            f"the last row has {last.count(separator) + 1} of {fields} fields "
+            "(the file looks truncated)",
+        )
+
+
+def _check_unique(
+    source: Source, name: str, frame: pl.DataFrame, column: str, header: bool
+) -> None:
+    """Refuse a side table in which one id appears on two rows (names the second row's line)."""
+    repeated = frame.with_row_index("_row").filter(pl.col(column).is_duplicated())
+    if repeated.height:
+        first = repeated.filter(pl.col(column).is_first_distinct().not_())["_row"][0]
+        value = frame[column][int(first)]
+        raise MalformedFileError(
+            source.display(name),
+            int(first) + 1 + int(header),
+            f"{column} {value} appears on more than one row",
+        )
 
 
 def _first_short_line(text: str, separator: str, fields: int, header: bool) -> int | None:
@@ -152,6 +186,7 @@ def read_ml100k(source: Source, *, name: str, rating_scale: tuple[float, float])
     item_schema |= {column: pl.Utf8 for column in ("released", "video", "imdb_url")}
     item_schema |= {flag: pl.Int8 for flag in flags}
     items = _table(source, "u.item", item_schema, separator="|", encoding="latin-1")
+    _check_unique(source, "u.item", items, "movie_id", header=False)
     genres = pl.concat_list(
         pl.when(pl.col(flag) == 1).then(pl.lit(genre)).otherwise(pl.lit(None, pl.Utf8))
         for flag, genre in zip(flags, genre_names["genre"], strict=True)
@@ -163,14 +198,15 @@ def read_ml100k(source: Source, *, name: str, rating_scale: tuple[float, float])
          "zip_code": pl.Utf8},
         separator="|",
     )  # fmt: skip
+    _check_unique(source, "u.user", users, "user_id", header=False)
     return Dataset(name, ratings, _finish_movies(items, genres), users=users)
 
 
 def _dat_movies(source: Source, encoding: str) -> pl.DataFrame:
     schema = {"movie_id": pl.Int64, "title": pl.Utf8, "genres": pl.Utf8}
-    return _finish_movies(
-        _table(source, "movies.dat", schema, separator="::", encoding=encoding), _split_genres()
-    )
+    movies = _table(source, "movies.dat", schema, separator="::", encoding=encoding)
+    _check_unique(source, "movies.dat", movies, "movie_id", header=False)
+    return _finish_movies(movies, _split_genres())
 
 
 def read_ml1m(source: Source, *, name: str, rating_scale: tuple[float, float]) -> Dataset:
@@ -183,6 +219,7 @@ def read_ml1m(source: Source, *, name: str, rating_scale: tuple[float, float]) -
          "zip_code": pl.Utf8},
         separator="::",
     )  # fmt: skip
+    _check_unique(source, "users.dat", users, "user_id", header=False)
     occupations = pl.Series(_ML1M_OCCUPATIONS)
     users = users.with_columns(
         pl.col("occupation").map_batches(
@@ -216,6 +253,7 @@ def read_csv_release(source: Source, *, name: str, rating_scale: tuple[float, fl
     ratings = _read_ratings(source, "csv", rating_scale)
     movie_schema = {"movie_id": pl.Int64, "title": pl.Utf8, "genres": pl.Utf8}
     movies = _table(source, "movies.csv", movie_schema, separator=",", header=True)
+    _check_unique(source, "movies.csv", movies, "movie_id", header=True)
     if source.has("links.csv"):
         link_schema = {"movie_id": pl.Int64, "imdb_id": pl.Int64, "tmdb_id": pl.Int64}
         links = _table(source, "links.csv", link_schema, separator=",", header=True)

@@ -285,6 +285,8 @@ def _check_fit_input(train: Ratings, validation: Ratings | None) -> None:
         raise DataError(f"fit takes Ratings, got {type(train).__name__}")
     if len(train) == 0:
         raise DataError("cannot fit on an empty training set")
+    if validation is not None and not isinstance(validation, Ratings):
+        raise DataError(f"fit: validation must be Ratings or None, got {type(validation).__name__}")
     if validation is not None and (
         validation.users != train.users or validation.movies != train.movies
     ):

@@ -8,6 +8,7 @@ own range checks in :meth:`Config.validate` with the helpers below.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -123,6 +124,7 @@ class Config:
                 )
             if hints[field.name] is float and isinstance(value, int):
                 object.__setattr__(self, field.name, float(value))
+            _check_finite(self, field.name, getattr(self, field.name))
         self.validate()
 
     def validate(self) -> None:
@@ -217,3 +219,14 @@ class EpochConfig(Config):
         check_range(self, "epochs", low=1)
         check_range(self, "patience", low=1)
         check_range(self, "min_delta", low=0.0)
+
+
+def _check_finite(config: object, name: str, value: object) -> None:
+    """Refuse NaN and infinite numbers in a config field (alone or inside a tuple).
+
+    Every comparison with NaN is False, so a NaN would pass each range check in ``validate``.
+    """
+    values = value if isinstance(value, tuple) else (value,)
+    for item in values:
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ConfigError(f"{type(config).__name__}.{name} must be a finite number, got {item}")

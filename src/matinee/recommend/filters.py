@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,6 +101,7 @@ def _table_mask(
         raise ConfigError("filtering by genre or year needs the movies table (titles, genres)")
     condition = pl.lit(True)
     if movie_filter.genres:
+        _check_genres(movie_filter.genres, movies)
         wanted = [genre.casefold() for genre in movie_filter.genres]
         lowered = pl.col("genres").list.eval(pl.element().str.to_lowercase())
         condition &= lowered.list.eval(pl.element().is_in(wanted)).list.any()
@@ -110,6 +112,17 @@ def _table_mask(
         condition &= pl.col("year") <= high
     kept_ids = movies.filter(condition.fill_null(False))["movie_id"].to_numpy()
     return np.isin(movie_map.raw_ids, kept_ids)
+
+
+def _check_genres(genres: Sequence[str], movies: pl.DataFrame) -> None:
+    """Refuse genres no movie has (a typo would otherwise give an empty list), listing the known."""
+    known = movies["genres"].explode().drop_nulls().unique().sort().to_list()
+    folded = {genre.casefold() for genre in known}
+    unknown = [genre for genre in genres if genre.casefold() not in folded]
+    if unknown:
+        raise ConfigError(
+            f"unknown genre(s) {', '.join(map(repr, unknown))}; known genres: {', '.join(known)}"
+        )
 
 
 def _counts(movie_map: IdMap, rating_counts: RatingCounts | None) -> npt.NDArray[np.int64]:

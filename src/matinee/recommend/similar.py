@@ -70,6 +70,8 @@ def similar_movies(
         ConfigError: a model without movie vectors or item similarities.
     """
     check_k(k)
+    if isinstance(movie_id, bool) or not isinstance(movie_id, int | np.integer):
+        raise ConfigError(f"movie_id must be an integer id, got {movie_id!r}")
     movie_map = fitted_movies(model)
     index = movie_map.index(int(movie_id))
     scores = movie_similarity_scores(model, index)[np.newaxis, :]

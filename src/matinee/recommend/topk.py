@@ -63,7 +63,7 @@ def recommend(
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     user_map = fitted_users(model)
-    raw_users = np.asarray(users, dtype=np.int64).ravel()
+    raw_users = raw_id_array(users, "users")
     user_idx = user_map.indices(raw_users)
     allowed = allowed_movies(
         fitted_movies(model), movie_filter, movies=movies, rating_counts=rating_counts
@@ -152,6 +152,16 @@ def with_movie_info(frame: pl.DataFrame, movies: pl.DataFrame | None) -> pl.Data
     columns = [name for name in ("movie_id", "title", "year", "genres") if name in movies.columns]
     info = movies.select(columns).unique(subset="movie_id", keep="first")
     return frame.join(info, on="movie_id", how="left", maintain_order="left")
+
+
+def raw_id_array(values: object, what: str) -> npt.NDArray[np.int64]:
+    """Raw ids given by a caller as a flat int64 array; strings, floats and booleans refused."""
+    if isinstance(values, str | bytes):
+        raise ConfigError(f"{what} must be integer ids, got the string {values!r}")
+    array = np.asarray(values)
+    if array.size and array.dtype.kind not in "iu":
+        raise ConfigError(f"{what} must be integer ids, got {array.dtype} values")
+    return array.astype(np.int64).ravel()
 
 
 def _parse_rated(

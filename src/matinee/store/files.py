@@ -1,17 +1,19 @@
 """Save and load models as a directory of data: safetensors arrays plus ``manifest.json``.
 
-Layout of a saved model::
+Layout of a saved model (format 2; format 1 used the plain names)::
 
-    DIR/manifest.json           see :class:`~matinee.store.manifest.Manifest`
-    DIR/parameters.safetensors  every array of ``model.parameters()`` (id maps included)
-    DIR/movies.parquet          optional: movie_id, title, year, genres (titles without the data)
-                                and n_ratings (training ratings per movie) where it was given
-    DIR/<attachment>            optional files a caller adds (listed and checksummed likewise)
+    DIR/manifest.json                   see :class:`~matinee.store.manifest.Manifest`
+    DIR/parameters-<sha12>.safetensors  every array of ``model.parameters()`` (id maps included)
+    DIR/movies-<sha12>.parquet          optional: movie_id, title, year, genres, and
+                                        n_ratings (training ratings per movie) where given
+    DIR/<attachment>-<sha12>            optional files a caller adds (listed likewise)
 
-Writing goes to a temporary directory beside the target that then replaces it with
-``os.replace``; an existing saved model is moved aside first and removed afterwards, so a reader
-never sees a half-written directory. Loading parses JSON and raw arrays only (no pickle, no code),
-checks the format version, every file's sha256, and every array's name, shape and dtype.
+``manifest.json`` is the commit point (:mod:`matinee.store.commit`): a save writes its files
+beside the old ones and then replaces the manifest in one rename, so the path always holds one
+whole model, old or new, even if the writer is killed. A reader reads the manifest once and then
+the files it names, and starts again (a few times) if a concurrent save removed one meanwhile.
+Loading parses JSON and raw arrays only (no pickle, no code), checks the format version, every
+file's sha256, every array's name, shape and dtype, and the values (:mod:`matinee.store.checks`).
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as load_safetensors
 from safetensors.numpy import save as save_safetensors
 
-from matinee.atomic import atomic_directory, check_replaceable
+from matinee.atomic import check_not_busy, check_replaceable
 from matinee.errors import ConfigError, MatineeError, ModelFormatError, NotFittedError
 from matinee.models.base import Recommender
+from matinee.store.checks import check_arrays, check_model_arguments, parse_movies
+from matinee.store.commit import commit_files
 from matinee.store.manifest import MANIFEST_NAME, ArraySpec, Manifest
 
 __all__ = [
@@ -60,11 +64,12 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+READ_ATTEMPTS = 3
+"""How many times a reader starts again when a concurrent save removed a file it was reading."""
+
+
+class _VanishedError(ModelFormatError):
+    """A file the manifest named was removed before it could be read (a save replaced it)."""
 
 
 def _parameter_bytes(model: Recommender[Any]) -> tuple[bytes, dict[str, ArraySpec]]:
@@ -122,10 +127,23 @@ def check_model_target(directory: Path) -> Path:
     """Refuse ``directory`` as a place to save a model unless it is new, empty or a saved model.
 
     Raises:
-        ConfigError: ``directory`` is a file or a folder holding anything else; nothing is
-            touched.
+        ConfigError: ``directory`` is a file, lies under a file, or is a folder holding
+            anything else; nothing is touched.
+        OutputError: ``directory``'s folder cannot be written to.
+        BusyError: another process is saving to ``directory`` now.
     """
-    return check_replaceable(directory, recognise=is_saved_model, what=_WHAT)
+    final = check_replaceable(directory, recognise=is_saved_model, what=_WHAT)
+    check_not_busy(final)
+    return final
+
+
+def listed_files(directory: Path) -> set[str]:
+    """The names on disk of the files ``directory``'s manifest lists (empty if unreadable)."""
+    try:
+        manifest = read_manifest(directory)
+    except ModelFormatError:
+        return set()
+    return {manifest.stored(name) for name in manifest.files}
 
 
 def save_model(
@@ -137,7 +155,7 @@ def save_model(
     movies: pl.DataFrame | None = None,
     attachments: Mapping[str, bytes] | None = None,
 ) -> Path:
-    """Write a fitted model to ``directory`` atomically and return the directory.
+    """Write a fitted model to ``directory`` crash-safely and return the directory.
 
     Args:
         model: A fitted model of a registered class.
@@ -151,9 +169,12 @@ def save_model(
 
     Raises:
         NotFittedError: The model is not fitted.
-        ConfigError: ``directory`` exists and is not a saved model (refused, to protect it).
+        ConfigError: ``directory`` exists and is not a saved model (refused, to protect it), or
+            an argument has the wrong type.
+        BusyError: another process kept ``directory`` locked too long.
+        OutputError: the files could not be written (the folder is left as it was).
     """
-    directory = Path(directory)
+    directory = check_model_arguments(model, directory, metrics, extra, movies)
     if not model.is_fitted:
         raise NotFittedError(f"{type(model).__name__} is not fitted; fit it before saving")
     files: dict[str, bytes] = {}
@@ -164,10 +185,28 @@ def save_model(
         if name in (MANIFEST_NAME, PARAMETERS_NAME, MOVIES_NAME) or Path(name).name != name:
             raise ConfigError(f"attachment name {name!r} must be a new plain file name")
         files[name] = bytes(data)
+    write_model(model, directory, files, specs, metrics=metrics, extra=extra)
+    return directory
+
+
+def write_model(
+    model: Recommender[Any],
+    directory: Path,
+    files: Mapping[str, bytes],
+    specs: Mapping[str, ArraySpec],
+    *,
+    metrics: Mapping[str, float] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Commit ``files`` (plain name -> bytes) and their manifest as the saved model ``directory``.
+
+    Any set of files may be saved this way; each is listed in the manifest with its sha256 and
+    stored under its content-addressed name.
+    """
     manifest = Manifest(
         model=model.name,
         config=model.config.to_dict(),
-        arrays=specs,
+        arrays=dict(specs),
         files={name: _sha256(data) for name, data in files.items()},
         data_fingerprint=model.data_fingerprint_,
         history=[dict(record) for record in model.history_],
@@ -175,14 +214,19 @@ def save_model(
         extra=dict(extra or {}),
     )
     try:
-        files[MANIFEST_NAME] = manifest.to_json().encode()
+        manifest_bytes = manifest.to_json().encode()
     except (TypeError, ValueError) as error:
         raise ConfigError(f"the manifest cannot be written as JSON: {error}") from None
-    with atomic_directory(directory, recognise=is_saved_model, what=_WHAT) as staging:
-        for name, data in files.items():
-            _write_file(staging / name, data)
+    stored = {manifest.stored(name): data for name, data in files.items()}
+    commit_files(
+        directory,
+        stored,
+        manifest_bytes,
+        recognise=is_saved_model,
+        listed=listed_files,
+        what=_WHAT,
+    )
     log.info("saved %s to %s", model.name, directory)
-    return directory
 
 
 def read_manifest(directory: Path) -> Manifest:
@@ -202,11 +246,11 @@ def read_manifest(directory: Path) -> Manifest:
 def _verified_bytes(directory: Path, manifest: Manifest, name: str) -> bytes:
     if name not in manifest.files:
         raise ModelFormatError(f"{directory / MANIFEST_NAME} lists no checksum for {name}")
-    path = directory / name
+    path = directory / manifest.stored(name)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ModelFormatError(f"{path} is missing") from None
+        raise _VanishedError(f"{path} is missing") from None
     except OSError as error:
         raise ModelFormatError(f"{path} cannot be read: {error}") from None
     if _sha256(data) != manifest.files[name]:
@@ -234,6 +278,7 @@ def _checked_arrays(path: Path, data: bytes, manifest: Manifest) -> dict[str, np
                 f"{path}: array {name!r} is {array.dtype}{list(array.shape)}, "
                 f"the manifest says {spec.dtype}{list(spec.shape)}"
             )
+    check_arrays(path, arrays)
     return arrays
 
 
@@ -246,6 +291,25 @@ class _Movable(Protocol):
         ...
 
 
+def _read_consistent(directory: Path, name: str) -> tuple[Manifest, bytes | None]:
+    """The manifest and the bytes of its file ``name`` (None if not listed), from one save.
+
+    A concurrent save may commit a new manifest and remove the old files between our reading
+    the manifest and the file; then we start again with the new manifest.
+    """
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        manifest = read_manifest(directory)
+        if name not in manifest.files:
+            return manifest, None
+        try:
+            return manifest, _verified_bytes(directory, manifest, name)
+        except _VanishedError:
+            if attempt == READ_ATTEMPTS:
+                raise
+            log.debug("%s changed while being read; reading it again", directory)
+    raise AssertionError("unreachable")
+
+
 def load_model(directory: Path, *, device: str | None = None) -> Recommender[Any]:
     """Load a model saved by :func:`save_model`; never executes code from the files.
 
@@ -255,13 +319,17 @@ def load_model(directory: Path, *, device: str | None = None) -> Recommender[Any
             each model's default. Models without a network compute on the CPU and ignore it.
 
     Raises:
+        ConfigError: ``directory`` is not a path.
         ModelFormatError: A missing, unreadable, truncated, tampered or too-new file, or arrays
-            that do not fit the model; the message names the file.
+            that do not fit the model (non-finite values, a reversed rating scale, unsorted or
+            repeated ids, wrong shapes); the message names the file.
     """
-    directory = Path(directory)
-    manifest = read_manifest(directory)
-    data = _verified_bytes(directory, manifest, PARAMETERS_NAME)
-    arrays = _checked_arrays(directory / PARAMETERS_NAME, data, manifest)
+    directory = _as_path(directory, "load_model")
+    manifest, data = _read_consistent(directory, PARAMETERS_NAME)
+    path = directory / manifest.stored(PARAMETERS_NAME) if data is not None else directory
+    if data is None:
+        raise ModelFormatError(f"{directory / MANIFEST_NAME} lists no {PARAMETERS_NAME}")
+    arrays = _checked_arrays(path, data, manifest)
     from matinee.models.registry import model_class
 
     try:
@@ -275,7 +343,7 @@ def load_model(directory: Path, *, device: str | None = None) -> Recommender[Any
         raise
     except (MatineeError, KeyError, ValueError, TypeError, IndexError) as error:
         raise ModelFormatError(
-            f"{directory / PARAMETERS_NAME}: arrays do not fit a {manifest.model} model: {error}"
+            f"{path}: arrays do not fit a {manifest.model} model: {error}"
         ) from None
     model.history_ = [dict(record) for record in manifest.history]
     model.data_fingerprint_ = manifest.data_fingerprint
@@ -286,23 +354,22 @@ def load_model(directory: Path, *, device: str | None = None) -> Recommender[Any
 
 def read_attachment(directory: Path, name: str) -> bytes | None:
     """The bytes of a file saved with ``attachments`` (checksum verified), or None if absent."""
-    directory = Path(directory)
-    manifest = read_manifest(directory)
-    if name not in manifest.files:
-        return None
-    return _verified_bytes(directory, manifest, name)
+    directory = _as_path(directory, "read_attachment")
+    return _read_consistent(directory, name)[1]
+
+
+def _as_path(directory: object, caller: str) -> Path:
+    if not isinstance(directory, str | os.PathLike):
+        raise ConfigError(
+            f"{caller} takes a folder path (str or Path), got {type(directory).__name__}"
+        )
+    return Path(directory)
 
 
 def read_movies(directory: Path) -> pl.DataFrame | None:
     """The movies table saved with the model (checksum verified), or None if none was saved."""
-    directory = Path(directory)
-    manifest = read_manifest(directory)
-    if MOVIES_NAME not in manifest.files:
+    directory = _as_path(directory, "read_movies")
+    manifest, data = _read_consistent(directory, MOVIES_NAME)
+    if data is None:
         return None
-    data = _verified_bytes(directory, manifest, MOVIES_NAME)
-    try:
-        return pl.read_parquet(data)
-    except (pl.exceptions.PolarsError, OSError) as error:
-        raise ModelFormatError(
-            f"{directory / MOVIES_NAME} is not a valid Parquet file: {error}"
-        ) from None
+    return parse_movies(directory / manifest.stored(MOVIES_NAME), data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -23,14 +24,37 @@ __all__ = [
     "ArraySpec",
     "Manifest",
     "library_versions",
+    "stored_name",
 ]
 
-FORMAT_VERSION = 1
-"""The newest saved-model format this Matinee reads and the one it writes."""
+FORMAT_VERSION = 2
+"""The newest saved-model format this Matinee reads and the one it writes.
+
+Version 1 stored each file under its plain name (``parameters.safetensors``); version 2 stores
+it under a content-addressed name (``parameters-<sha256[:12]>.safetensors``, see
+:func:`stored_name`) so that a new save can be written beside the old one and committed by
+replacing ``manifest.json`` alone. Both are read.
+"""
 
 MANIFEST_NAME = "manifest.json"
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
 _VERSIONED_LIBRARIES = ("matinee", "numpy", "scipy", "safetensors", "polars", "torch")
+
+
+def stored_name(name: str, digest: str, format_version: int = FORMAT_VERSION) -> str:
+    """The name on disk of the file ``name`` whose sha256 is ``digest``.
+
+    Format 1 keeps ``name``; format 2 puts the first 12 hex digits of ``digest`` before the
+    extension, so that files of two saves never share a name unless they share their bytes.
+    """
+    if format_version < 2:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem:
+        return f"{name}-{digest[:12]}"
+    return f"{stem}-{digest[:12]}.{suffix}"
 
 
 def library_versions() -> dict[str, str]:
@@ -67,7 +91,7 @@ class Manifest:
     arrays: dict[str, ArraySpec]
     """Every array in ``parameters.safetensors``, by name."""
     files: dict[str, str]
-    """File name (relative to the directory) -> sha256 hex digest."""
+    """File name -> sha256 hex digest; the file on disk is :meth:`stored` gives its name on disk."""
     data_fingerprint: str = ""
     history: list[dict[str, float]] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
@@ -76,6 +100,10 @@ class Manifest:
     versions: dict[str, str] = field(default_factory=library_versions)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     format_version: int = FORMAT_VERSION
+
+    def stored(self, name: str) -> str:
+        """The name on disk of the listed file ``name`` (see :func:`stored_name`)."""
+        return stored_name(name, self.files[name], self.format_version)
 
     def to_json(self) -> str:
         """The manifest as indented JSON text."""
@@ -98,7 +126,7 @@ class Manifest:
     def from_json(cls, text: str, *, source: str = MANIFEST_NAME) -> Manifest:
         """Parse and check manifest text; raise :class:`ModelFormatError` naming what is wrong."""
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_no_constant)
         except json.JSONDecodeError as error:
             raise ModelFormatError(
                 f"{source} is not valid JSON ({error.msg} at line {error.lineno})"
@@ -121,11 +149,15 @@ class Manifest:
             files=_file_digests(_typed(data, "files", dict, source), source),
             data_fingerprint=_typed(data, "data_fingerprint", str, source),
             history=_history(_typed(data, "history", list, source), source),
-            metrics=_typed(data, "metrics", dict, source),
+            metrics=_metrics(_typed(data, "metrics", dict, source), source),
             extra=_typed(data, "extra", dict, source),
             versions=_typed(data, "versions", dict, source),
             created=_typed(data, "created", str, source),
         )
+
+
+def _no_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
 
 
 def _typed(data: dict[str, Any], key: str, kind: type, source: str) -> Any:
@@ -137,6 +169,13 @@ def _typed(data: dict[str, Any], key: str, kind: type, source: str) -> Any:
             f"{source}: {key!r} must be a JSON {kind.__name__}, got {type(value).__name__}"
         )
     return value
+
+
+def _metrics(raw: dict[str, Any], source: str) -> dict[str, float]:
+    for name, value in raw.items():
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ModelFormatError(f"{source}: metric {name!r} must be a number, got {value!r}")
+    return raw
 
 
 def _history(raw: list[Any], source: str) -> list[dict[str, float]]:
@@ -169,8 +208,8 @@ def _array_specs(raw: dict[str, Any], source: str) -> dict[str, ArraySpec]:
 def _file_digests(raw: dict[str, Any], source: str) -> dict[str, str]:
     for name, digest in raw.items():
         unsafe = name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/")
-        if unsafe or "/" in name or "\\" in name:
+        if unsafe or "/" in name or "\\" in name or name in ("", ".", MANIFEST_NAME):
             raise ModelFormatError(f"{source}: file name {name!r} must be a plain file name")
-        if not isinstance(digest, str) or len(digest) != 64:
+        if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
             raise ModelFormatError(f"{source}: file {name!r} needs a sha256 hex digest")
     return dict(raw)
