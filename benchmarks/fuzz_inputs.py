@@ -33,6 +33,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matinee.config_text import with_text_overrides
 from matinee.data.cache import cache_entry, read_cache, write_cache
 from matinee.data.dataset import Dataset
 from matinee.data.loader import read_local
@@ -148,7 +149,7 @@ _CONFIG_FIELDS = ("n_factors", "reg", "init_std", "learning_rate", "epochs", "se
 
 def _set_value(_: Workspace, pair: tuple[str, str, str]) -> None:
     model, key, text = pair
-    model_class(model).config_type().with_text_overrides({key: text})
+    with_text_overrides(model_class(model).config_type(), {key: text})
 
 
 _SPEC_WORDS = st.sampled_from(

@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from matinee.cli import main
+from matinee.config_text import with_text_overrides
 from matinee.data.loader import read_local
 from matinee.data.ratings import Ratings
 from matinee.errors import (
@@ -175,7 +176,7 @@ def test_init_std_nan_is_refused(
 ) -> None:
     config = model_class("biased-mf").config_type()
     with pytest.raises(ConfigError, match="init_std must be a finite number, got nan"):
-        config.with_text_overrides({"init_std": "nan"})
+        with_text_overrides(config, {"init_std": "nan"})
     code, err = _run_cli(
         ["train", "biased-mf", "--out", str(tmp_path / "m"), "--set", "init_std=inf"],
         monkeypatch,

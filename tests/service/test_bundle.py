@@ -13,6 +13,7 @@ import pytest
 from matinee.data.dataset import Dataset
 from matinee.errors import ConfigError, ModelFormatError, UnknownIdError
 from matinee.service import ListFilters, ModelBundle, Recommendation
+from matinee.store.manifest import FORMAT_VERSION
 
 ANIMATED = {"Lion King": 5, "Aladdin (1992)": 5, "Beauty and the Beast": 5}
 
@@ -29,7 +30,7 @@ def test_describe_is_json_ready_and_complete(ease: ModelBundle) -> None:
     assert facts["name"] == "ease" == ease.name
     assert facts["model"] == "ease" and facts["predicts_ratings"] is False
     assert (facts["n_users"], facts["n_movies"]) == (943, 1682)
-    assert facts["rating_scale"] == [1.0, 5.0] and facts["format_version"] == 1
+    assert facts["rating_scale"] == [1.0, 5.0] and facts["format_version"] == FORMAT_VERSION
     assert facts["has_report"] is False and ease.report_dir is None
     expected = {"config", "metrics", "data_fingerprint", "created"}
     assert expected <= set(facts)

@@ -18,14 +18,15 @@ from matinee.models.baselines.popular import MostPopular
 from matinee.models.neighbours.ease import EASE, EASEConfig
 from matinee.service import RATED_NAME, ModelBundle, save_bundle
 from matinee.settings import Settings
-from matinee.store.files import MOVIES_NAME, load_model, save_model
+from matinee.store.files import MOVIES_NAME, load_model, read_manifest, save_model
+from matinee.store.manifest import FORMAT_VERSION
 
 
 def test_saved_files_are_listed_and_counted(saved: Path, ml100k: Dataset) -> None:
     manifest = json.loads((saved / "ease" / "manifest.json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == FORMAT_VERSION
     assert {RATED_NAME, MOVIES_NAME} <= set(manifest["files"])
-    table = pl.read_parquet(saved / "ease" / MOVIES_NAME)
+    table = pl.read_parquet(saved / "ease" / read_manifest(saved / "ease").stored(MOVIES_NAME))
     counts = dict(zip(table["movie_id"].to_list(), table["n_ratings"].to_list(), strict=True))
     expected = ml100k.ratings.movie_counts()
     assert counts[50] == 583 and sum(counts.values()) == int(expected.sum())
@@ -81,10 +82,11 @@ def test_a_tampered_rated_file_is_refused(saved: Path, tmp_path: Path) -> None:
     import shutil
 
     copy = shutil.copytree(saved / "baseline", tmp_path / "baseline")
-    data = bytearray((copy / RATED_NAME).read_bytes())
+    stored = copy / read_manifest(copy).stored(RATED_NAME)
+    data = bytearray(stored.read_bytes())
     data[-1] ^= 1
-    (copy / RATED_NAME).write_bytes(bytes(data))
-    with pytest.raises(ModelFormatError, match=RATED_NAME):
+    stored.write_bytes(bytes(data))
+    with pytest.raises(ModelFormatError, match=stored.name):
         ModelBundle.load(copy)
 
 
