@@ -25,7 +25,6 @@ from matinee.models._rating_common import (
     clipped_rmse,
     ridge_fold_in,
 )
-from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig, check_range
 from matinee.models.factorization._als import als_half_step
 from matinee.models.factorization._sgd import (
@@ -36,6 +35,7 @@ from matinee.models.factorization._sgd import (
     factor_dot,
     threads_for,
 )
+from matinee.models.ranking import RankingSpec, TasteRanked
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -239,8 +239,10 @@ class _FactorTrainer:
         self.weights = snapshot
 
 
-class _FactorModel(Recommender[F]):
+class _FactorModel(TasteRanked[F]):
     """What both factor models share: training, scoring, fold-in of factors, parameters."""
+
+    ranking_spec = RankingSpec(reg=10.0)
 
     _uses_bias: ClassVar[bool]
 

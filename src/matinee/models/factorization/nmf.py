@@ -30,6 +30,7 @@ from matinee.models.base import Recommender
 from matinee.models.config import Config, EpochConfig, check_range
 from matinee.models.factorization._als import nmf_half_step
 from matinee.models.factorization._sgd import factor_dot, threads_for
+from matinee.models.ranking import RankingSpec, TasteRanked
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -140,7 +141,7 @@ class _NonNegativeFactors(Recommender[Any]):
         return self.movie_factors_
 
 
-class MaskedNMF(_NonNegativeFactors):
+class MaskedNMF(TasteRanked[MaskedNMFConfig], _NonNegativeFactors):
     """NMF of the observed ratings: ``r = p_u . q_i`` with ``p_u, q_i >= 0``.
 
     Only rated cells enter the loss, so (unlike :class:`MatrixNMF`) a missing rating is not
@@ -149,6 +150,7 @@ class MaskedNMF(_NonNegativeFactors):
 
     name = "nmf"
     config_type = MaskedNMFConfig
+    ranking_spec = RankingSpec(reg=10.0, kernel_features=512, kernel_width=0.2)
     config: MaskedNMFConfig
 
     def _fit(

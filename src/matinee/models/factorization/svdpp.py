@@ -18,9 +18,9 @@ from matinee.models._rating_common import (
     clipped_rmse,
     ridge_fold_in,
 )
-from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig, check_range
 from matinee.models.factorization._sgd import factor_dot, svdpp_epoch
+from matinee.models.ranking import RankingSpec, TasteRanked
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -147,7 +147,7 @@ class _SVDppTrainer:
         self.weights = snapshot
 
 
-class SVDpp(Recommender[SVDppConfig]):
+class SVDpp(TasteRanked[SVDppConfig]):
     """SVD++: ``r = mu + b_u + b_i + q_i . (p_u + |N(u)|^-1/2 sum_{j in N(u)} y_j)``.
 
     ``N(u)`` is the set of movies the user rated in training: who rated what carries signal
@@ -156,6 +156,7 @@ class SVDpp(Recommender[SVDppConfig]):
 
     name = "svdpp"
     config_type = SVDppConfig
+    ranking_spec = RankingSpec(reg=3.0)
 
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
@@ -207,6 +208,10 @@ class SVDpp(Recommender[SVDppConfig]):
     def movie_vectors(self) -> npt.NDArray[np.floating[Any]] | None:
         """The movie factors ``q_i``."""
         return self.movie_factors_
+
+    def taste_vectors(self) -> npt.NDArray[np.floating[Any]]:
+        """The implicit factors ``y_j``: what rating a movie at all says about a person."""
+        return self.implicit_factors_
 
     def movie_biases(self) -> npt.NDArray[np.floating[Any]] | None:
         """Each movie's bias ``b_i``."""
