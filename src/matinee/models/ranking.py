@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Self, TypeVar
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sklearn.utils.extmath import randomized_svd
+from scipy.sparse.linalg import svds
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, ModelFitError, ModelFormatError
@@ -68,6 +68,12 @@ class RankingSpec:
     """Random Fourier features of the movie vectors; 0 uses the vectors as they are."""
     kernel_width: float = 0.2
     """Width of the Gaussian kernel between unit-length movie vectors (kernel features only)."""
+    count_exponent: float = 0.5
+    """A person's features are the sum of their movies' features over (count) to this power:
+    0.5 as in asymmetric SVD; 1.0 (the mean) keeps few ratings from reading as no taste."""
+    popularity_exponent: float = 0.0
+    """Each movie's weights are divided by (its training rating count + 1) to this power, so
+    that a movie's score says how much more likely this person is to rate it than anyone."""
 
     def __post_init__(self) -> None:
         if not self.reg > 0 or self.kernel_features < 0 or not self.kernel_width > 0:
@@ -88,6 +94,8 @@ class RankingHead:
     """``d x f`` random projection of the kernel features (``0 x 0`` when unused)."""
     phase: FloatMatrix
     """``1 x f`` random phases of the kernel features (``0 x 0`` when unused)."""
+    count_exponent: float = 0.5
+    """Power of the rating count that divides a person's summed features."""
 
     def score_users(self, users: IndexArray) -> npt.NDArray[np.float32]:
         """List scores of every movie for known users (rows of ``users``)."""
@@ -96,7 +104,7 @@ class RankingHead:
 
     def score_new_user(self, movies: IndexArray) -> npt.NDArray[np.float32]:
         """List scores of every movie for someone who rated ``movies``."""
-        features = self.movie_features[movies].sum(axis=0) / np.sqrt(movies.size)
+        features = self.movie_features[movies].sum(axis=0) / movies.size**self.count_exponent
         person = np.concatenate([[1.0], features]).astype(np.float32)
         scores: npt.NDArray[np.float32] = self.movie_weights @ person
         return scores
@@ -132,11 +140,9 @@ def _kernel_projection(d: int, spec: RankingSpec, seed: int) -> tuple[FloatMatri
     return projection.astype(np.float32), phase.astype(np.float32)
 
 
-def _user_features(rated: sp.csr_matrix, features: FloatMatrix) -> FloatMatrix:
-    counts = np.diff(rated.indptr).astype(np.float64)
-    summed = (
-        np.asarray(rated @ features, dtype=np.float64) / np.sqrt(np.maximum(counts, 1.0))[:, None]
-    )
+def _user_features(rated: sp.csr_matrix, features: FloatMatrix, exponent: float) -> FloatMatrix:
+    counts = np.maximum(np.diff(rated.indptr).astype(np.float64), 1.0)
+    summed = np.asarray(rated @ features, dtype=np.float64) / (counts**exponent)[:, None]
     return np.hstack([np.ones((rated.shape[0], 1)), summed]).astype(np.float32)
 
 
@@ -148,24 +154,31 @@ def fit_ranking_head(
     features = taste_features(vectors, projection, phase)
     rated = train.user_movie_matrix().tocsr().astype(np.float32)
     rated.data[:] = 1.0
-    users = _user_features(rated, features).astype(np.float64)
+    users = _user_features(rated, features, spec.count_exponent).astype(np.float64)
     gram = users.T @ users
     penalty = np.full(gram.shape[0], spec.reg)
     penalty[0] = 0.0
     gram[np.diag_indices_from(gram)] += penalty
     targets = np.asarray((rated.T @ users).T, dtype=np.float64)
     weights = np.linalg.solve(gram, targets).T
+    if spec.popularity_exponent:
+        counts = np.diff(rated.tocsc().indptr).astype(np.float64)
+        weights /= ((counts + 1.0) ** spec.popularity_exponent)[:, None]
     return RankingHead(
         movie_features=features,
         movie_weights=np.ascontiguousarray(weights, dtype=np.float32),
         user_features=np.ascontiguousarray(users, dtype=np.float32),
         projection=projection,
         phase=phase,
+        count_exponent=spec.count_exponent,
     )
 
 
 def load_ranking_head(
-    params: Mapping[str, np.ndarray], vectors: npt.NDArray[np.floating], n_users: int
+    params: Mapping[str, np.ndarray],
+    vectors: npt.NDArray[np.floating],
+    n_users: int,
+    spec: RankingSpec,
 ) -> RankingHead | None:
     """Rebuild a saved head, or None for models saved before heads existed.
 
@@ -190,7 +203,7 @@ def load_ranking_head(
             f"ranking arrays have shapes {weights.shape} and {users.shape}, expected "
             f"{(vectors.shape[0], width)} and {(n_users, width)}"
         )
-    return RankingHead(features, weights, users, projection, phase)
+    return RankingHead(features, weights, users, projection, phase, spec.count_exponent)
 
 
 class TasteRanked(Recommender[C]):
@@ -240,7 +253,9 @@ class TasteRanked(Recommender[C]):
         own = {k: v for k, v in params.items() if not k.startswith(RANKING_PREFIX)}
         model = super().from_parameters(config, own)
         try:
-            model.ranking_ = load_ranking_head(params, model.taste_vectors(), model.n_users)
+            model.ranking_ = load_ranking_head(
+                params, model.taste_vectors(), model.n_users, cls.ranking_spec
+            )
         except ValueError as error:
             raise ModelFormatError(f"{cls.name}: {error}") from None
         return model
@@ -267,5 +282,7 @@ def interaction_vectors(train: Ratings, n_vectors: int, seed: int) -> FloatMatri
     rated = train.user_movie_matrix().tocsr().astype(np.float64)
     rated.data[:] = 1.0
     rank = max(1, min(n_vectors, min(rated.shape) - 1))
-    _, values, right = randomized_svd(rated, rank, random_state=seed)
-    return np.ascontiguousarray((right.T * values[None, :]), dtype=np.float32)
+    start = np.random.default_rng([seed, 64]).random(min(rated.shape))
+    _, values, right = svds(rated, k=rank, v0=start)
+    order = np.argsort(-values)
+    return np.ascontiguousarray(right[order].T * values[order][None, :], dtype=np.float32)

@@ -242,7 +242,7 @@ class _FactorTrainer:
 class _FactorModel(TasteRanked[F]):
     """What both factor models share: training, scoring, fold-in of factors, parameters."""
 
-    ranking_spec = RankingSpec(reg=10.0)
+    ranking_spec = RankingSpec(reg=10.0, popularity_exponent=0.2)
 
     _uses_bias: ClassVar[bool]
 
@@ -332,6 +332,7 @@ class BiasedMF(_FactorModel[BiasedMFConfig]):
 
     name = "biased-mf"
     config_type = BiasedMFConfig
+    ranking_spec = RankingSpec(reg=10.0, popularity_exponent=0.3)
     _uses_bias = True
 
     def _fold_in(self, movies: IndexArray, ratings: RatingArray) -> tuple[float, npt.NDArray[Any]]:

@@ -150,7 +150,9 @@ class MaskedNMF(TasteRanked[MaskedNMFConfig], _NonNegativeFactors):
 
     name = "nmf"
     config_type = MaskedNMFConfig
-    ranking_spec = RankingSpec(reg=10.0, kernel_features=512, kernel_width=0.2)
+    ranking_spec = RankingSpec(
+        reg=10.0, kernel_features=512, kernel_width=0.2, popularity_exponent=0.2
+    )
     config: MaskedNMFConfig
 
     def _fit(

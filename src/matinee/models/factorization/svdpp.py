@@ -156,7 +156,7 @@ class SVDpp(TasteRanked[SVDppConfig]):
 
     name = "svdpp"
     config_type = SVDppConfig
-    ranking_spec = RankingSpec(reg=3.0)
+    ranking_spec = RankingSpec(reg=3.0, popularity_exponent=0.2)
 
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
