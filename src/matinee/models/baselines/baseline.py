@@ -128,6 +128,13 @@ class BiasBaseline(TasteRanked[BiasBaselineConfig]):
     Fitted like Surprise's ``BaselineOnly`` with ALS: each round sets
     ``b_i = sum(r - mu - b_u) / (reg_movies + n_i)`` and then
     ``b_u = sum(r - mu - b_i) / (reg_users + n_u)``, vectorised with ``np.bincount``.
+
+    Biases carry no taste, so the lists (``rank_users`` / ``rank_new_user``) use a
+    :class:`~matinee.models.ranking.RankingHead` over the 64 top singular vectors of who rated
+    what in training (learned in ``fit``, saved as ``taste_vectors``), reg 3. New-user NDCG@10
+    (``benchmarks/bench_new_users.py``, seeds 0-2): 0.379 on ml-latest-small (by predicted
+    rating: 0.058; ``popular``: 0.233), 0.409 on ml-100k; known users ml-100k u1-u5: 0.281
+    (popular 0.198). ``predict`` and its RMSE are unchanged.
     """
 
     name = "baseline"

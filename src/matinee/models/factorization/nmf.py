@@ -146,6 +146,14 @@ class MaskedNMF(TasteRanked[MaskedNMFConfig], _NonNegativeFactors):
 
     Only rated cells enter the loss, so (unlike :class:`MatrixNMF`) a missing rating is not
     read as a zero. New users are folded in by non-negative least squares.
+
+    Lists: ``rank_users`` / ``rank_new_user`` use a :class:`~matinee.models.ranking.RankingHead`
+    over 512 random Fourier features of the unit movie vectors (kernel width 0.2): the 15 raw
+    factors reach only 0.28 on seed 0, the kernel features 0.33; reg 10, popularity exponent
+    0.2. New-user NDCG@10 (``benchmarks/bench_new_users.py``, hidden-ratings
+    users=0.2 hidden=0.5, seeds 0-2): 0.332 on ml-latest-small (ranking by predicted rating:
+    0.001; ``popular``: 0.233), 0.426 on ml-100k; known users ml-100k u1-u5: 0.345 (popular 0.198).
+    ``predict`` and its RMSE are unchanged.
     """
 
     name = "nmf"

@@ -152,6 +152,14 @@ class SVDpp(TasteRanked[SVDppConfig]):
 
     ``N(u)`` is the set of movies the user rated in training: who rated what carries signal
     beyond the rating values. Trained by SGD in compiled code, one user at a time.
+
+    Lists: ``rank_users`` / ``rank_new_user`` use a :class:`~matinee.models.ranking.RankingHead`
+    over the implicit factors ``y_j`` (they beat the movie factors: 0.366 against 0.343 on seed
+    0); reg 3, popularity exponent 0.2. New-user NDCG@10 (``benchmarks/bench_new_users.py``,
+    hidden-ratings
+    users=0.2 hidden=0.5, seeds 0-2): 0.370 on ml-latest-small (ranking by predicted rating:
+    0.073; ``popular``: 0.233), 0.463 on ml-100k; known users ml-100k u1-u5: 0.375 (popular 0.198).
+    ``predict`` and its RMSE are unchanged.
     """
 
     name = "svdpp"
