@@ -46,7 +46,6 @@ FAST_MODELS = [
     "item-knn",
     "rp3beta",
 ]
-NEURAL_MODELS = ["autorec", "embedding-net", "movie-autoencoder"]
 
 
 @pytest.fixture(scope="module")
@@ -164,16 +163,6 @@ def test_rated_films_never_come_back_and_ratings_stay_on_the_scale(
     fitted: Callable[[str], Recommender[Any]], ml100k: Dataset, name: str, taste: str
 ) -> None:
     assert 0.0 <= _share(fitted(name), ml100k, taste) <= 1.0
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("taste", list(TASTES))
-@pytest.mark.parametrize("name", NEURAL_MODELS)
-def test_neural_models_never_return_rated_films(
-    fitted: Callable[[str], Recommender[Any]], ml100k: Dataset, name: str, taste: str
-) -> None:
-    pytest.importorskip("torch")
-    _share(fitted(name), ml100k, taste)
 
 
 def test_popular_has_no_taste_so_the_cases_can_fail(

@@ -132,8 +132,8 @@ class BiasBaseline(TasteRanked[BiasBaselineConfig]):
     Biases carry no taste, so the lists (``rank_users`` / ``rank_new_user``) use a
     :class:`~matinee.models.ranking.RankingHead` over the 64 top singular vectors of who rated
     what in training (learned in ``fit``, saved as ``taste_vectors``), reg 3. New-user NDCG@10
-    (``benchmarks/bench_new_users.py``, seeds 0-2): 0.379 on ml-latest-small (by predicted
-    rating: 0.058; ``popular``: 0.233), 0.409 on ml-100k; known users ml-100k u1-u5: 0.281
+    (``benchmarks/bench_new_users.py``, seeds 0-2): 0.381 on ml-latest-small (by predicted
+    rating: 0.058; ``popular``: 0.233), 0.407 on ml-100k; known users ml-100k u1-u5: 0.280
     (popular 0.198). ``predict`` and its RMSE are unchanged.
     """
 
