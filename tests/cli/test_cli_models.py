@@ -163,7 +163,7 @@ def test_compare_renders_every_format(environment: Path) -> None:
     assert lines[0].startswith("| model | rmse |")
     assert lines[3].startswith("| baseline | **")  # baseline wins on RMSE
     data = json.loads(run(*args, "--json").stdout)
-    assert set(data["models"]) == {"global-mean", "baseline"}
+    assert set(data["models"]) == {"global-mean", "baseline", "popular"}  # popular: the floor
     assert data["best"]["rmse"] == "baseline"
     csv_text = run(*args, "--format", "csv").stdout
     assert csv_text.splitlines()[0].startswith("model,rmse_mean,rmse_std")

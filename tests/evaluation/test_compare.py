@@ -71,7 +71,7 @@ def table(rng: np.random.Generator) -> ComparisonTable:
         "low": lambda: Constant(ConstantConfig(value=1.0)),
         "middle": lambda: Constant(ConstantConfig(value=3.0, tilt=0.01)),
     }
-    return compare(models, _splits(rng), k=3)
+    return compare(models, _splits(rng), k=3, floor=False)
 
 
 def test_every_model_runs_on_every_split(table: ComparisonTable) -> None:
@@ -107,14 +107,19 @@ def test_renderings_agree(table: ComparisonTable) -> None:
 
 def test_instances_are_refitted_under_unique_names(rng: np.random.Generator) -> None:
     table = compare(
-        [Constant(), Constant(ConstantConfig(value=1.0))], _splits(rng), metrics=["rmse"]
+        [Constant(), Constant(ConstantConfig(value=1.0))],
+        _splits(rng),
+        metrics=["rmse"],
+        floor=False,
     )
     assert [row.model for row in table.rows] == ["constant-test", "constant-test-2"]
     assert table.rows[0].result.mean["rmse"] != table.rows[1].result.mean["rmse"]
 
 
 def test_progress_bar_runs(rng: np.random.Generator) -> None:
-    table = compare({"c": Constant}, _splits(rng, 1), metrics=["mae"], show_progress=True)
+    table = compare(
+        {"c": Constant}, _splits(rng, 1), metrics=["mae"], show_progress=True, floor=False
+    )
     assert table.rows[0].result.std["mae"] == 0.0
     assert "±" not in table.to_markdown()
 
@@ -126,3 +131,9 @@ def test_bad_inputs_are_refused(rng: np.random.Generator) -> None:
         compare({"c": Constant}, [])
     with pytest.raises(ConfigError, match="Recommender"):
         compare(["baseline"], _splits(rng))  # type: ignore[list-item]
+
+
+def test_popular_joins_as_the_floor(rng: np.random.Generator) -> None:
+    table = compare({"c": Constant}, _splits(rng, 1), metrics=["ndcg"])
+    assert [row.model for row in table.rows] == ["c", "popular"]
+    assert "ndcg@10" in table.rows[1].result.mean

@@ -232,7 +232,9 @@ def _evaluate(
 def compare_command(
     models: Annotated[str, typer.Option("--models", help="Comma-separated model names.")],
     dataset: Annotated[str, typer.Option("--dataset", help="Release name.")] = "ml-100k",
-    split: Annotated[str, typer.Option("--split", help="Split spec, e.g. u1-u5.")] = "u1-u5",
+    split: Annotated[
+        str, typer.Option("--split", help="Split spec (default: new users, 3 seeds), e.g. u1-u5.")
+    ] = "hidden-ratings:users=0.2,hidden=0.5,seeds=3",
     set_values: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override model.key=value, e.g. mf.epochs=10 (repeatable)."),

@@ -1,8 +1,10 @@
 """Scoring the test users of a split: rating predictions and full top-k rankings.
 
-Known users are scored in blocks (``model.score_users``) of at most :data:`SCORE_CELLS` cells;
-held-out users are folded in from ``split.fold_in`` (``model.score_new_user``). Movies a user
-rated in train, validation or fold-in are never ranked.
+Lists are ordered by the models' list scores: known users in blocks (``model.rank_users``) of
+at most :data:`SCORE_CELLS` cells, held-out users folded in from ``split.fold_in``
+(``model.rank_new_user``). Rating predictions of held-out users come from
+``model.score_new_user`` clipped to the scale, so a rating model's RMSE does not depend on how
+it ranks. Movies a user rated in train, validation or fold-in are never ranked.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def _rank_known_users(
     step = _rows_per_batch(model.n_movies)
     for start in range(0, users.size, step):
         block = users[start : start + step]
-        scores = model.score_users(block)
+        scores = model.rank_users(block)
         scored.top.append(ranking_metrics.top_k(scores, k, exclude=seen[block]))
         scored.ranked_users.append(block)
 
@@ -100,24 +102,37 @@ def _score_fold_in_users(
     if fold_in is None:
         return
     visible = fold_in.user_movie_matrix()
-    test = split.test
-    test_order = np.argsort(test.user_idx, kind="stable")
-    test_starts = np.searchsorted(test.user_idx[test_order], users)
-    test_ends = np.searchsorted(test.user_idx[test_order], users, side="right")
-    low, high = model.rating_scale_
+    if model.predicts_ratings:
+        _predict_fold_in(model, split, users, visible, scored)
     step = _rows_per_batch(model.n_movies)
     for start in range(0, users.size, step):
         block = users[start : start + step]
+        block = block[np.isin(block, relevant_users)]
+        if block.size == 0:
+            continue
         rows = [visible[int(user)] for user in block]
-        scores = np.vstack([model.score_new_user(row.indices, row.data) for row in rows])
-        for position in range(block.size if model.predicts_ratings else 0):
-            test_rows = test_order[test_starts[start + position] : test_ends[start + position]]
-            if test_rows.size:
-                scored.predictions[test_rows] = np.clip(
-                    scores[position, test.movie_idx[test_rows]], low, high
-                )
-        ranked = np.isin(block, relevant_users)
-        if ranked.any():
-            exclude = sp.vstack([rows[i] for i in np.flatnonzero(ranked)]).tocsr()
-            scored.top.append(ranking_metrics.top_k(scores[ranked], k, exclude=exclude))
-            scored.ranked_users.append(block[ranked])
+        scores = np.vstack([model.rank_new_user(row.indices, row.data) for row in rows])
+        exclude = sp.vstack(rows).tocsr()
+        scored.top.append(ranking_metrics.top_k(scores, k, exclude=exclude))
+        scored.ranked_users.append(block)
+
+
+def _predict_fold_in(
+    model: Recommender[Any],
+    split: Split,
+    users: IndexArray,
+    visible: sp.csr_matrix,
+    scored: Scored,
+) -> None:
+    """Rating predictions of held-out users' test rows: their fold-in scores, clipped."""
+    test = split.test
+    order = np.argsort(test.user_idx, kind="stable")
+    starts = np.searchsorted(test.user_idx[order], users)
+    ends = np.searchsorted(test.user_idx[order], users, side="right")
+    low, high = model.rating_scale_
+    for position, user in enumerate(users):
+        test_rows = order[starts[position] : ends[position]]
+        if test_rows.size:
+            row = visible[int(user)]
+            scores = model.score_new_user(row.indices, row.data)
+            scored.predictions[test_rows] = np.clip(scores[test.movie_idx[test_rows]], low, high)

@@ -3,6 +3,11 @@
 :func:`compare` runs the protocol of :func:`~matinee.evaluation.evaluate.cross_validate` for each
 model and returns a :class:`ComparisonTable` that renders to Rich, Markdown, JSON and CSV, with
 the best value of each column marked.
+
+Lists are judged by default on new users (:data:`NEW_USERS_SPLIT`, the strong-generalization
+protocol of Liang et al. 2018): a fifth of the users are held out of training, half of each one's
+ratings are folded in and the other half ranked against the whole catalogue. A ``popular`` row
+is added as the floor: a model whose lists do not beat it has learned no taste.
 """
 
 from __future__ import annotations
@@ -29,9 +34,16 @@ from matinee.evaluation.evaluate import (
 )
 from matinee.logs import progress
 from matinee.models.base import Recommender
+from matinee.models.registry import model_class
 from matinee.training.loop import FitOptions
 
-__all__ = ["ComparisonRow", "ComparisonTable", "compare"]
+__all__ = ["FLOOR_MODEL", "NEW_USERS_SPLIT", "ComparisonRow", "ComparisonTable", "compare"]
+
+NEW_USERS_SPLIT = "hidden-ratings:users=0.2,hidden=0.5,seeds=3"
+"""The default split spec of ``matinee compare``: new users, three seeds."""
+
+FLOOR_MODEL = "popular"
+"""The model added to every comparison as the floor of list quality."""
 
 TIMING_COLUMNS = ("fit_seconds", "predict_seconds")
 
@@ -183,6 +195,7 @@ def compare(
     metrics: Sequence[str] | None = None,
     fit_options: FitOptions | None = None,
     show_progress: bool = False,
+    floor: bool = True,
 ) -> ComparisonTable:
     """Fit and evaluate every model on every split; return the side-by-side table.
 
@@ -194,10 +207,13 @@ def compare(
         metrics: Base metric names, or None for all that apply to each model.
         fit_options: Passed to every ``fit``.
         show_progress: Draw a progress bar over (model, split) runs.
+        floor: Add a :data:`FLOOR_MODEL` row when no model of that name is compared.
     """
     if not splits:
         raise ConfigError("compare needs at least one split")
     factories = _factories(models)
+    if floor and FLOOR_MODEL not in factories:
+        factories[FLOOR_MODEL] = model_class(FLOOR_MODEL)
     rows = []
     with progress("comparing", len(factories) * len(splits), enabled=show_progress) as bar:
         for name, factory in factories.items():

@@ -156,6 +156,32 @@ class Recommender(ABC, Generic[C]):
             movies: Indices of the movies the person rated.
             ratings: Their ratings, on the model's rating scale.
         """
+        movie_idx, values = self._check_new_user(movies, ratings)
+        return np.asarray(self._score_new_user(movie_idx, values), dtype=np.float32)
+
+    def rank_users(self, users: npt.ArrayLike) -> ScoreArray:
+        """List scores of every movie for each user: higher first; shape like ``score_users``.
+
+        What orders a top-k list. Rankers return their scores; rating models return a score
+        made for ranking (see each model's docstring), which is not a rating.
+        """
+        user_idx = self._check_indices(users, self.n_users, "user")
+        scores: ScoreArray = np.asarray(self._rank_users(user_idx), dtype=np.float32)
+        return scores
+
+    def rank_new_user(self, movies: npt.ArrayLike, ratings: npt.ArrayLike) -> ScoreArray:
+        """List scores of every movie for someone not in the training data (as ``rank_users``).
+
+        Args:
+            movies: Indices of the movies the person rated.
+            ratings: Their ratings, on the model's rating scale.
+        """
+        movie_idx, values = self._check_new_user(movies, ratings)
+        return np.asarray(self._rank_new_user(movie_idx, values), dtype=np.float32)
+
+    def _check_new_user(
+        self, movies: npt.ArrayLike, ratings: npt.ArrayLike
+    ) -> tuple[IndexArray, RatingArray]:
         movie_idx = self._check_indices(movies, self.n_movies, "movie")
         values = np.asarray(ratings, dtype=np.float32).ravel()
         if movie_idx.size == 0:
@@ -167,7 +193,7 @@ class Recommender(ABC, Generic[C]):
             raise DataError(f"new-user ratings must lie in the rating scale {low}-{high}")
         if np.unique(movie_idx).size != movie_idx.size:
             raise DataError("a new user rated the same movie twice")
-        return np.asarray(self._score_new_user(movie_idx, values), dtype=np.float32)
+        return movie_idx, values
 
     def parameters(self) -> dict[str, np.ndarray]:
         """Every learned array, by name, including the id maps: what a saved model holds."""
@@ -236,6 +262,16 @@ class Recommender(ABC, Generic[C]):
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
         """Fold in a new user from their rated movies and score every movie."""
+
+    def _rank_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        """List scores of known users; the scores of ``_score_users`` unless overridden."""
+        return self._score_users(users)
+
+    def _rank_new_user(
+        self, movies: IndexArray, ratings: RatingArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        """List scores of a new user; those of ``_score_new_user`` unless overridden."""
+        return self._score_new_user(movies, ratings)
 
     @abstractmethod
     def _parameters(self) -> dict[str, np.ndarray]:

@@ -1,8 +1,10 @@
 """Top-k lists for known users (in batches) and for new users folded in from a few ratings.
 
-Every model goes through the same path: the model scores all movies, filters and the movies a
-person already rated are taken out, and :func:`matinee.evaluation.ranking_metrics.top_k` picks
-the best ``k``. A rated movie never comes back.
+Every model goes through the same path: the model gives every movie a list score
+(``rank_users`` / ``rank_new_user``), filters and the movies a person already rated are taken
+out, and :func:`matinee.evaluation.ranking_metrics.top_k` picks the best ``k``. A rated movie
+never comes back. For rating models a ``rating`` column beside ``score`` holds the predicted
+rating (``predict``'s, clipped to the scale): the list score orders, the rating informs.
 """
 
 from __future__ import annotations
@@ -72,11 +74,18 @@ def recommend(
     frames = []
     for start in range(0, user_idx.size, batch_size):
         batch = user_idx[start : start + batch_size]
-        scores = model.score_users(batch)
+        scores = model.rank_users(batch)
         exclude = rated[batch] if rated is not None else None
         rows, movie_idx, values = select_top(scores, k, exclude, allowed)
-        frames.append(_frame(model, raw_users[start + rows], rows, movie_idx, values))
-    result = pl.concat(frames) if frames else _frame(model, np.empty(0, np.int64), *_empty())
+        frame = _frame(model, raw_users[start + rows], rows, movie_idx, values)
+        if model.predicts_ratings:
+            frame = _with_rating(frame, model.predict(batch[rows], movie_idx))
+        frames.append(frame)
+    if not frames:
+        frames.append(_frame(model, np.empty(0, np.int64), *_empty()))
+        if model.predicts_ratings:
+            frames[0] = _with_rating(frames[0], np.empty(0, np.float32))
+    result = pl.concat(frames)
     return with_movie_info(result, movies)
 
 
@@ -101,7 +110,7 @@ def recommend_new_user(
     check_k(k)
     movie_map = fitted_movies(model)
     movie_idx, values = _parse_rated(model, rated)
-    scores = model.score_new_user(movie_idx, values)[np.newaxis, :]
+    scores = model.rank_new_user(movie_idx, values)[np.newaxis, :]
     exclude = sp.csr_matrix(
         (np.ones(movie_idx.size, dtype=np.float32), np.sort(movie_idx), [0, movie_idx.size]),
         shape=(1, len(movie_map)),
@@ -109,6 +118,10 @@ def recommend_new_user(
     allowed = allowed_movies(movie_map, movie_filter, movies=movies, rating_counts=rating_counts)
     _, chosen, chosen_scores = select_top(scores, k, exclude, allowed)
     result = _frame(model, None, np.zeros(chosen.size, np.int64), chosen, chosen_scores)
+    if model.predicts_ratings:
+        low, high = model.rating_scale_
+        predicted = np.clip(model.score_new_user(movie_idx, values)[chosen], low, high)
+        result = _with_rating(result, predicted)
     return with_movie_info(result, movies)
 
 
@@ -182,6 +195,11 @@ def _parse_rated(
         raise DataError(f"ratings must be numbers, got {list(rated.values())[:10]}") from None
     movie_idx = fitted_movies(model).indices([int(key) for key in rated])
     return movie_idx, values
+
+
+def _with_rating(frame: pl.DataFrame, ratings: npt.NDArray[np.floating[Any]]) -> pl.DataFrame:
+    """``frame`` with the predicted ``rating`` of each row (on the scale) after ``score``."""
+    return frame.with_columns(pl.Series("rating", ratings, dtype=pl.Float32))
 
 
 def _empty() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32]]:

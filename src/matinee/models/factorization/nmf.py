@@ -31,6 +31,7 @@ from matinee.models.config import Config, check_range
 from matinee.models.factorization._als import nmf_half_step
 from matinee.models.factorization._config import FactorConfig
 from matinee.models.factorization._sgd import factor_dot, threads_for
+from matinee.models.ranking import RankingSpec, TasteRanked
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -133,15 +134,26 @@ class _NonNegativeFactors(Recommender[Any]):
         return self.movie_factors_
 
 
-class MaskedNMF(_NonNegativeFactors):
+class MaskedNMF(TasteRanked[MaskedNMFConfig], _NonNegativeFactors):
     """NMF of the observed ratings: ``r = p_u . q_i`` with ``p_u, q_i >= 0``.
 
     Only rated cells enter the loss, so (unlike :class:`MatrixNMF`) a missing rating is not
     read as a zero. New users are folded in by non-negative least squares.
+
+    Lists: ``rank_users`` / ``rank_new_user`` use a :class:`~matinee.models.ranking.RankingHead`
+    over 512 random Fourier features of the unit movie vectors (kernel width 0.2): the 15 raw
+    factors reach only 0.28 on seed 0, the kernel features 0.33; reg 10, popularity exponent
+    0.2. New-user NDCG@10 (``benchmarks/bench_new_users.py``, hidden-ratings
+    users=0.2 hidden=0.5, seeds 0-2): 0.332 on ml-latest-small (ranking by predicted rating:
+    0.001; ``popular``: 0.233), 0.426 on ml-100k; known users ml-100k u1-u5: 0.345 (popular 0.198).
+    ``predict`` and its RMSE are unchanged.
     """
 
     name = "nmf"
     config_type = MaskedNMFConfig
+    ranking_spec = RankingSpec(
+        reg=10.0, kernel_features=512, kernel_width=0.2, popularity_exponent=0.2
+    )
     config: MaskedNMFConfig
 
     def _fit(

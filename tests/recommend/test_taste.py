@@ -1,0 +1,173 @@
+"""New users with one taste get lists of that taste, from every model (issue 17).
+
+Each person rated only films of one kind: the eight films most rated in ml-100k (those a newcomer
+is most likely to have seen) among the films mostly of that kind (at least half of their genres
+in the kind's family), at 5 and 4 stars. The same rule builds every taste; nothing is picked by
+hand. A list passes when most of its ten films (more than half) are of
+the kind and none was rated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from matinee.data.dataset import Dataset
+from matinee.data.loader import load_dataset
+from matinee.models.base import Recommender
+from matinee.models.registry import model_class
+from matinee.recommend import recommend_new_user
+from matinee.settings import Settings
+
+TASTES: dict[str, frozenset[str]] = {
+    "children's animation": frozenset({"Animation", "Children's"}),
+    "horror": frozenset({"Horror", "Thriller"}),
+    "film-noir or crime": frozenset({"Film-Noir", "Crime", "Mystery"}),
+    "sci-fi": frozenset({"Sci-Fi"}),
+}
+"""Each taste as its family of genres: a film is of the kind when one of its genres is."""
+
+RATED_PER_PERSON = 8
+LIST_LENGTH = 10
+
+FAST_MODELS = [
+    "baseline",
+    "mf",
+    "biased-mf",
+    "svdpp",
+    "nmf",
+    "nmf-matrix",
+    "ease",
+    "ials",
+    "item-knn",
+    "rp3beta",
+]
+
+
+@pytest.fixture(scope="module")
+def ml100k(settings: Settings) -> Dataset:
+    return load_dataset("ml-100k", settings=settings)
+
+
+@pytest.fixture(scope="module")
+def fitted(ml100k: Dataset) -> Callable[[str], Recommender[Any]]:
+    """Fit each model once on all of ml-100k with its default config."""
+    cache: dict[str, Recommender[Any]] = {}
+
+    def get(name: str) -> Recommender[Any]:
+        if name not in cache:
+            cache[name] = model_class(name)().fit(ml100k.ratings)
+        return cache[name]
+
+    return get
+
+
+def _kind_of(movies: pl.DataFrame, taste: str, *, mostly: bool = False) -> set[int]:
+    """Films with a genre in the taste's family (with ``mostly``: half their genres or more)."""
+    family = TASTES[taste]
+    chosen = set()
+    for movie_id, genres in zip(movies["movie_id"], movies["genres"], strict=True):
+        names = list(genres) if genres is not None else []
+        inside = sum(name in family for name in names)
+        if inside and (not mostly or 2 * inside >= len(names)):
+            chosen.add(int(movie_id))
+    return chosen
+
+
+def _person(ml100k: Dataset, taste: str) -> dict[int, float]:
+    """The most rated films mostly of the kind, rated 5 and 4 in turn."""
+    kind = np.array(sorted(_kind_of(ml100k.movies, taste, mostly=True)))
+    ratings = ml100k.ratings
+    counts = ratings.movie_counts()
+    known = kind[np.isin(kind, ratings.movies.raw_ids)]
+    order = np.argsort(-counts[ratings.movies.indices(known)], kind="stable")
+    chosen = known[order[:RATED_PER_PERSON]]
+    return {int(movie): 5.0 if i % 2 == 0 else 4.0 for i, movie in enumerate(chosen)}
+
+
+SHORT_OF_MAJORITY = {
+    ("baseline", "film-noir or crime"),
+    ("baseline", "sci-fi"),
+    ("mf", "film-noir or crime"),
+    ("mf", "sci-fi"),
+    ("biased-mf", "film-noir or crime"),
+    ("biased-mf", "sci-fi"),
+    ("svdpp", "horror"),
+    ("svdpp", "film-noir or crime"),
+    ("nmf", "horror"),
+    ("nmf", "film-noir or crime"),
+    ("nmf", "sci-fi"),
+    ("nmf-matrix", "children's animation"),
+    ("nmf-matrix", "horror"),
+    ("nmf-matrix", "film-noir or crime"),
+    ("nmf-matrix", "sci-fi"),
+    ("ease", "horror"),
+    ("ease", "film-noir or crime"),
+    ("ials", "horror"),
+    ("ials", "film-noir or crime"),
+    ("item-knn", "children's animation"),
+    ("item-knn", "horror"),
+    ("item-knn", "film-noir or crime"),
+    ("rp3beta", "children's animation"),
+    ("rp3beta", "horror"),
+    ("rp3beta", "film-noir or crime"),
+    ("rp3beta", "sci-fi"),
+}
+"""(model, taste) whose list is not yet mostly of the kind, as measured: open work (issue 17).
+Marked strict xfail, so a model that starts passing must be taken off this list."""
+
+
+def _share(model: Recommender[Any], ml100k: Dataset, taste: str) -> float:
+    """Share of the kind in the person's list; checks that no rated film came back."""
+    rated = _person(ml100k, taste)
+    lists = recommend_new_user(model, rated, LIST_LENGTH, movies=ml100k.movies)
+    listed = lists["movie_id"].to_list()
+    assert len(listed) == LIST_LENGTH
+    assert not set(listed) & set(rated), "a rated film came back"
+    if model.predicts_ratings:
+        low, high = model.rating_scale_
+        assert lists["rating"].min() >= low
+        assert lists["rating"].max() <= high
+    return len(set(listed) & _kind_of(ml100k.movies, taste)) / LIST_LENGTH
+
+
+def _majority_cases(names: list[str]) -> list[Any]:
+    return [
+        pytest.param(
+            name,
+            taste,
+            marks=[pytest.mark.xfail(strict=True, reason="not yet mostly of the kind")]
+            if (name, taste) in SHORT_OF_MAJORITY
+            else [],
+        )
+        for name in names
+        for taste in TASTES
+    ]
+
+
+@pytest.mark.parametrize(("name", "taste"), _majority_cases(FAST_MODELS))
+def test_one_taste_gets_lists_mostly_of_that_taste(
+    fitted: Callable[[str], Recommender[Any]], ml100k: Dataset, name: str, taste: str
+) -> None:
+    share = _share(fitted(name), ml100k, taste)
+    assert share > 0.5, f"{name}: the {taste} lover got {share:.0%} of the kind"
+
+
+@pytest.mark.parametrize("taste", list(TASTES))
+@pytest.mark.parametrize("name", FAST_MODELS)
+def test_rated_films_never_come_back_and_ratings_stay_on_the_scale(
+    fitted: Callable[[str], Recommender[Any]], ml100k: Dataset, name: str, taste: str
+) -> None:
+    assert 0.0 <= _share(fitted(name), ml100k, taste) <= 1.0
+
+
+def test_popular_has_no_taste_so_the_cases_can_fail(
+    fitted: Callable[[str], Recommender[Any]], ml100k: Dataset
+) -> None:
+    """The most-popular list is mostly of the kind for at most one of the four tastes."""
+    shares = [_share(fitted("popular"), ml100k, taste) for taste in TASTES]
+    assert sum(share > 0.5 for share in shares) <= 1
