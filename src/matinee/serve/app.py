@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 
 import matinee
 from matinee.errors import ConfigError
@@ -96,7 +95,6 @@ def create_app(
     app.include_router(api_router(registry, limits))
     app.include_router(_report_router(registry))
     app.include_router(_page_router())
-    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     return app
 
 
@@ -136,12 +134,17 @@ def _report_file(registry: ModelRegistry, name: str, path: str) -> Path:
     report = registry.get(name).report_dir
     if report is None:
         raise ApiError(404, "no_report", f"model {name!r} has no explain report")
-    root = report.resolve()
-    target = (root / (path or "index.html")).resolve()
+    return _file_below(report, path, what=f"the report of {name!r}")
+
+
+def _file_below(root: Path, path: str, *, what: str) -> Path:
+    """``root/path`` (``index.html`` for a folder) if it is a file inside ``root``, else 404."""
+    base = root.resolve()
+    target = (base / path).resolve()
     if target.is_dir():
         target = target / "index.html"
-    if not target.is_relative_to(root) or not target.is_file():
-        raise ApiError(404, "not_found", f"the report of {name!r} has no file {path!r}")
+    if not target.is_relative_to(base) or not target.is_file():
+        raise ApiError(404, "not_found", f"{what} has no file {path!r}")
     return target
 
 
@@ -155,15 +158,21 @@ def _page_router() -> APIRouter:
             return FileResponse(page, media_type="text/html")
         return HTMLResponse(PLACEHOLDER)
 
+    @router.get("/static/{path:path}")
+    async def static(path: str) -> Response:
+        return FileResponse(_file_below(STATIC_DIR, path, what="the web page"))
+
     return router
 
 
-def environment_config(
-    model_dirs: Sequence[Path], limits: ServeLimits, *, watch: bool
-) -> str:
+def environment_config(model_dirs: Sequence[Path], limits: ServeLimits, *, watch: bool) -> str:
     """The JSON that :func:`app_from_environment` reads from :data:`CONFIG_ENV`."""
     return json.dumps(
-        {"model_dirs": [str(Path(d).resolve()) for d in model_dirs], "limits": asdict(limits), "watch": watch}
+        {
+            "model_dirs": [str(Path(d).resolve()) for d in model_dirs],
+            "limits": asdict(limits),
+            "watch": watch,
+        }
     )
 
 

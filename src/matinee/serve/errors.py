@@ -110,9 +110,11 @@ def matinee_error_response(error: MatineeError) -> JSONResponse:
 
 
 def _validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    from matinee.serve.schemas import UNION_TAGS
+
     return [
         {
-            "loc": [str(part) for part in error.get("loc", ())],
+            "loc": [str(part) for part in error.get("loc", ()) if part not in UNION_TAGS],
             "message": str(error.get("msg", "")),
             "type": str(error.get("type", "")),
         }

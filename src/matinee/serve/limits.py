@@ -38,9 +38,21 @@ class ServeLimits:
         for field in fields(self):
             value = getattr(self, field.name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-                raise ConfigError(f"ServeLimits.{field.name} must be a positive number, got {value!r}")
-        for name in ("max_k", "max_ratings", "max_body_bytes", "max_search_limit", "max_query_chars"):
+                raise ConfigError(
+                    f"ServeLimits.{field.name} must be a positive number, got {value!r}"
+                )
+        for name in (
+            "max_k",
+            "max_ratings",
+            "max_body_bytes",
+            "max_search_limit",
+            "max_query_chars",
+        ):
             if not isinstance(getattr(self, name), int):
-                raise ConfigError(f"ServeLimits.{name} must be an integer, got {getattr(self, name)!r}")
+                raise ConfigError(
+                    f"ServeLimits.{name} must be an integer, got {getattr(self, name)!r}"
+                )
         if self.max_k > 1000:
-            raise ConfigError(f"ServeLimits.max_k must be at most 1000 (the service's cap), got {self.max_k}")
+            raise ConfigError(
+                f"ServeLimits.max_k must be at most 1000 (the service's cap), got {self.max_k}"
+            )

@@ -160,7 +160,9 @@ class ModelRegistry:
             if only_changed and stamp_of(slot.directory) != stamp:
                 return None
             reason = f"{type(error).__name__}: {error}"
-            log.error("refused new version of model %s: %s; the old one keeps serving", name, reason)
+            log.error(
+                "refused new version of model %s: %s; the old one keeps serving", name, reason
+            )
             self._slots[name] = replace(slot, last_reload_error=reason, refused_stamp=stamp)
             return reason
         self._slots[name] = ModelSlot(slot.directory, bundle, stamp, _now())

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 
+from matinee.errors import UnknownIdError
 from matinee.serve.errors import ApiError
 from matinee.serve.limits import ServeLimits
 from matinee.serve.registry import ModelRegistry
@@ -57,11 +58,16 @@ Year = Annotated[int | None, Query(ge=0, le=9999, description="Inclusive release
 def list_filters(
     genres: Annotated[
         list[str] | None,
-        Query(max_length=100, description="Keep movies with any of these genres (repeat or comma-separate)."),
+        Query(
+            max_length=100,
+            description="Keep movies with any of these genres (repeat or comma-separate).",
+        ),
     ] = None,
     min_year: Year = None,
     max_year: Year = None,
-    min_ratings: Annotated[int, Query(ge=0, le=MAX_ID, description="Minimum training ratings.")] = 0,
+    min_ratings: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="Minimum training ratings.")
+    ] = 0,
     exclude: Annotated[
         list[int] | None, Query(max_length=10_000, description="Movie ids never to return.")
     ] = None,
@@ -100,9 +106,32 @@ def _rating_pairs(ratings: Any) -> list[tuple[str, int | str, float]]:
     return pairs
 
 
+def _resolve(bundle: ModelBundle, pairs: list[tuple[str, int | str, float]]) -> dict[int, float]:
+    """The service's resolution, with ids too long for any movie listed among the unknown."""
+    huge = [key for _, key, _ in pairs if _is_huge_id(key)]
+    if not huge:
+        return bundle.resolve_ratings([(key, rating) for _, key, rating in pairs])
+    unknown: list[object] = []
+    rest = [(key, rating) for _, key, rating in pairs if not _is_huge_id(key)]
+    if rest:
+        try:
+            bundle.resolve_ratings(rest)
+        except UnknownIdError as error:
+            unknown = list(error.ids)
+    ids = [int(key) for key in huge]
+    raise UnknownIdError("movie", [*unknown, *ids])
+
+
+def _is_huge_id(key: int | str) -> bool:
+    if isinstance(key, str):
+        key = key.strip()
+        return key.isdecimal() and len(key) > 18 and int(key) > MAX_ID
+    return key > MAX_ID
+
+
 def _new_user(bundle: ModelBundle, body: Any) -> dict[str, Any]:
     pairs = _rating_pairs(body.ratings)
-    rated = bundle.resolve_ratings([(key, rating) for _, key, rating in pairs])
+    rated = _resolve(bundle, pairs)
     filters = ListFilters(
         genres=_genres(body.genres),
         years=tuple(body.years),
@@ -195,5 +224,3 @@ def readiness(registry: ModelRegistry, ready: bool) -> dict[str, Any]:
     if not ready:
         raise ApiError(503, "not_ready", "the server is not ready: it is starting or stopping")
     return {"status": "ready", "models": registry.names}
-
-

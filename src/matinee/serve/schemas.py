@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from matinee.serve.limits import ServeLimits
 
@@ -97,7 +97,7 @@ class Item(Movie):
 class RatingById(_Strict):
     """A rating of a movie given by its MovieLens id."""
 
-    movie_id: Annotated[int, Field(strict=True)]
+    movie_id: Annotated[int, Field(strict=True, ge=0, le=2**62)]
     rating: RatingValue
 
 
@@ -230,11 +230,30 @@ class ErrorResponse(BaseModel):
     error: ErrorInfo
 
 
+UNION_TAGS = frozenset({"map", "list", "by_id", "by_title"})
+"""Branch names of the tagged unions below; error locations leave them out."""
+
+
+def _ratings_kind(value: Any) -> str:
+    return "map" if isinstance(value, dict) else "list"
+
+
+def _rating_kind(value: Any) -> str:
+    return "by_id" if isinstance(value, dict) and "movie_id" in value else "by_title"
+
+
+RatingEntry = Annotated[
+    Annotated[RatingById, Tag("by_id")] | Annotated[RatingByTitle, Tag("by_title")],
+    Discriminator(_rating_kind),
+]
+
+
 def recommendation_request(limits: ServeLimits) -> type[BaseModel]:
     """The body of ``POST /api/v1/recommendations`` under ``limits``."""
     n = limits.max_ratings
-    ratings_map = Annotated[dict[str, RatingValue], Field(min_length=1, max_length=n)]
-    ratings_list = Annotated[list[RatingById | RatingByTitle], Field(min_length=1, max_length=n)]
+    ratings_map = Annotated[dict[str, RatingValue], Field(min_length=1, max_length=n), Tag("map")]
+    ratings_list = Annotated[list[RatingEntry], Field(min_length=1, max_length=n), Tag("list")]
+    ratings_type = Annotated[ratings_map | ratings_list, Discriminator(_ratings_kind)]  # type: ignore[valid-type]
 
     class RecommendationRequest(_Strict):
         """Ratings of a new user (by id or title) and what list to make from them."""
@@ -259,7 +278,7 @@ def recommendation_request(limits: ServeLimits) -> type[BaseModel]:
             },
         )
 
-        ratings: ratings_map | ratings_list = Field(  # type: ignore[valid-type]
+        ratings: ratings_type = Field(  # type: ignore[valid-type]
             description="{movie id or title: rating}, or a list of {movie_id|title, rating}.",
         )
         k: Annotated[int, Field(strict=True, ge=1, le=limits.max_k)] = 10
@@ -267,7 +286,7 @@ def recommendation_request(limits: ServeLimits) -> type[BaseModel]:
         genres: list[str] = Field(default_factory=list, max_length=100)
         years: tuple[int | None, int | None] = (None, None)
         min_ratings: Annotated[int, Field(strict=True, ge=0)] = 0
-        exclude: list[Annotated[int, Field(strict=True)]] = Field(
+        exclude: list[Annotated[int, Field(strict=True, ge=0, le=2**62)]] = Field(
             default_factory=list, max_length=10_000
         )
 
