@@ -89,6 +89,7 @@ class LiveServer:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    handle: Any
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -102,18 +103,16 @@ def start_server(dirs: list[Path], log: Path, *extra: str, timeout_s: float = 12
     command += [*map(str, dirs), "--port", str(port), *extra]
     handle = log.open("wb")
     process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
+    server = LiveServer(f"http://127.0.0.1:{port}", process, log, handle)
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}: {log.read_text()}")
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return LiveServer(url, process, log)
+            if httpx.get(server.url + "/readyz", timeout=2).status_code == 200:
+                return server
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    process.kill()
+    stop_server(server)
     raise AssertionError(f"server did not become ready: {log.read_text()}")
 
 
@@ -124,3 +123,4 @@ def stop_server(server: LiveServer) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()
+    server.handle.close()
