@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import os
+from dataclasses import dataclass, field, fields
 
 from matinee.errors import ConfigError
 
@@ -31,15 +32,19 @@ class ServeLimits:
     max_query_chars: int = 200
     """Longest search text or title."""
 
+    scoring_threads: int = field(default_factory=lambda: max(2, os.cpu_count() or 1))
+    """Requests scored at once per process (the thread pool's size); more only queue for
+    the same cores and stretch every request's latency."""
+
     reload_poll_s: float = 1.0
     """How often the watcher looks at each model's manifest for a replacement."""
 
     def __post_init__(self) -> None:
-        for field in fields(self):
-            value = getattr(self, field.name)
+        for each in fields(self):
+            value = getattr(self, each.name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise ConfigError(
-                    f"ServeLimits.{field.name} must be a positive number, got {value!r}"
+                    f"ServeLimits.{each.name} must be a positive number, got {value!r}"
                 )
         for name in (
             "max_k",
