@@ -61,6 +61,7 @@ from matinee.evaluation.compare import compare
 from matinee.evaluation.evaluate import cross_validate, evaluate, fit_and_evaluate
 from matinee.models.registry import available_models, model_class
 from matinee.recommend import find_movies, recommend, recommend_new_user, similar_movies
+from matinee.service import ListFilters, ModelBundle
 from matinee.settings import Settings
 from matinee.store.files import load_model, save_model
 from matinee.training.loop import FitOptions
@@ -75,11 +76,13 @@ __all__ = [
     "DownloadError",
     "FitOptions",
     "IdMap",
+    "ListFilters",
     "MalformedFileError",
     "MatineeError",
     "MinMovieMean",
     "MinMovieRatings",
     "MinUserRatings",
+    "ModelBundle",
     "ModelFitError",
     "ModelFormatError",
     "NotFittedError",

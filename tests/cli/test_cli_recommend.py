@@ -132,3 +132,110 @@ def test_read_rated_file_errors(tmp_path: Path) -> None:
     assert recommend_cli.read_rated_file(path) == {1: 5.0, 48: 4.0}
     with pytest.raises(DataError, match="cannot read"):
         recommend_cli.read_rated_file(tmp_path / "missing.json")
+
+
+def test_rated_by_titles_with_commas_and_colons(runner: CliRunner, model_dir: Path) -> None:
+    rated = "Good, the Bad and the Ugly, The (1966):5, Star Trek: First Contact (1996):4, 50:5"
+    result = runner.invoke(app, ["recommend", str(model_dir), "--rated", rated, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 10 and not {row["movie_id"] for row in rows} & {50, 177, 222}
+    assert all({"because", "n_ratings", "predicted_rating"} <= set(row) for row in rows)
+    reasons = {reason["movie_id"] for row in rows for reason in row["because"]}
+    assert reasons and reasons <= {50, 177, 222}
+
+
+def test_an_ambiguous_rated_title_lists_its_candidates(runner: CliRunner, model_dir: Path) -> None:
+    result = runner.invoke(app, ["recommend", str(model_dir), "--rated", "Cape Fear:4, 1:5"])
+    assert result.exit_code == DataError.exit_code
+    assert "Cape Fear (1962)" in result.output and "Cape Fear (1991)" in result.output
+    assert "several movies" in result.output
+
+
+def test_unknown_titles_and_ids_are_listed_together(runner: CliRunner, model_dir: Path) -> None:
+    args = ["--rated", "Qwzxv Plkjh:4, 999999:5, Toy Story:5, 888888:3"]
+    result = runner.invoke(app, ["recommend", str(model_dir), *args])
+    assert result.exit_code != 0
+    for piece in ("999999", "888888", "Qwzxv Plkjh"):
+        assert piece in result.output
+
+
+def test_rated_file_takes_titles(runner: CliRunner, model_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "me.json"
+    path.write_text(json.dumps({"Toy Story": 5, "Aladdin (1992)": 4.5, "50": 4}))
+    result = runner.invoke(app, ["recommend", str(model_dir), "--rated-file", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert not {row["movie_id"] for row in json.loads(result.stdout)} & {1, 95, 50}
+    rows_path = tmp_path / "rows.json"
+    rows_path.write_text(
+        json.dumps([{"title": "Fargo", "rating": 5}, {"movie_id": 1, "rating": 3}])
+    )
+    assert recommend_cli.read_rated_file(rows_path) == {"Fargo": 5.0, 1: 3.0}
+
+
+def test_a_table_shows_the_reasons(runner: CliRunner, model_dir: Path) -> None:
+    result = runner.invoke(app, ["recommend", str(model_dir), "--rated", ANIMATED, "-k", "3"])
+    assert result.exit_code == 0, result.output
+    assert "because" in result.output and "Beauty" in result.output
+
+
+def test_parse_rated_titles() -> None:
+    parsed = recommend_cli.parse_rated(
+        "Toy Story:5, Aladdin (1992):4.5, Star Wars: Episode IV - A New Hope (1977): 4,"
+        " Good, the Bad and the Ugly, The (1966):3.5, 48:1"
+    )
+    assert parsed == {
+        "Toy Story": 5.0,
+        "Aladdin (1992)": 4.5,
+        "Star Wars: Episode IV - A New Hope (1977)": 4.0,
+        "Good, the Bad and the Ugly, The (1966)": 3.5,
+        48: 1.0,
+    }
+    with pytest.raises(ConfigError, match="must be a number"):
+        recommend_cli.parse_rated("Toy Story:five")
+    with pytest.raises(ConfigError, match="no movie before"):
+        recommend_cli.parse_rated(":5")
+    with pytest.raises(ConfigError, match="twice"):
+        recommend_cli.parse_rated("Fargo:5, Fargo:4")
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ('{"1": true}', "integer id or a title"),
+        ("[]", "holds no ratings"),
+        ('[{"title": "", "rating": 4}]', "empty"),
+        ("[1, 2]", "expected an object"),
+    ],
+)
+def test_read_rated_file_refuses_bad_rows(tmp_path: Path, payload: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(payload)
+    with pytest.raises(DataError, match=message):
+        recommend_cli.read_rated_file(path)
+
+
+def test_movies_search(runner: CliRunner, model_dir: Path) -> None:
+    result = runner.invoke(app, ["movies", "search", "star wars", "--json"])
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)[0]
+    assert first == {
+        "movie_id": 50,
+        "title": "Star Wars (1977)",
+        "year": 1977,
+        "genres": ["Action", "Adventure", "Romance", "Sci-Fi", "War"],
+        "n_ratings": 583,
+    }
+    table = runner.invoke(app, ["movies", "search", "godfathr", "--model", str(model_dir)])
+    assert table.exit_code == 0, table.output
+    assert "Godfather, The" in table.output and "413" in table.output
+    both = ["movies", "search", "x", "--model", str(model_dir), "--dataset", "ml-100k"]
+    assert runner.invoke(app, both).exit_code == ConfigError.exit_code
+    empty = runner.invoke(app, ["movies", "search", " ", "--dataset", "ml-100k"])
+    assert empty.exit_code == ConfigError.exit_code and "empty" in empty.output
+
+
+def test_similar_by_id(runner: CliRunner, model_dir: Path) -> None:
+    result = runner.invoke(app, ["similar", str(model_dir), "--movie", "50", "--json", "-k", "3"])
+    assert result.exit_code == 0, result.output
+    assert 50 not in [row["movie_id"] for row in json.loads(result.stdout)]

@@ -12,6 +12,7 @@ from matinee.cli import catalog as _catalog  # noqa: F401  (registers commands)
 from matinee.cli import data as _data  # noqa: F401
 from matinee.cli import explain as _explain  # noqa: F401
 from matinee.cli import models as _models  # noqa: F401
+from matinee.cli import movies as _movies  # noqa: F401
 from matinee.cli import recommend as _recommend  # noqa: F401
 from matinee.cli import serve as _serve  # noqa: F401
 from matinee.cli.app import app, fail

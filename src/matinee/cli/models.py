@@ -16,7 +16,7 @@ from rich.table import Table
 
 from matinee.atomic import write_text_atomic
 from matinee.cli.app import app, console, fail, print_json
-from matinee.errors import ConfigError, DataError, MatineeError, UnknownIdError
+from matinee.errors import ConfigError, DataError, MatineeError
 from matinee.models.base import Recommender
 from matinee.settings import Settings
 from matinee.training.loop import FitOptions
@@ -121,7 +121,8 @@ def _train(
     from matinee.data.loader import load_dataset
     from matinee.evaluation.evaluate import evaluate
     from matinee.models.registry import model_class
-    from matinee.store.files import check_model_target, save_model
+    from matinee.service import save_bundle
+    from matinee.store.files import check_model_target
 
     check_model_target(out)
     cls = model_class(name)
@@ -145,7 +146,7 @@ def _train(
         "relevance_threshold": relevance,
         "fit_seconds": fit_seconds,
     }
-    save_model(fitted, out, metrics=metrics, extra=extra, movies=dataset.movies)
+    save_bundle(fitted, out, train=train, metrics=metrics, extra=extra, movies=dataset.movies)
     return {
         "model": name,
         "dataset": dataset_name,
@@ -339,30 +340,15 @@ def predict_command(
 
 
 def _predict(model_dir: Path, user_id: int, movie_id: int) -> dict[str, Any]:
-    from matinee.store.files import load_model, read_movies
+    from matinee.service import ModelBundle
 
-    model = load_model(model_dir)
-    users, movies = model.users_, model.movies_
-    if users is None or movies is None:
-        raise DataError(f"{model_dir}: the saved model has no id maps")
-    unknown = [f"user {user_id}"] if user_id not in users else []
-    unknown += [f"movie {movie_id}"] if movie_id not in movies else []
-    if unknown:
-        raise UnknownIdError("user/movie", unknown)
-    user, movie = users.index(user_id), movies.index(movie_id)
-    if model.predicts_ratings:
-        value = float(model.predict([user], [movie])[0])
-    else:  # a ranker's score is not a rating: report it unclipped
-        value = float(model.score_users([user])[0, movie])
-    summary: dict[str, Any] = {
-        "model": model.name,
+    bundle = ModelBundle.load(model_dir, settings=Settings.from_env(show_progress=False))
+    value = bundle.predict(user_id, [movie_id])[0]
+    return {
+        "model": bundle.manifest.model,
         "user_id": user_id,
         "movie_id": movie_id,
         "prediction": value,
-        "is_rating": model.predicts_ratings,
+        "is_rating": bundle.predicts_ratings,
+        "title": bundle.movie(movie_id).title if bundle.catalog.has_titles else None,
     }
-    table = read_movies(model_dir)
-    if table is not None:
-        titles = table.filter(table["movie_id"] == movie_id)["title"].to_list()
-        summary["title"] = titles[0] if titles else None
-    return summary

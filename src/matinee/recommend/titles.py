@@ -25,8 +25,11 @@ def normalise_title(text: str) -> str:
     ``"Amélie (Fabuleux destin d'Amélie Poulain, Le)"`` becomes ``"amelie (fabuleux ...)"`` and
     ``"Matrix, The"`` becomes ``"the matrix"``.
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    if text.isascii():  # most titles: nothing to decompose
+        plain = text
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(char for char in decomposed if not unicodedata.combining(char))
     folded = _SPACES.sub(" ", plain.casefold()).strip()
     match = _TRAILING_ARTICLE.match(folded)
     if match:

@@ -23,9 +23,15 @@ from matinee.models.base import Recommender
 from matinee.recommend.similar import movie_similarity_scores
 from matinee.service.because import reason_weights, top_reasons
 from matinee.service.catalog import MovieCatalog
-from matinee.service.rated import resolve_ratings
+from matinee.service.rated import UnknownMoviesError, resolve_ratings, resolve_title
 from matinee.service.saved import TrainingView, load_training_view
-from matinee.service.types import ListFilters, MovieInfo, Reason, Recommendation
+from matinee.service.types import (
+    AmbiguousTitleError,
+    ListFilters,
+    MovieInfo,
+    Reason,
+    Recommendation,
+)
 from matinee.settings import Settings
 from matinee.store.manifest import Manifest
 
@@ -58,6 +64,7 @@ class ModelBundle:
         device: str | None = None,
         *,
         settings: Settings | None = None,
+        dataset: str | None = None,
     ) -> ModelBundle:
         """Load a saved model with its manifest, movies table and training view, once.
 
@@ -66,6 +73,8 @@ class ModelBundle:
             device: Torch device for neural models (``"cpu"``, ``"cuda"``); None: default.
             settings: Where to find the release for models saved without their training view
                 (default: from the environment).
+            dataset: The release to read what was not saved from, instead of the one the
+                manifest names.
 
         Raises:
             ModelFormatError: a missing, truncated, tampered or too-new saved model.
@@ -75,7 +84,7 @@ class ModelBundle:
         path = Path(directory)
         manifest = read_manifest(path)
         model = load_model(path, device=device)
-        training, table = load_training_view(path, model, manifest, settings)
+        training, table = load_training_view(path, model, manifest, settings, dataset=dataset)
         counts = training.counts if training is not None else np.zeros(model.n_movies, np.int64)
         catalog = MovieCatalog(model.parameters()["movie_ids"], table, counts)
         return cls(path.resolve().name, path, model, manifest, catalog, training)
@@ -130,6 +139,26 @@ class ModelBundle:
     def movie(self, movie_id: int) -> MovieInfo:
         """The movie with this raw id; :class:`UnknownIdError` if the model has no such movie."""
         return self.catalog.info(movie_id)
+
+    def find_movie(self, text: str | int) -> MovieInfo:
+        """The one movie an id or a title names (exact title, else a unique best match).
+
+        Raises:
+            UnknownIdError: an unknown id, or a title matching nothing.
+            AmbiguousTitleError: a title naming several movies, with the candidates.
+        """
+        if isinstance(text, int | np.integer) and not isinstance(text, bool):
+            return self.movie(int(text))
+        if str(text).strip().isdigit():
+            return self.movie(int(str(text).strip()))
+        index, candidates = resolve_title(self.catalog, str(text).strip())
+        if index is not None:
+            return self.catalog.infos[index]
+        if candidates:
+            raise AmbiguousTitleError(
+                {str(text).strip(): [self.catalog.infos[i] for i in candidates]}
+            )
+        raise UnknownMoviesError([], [str(text).strip()])
 
     def resolve_ratings(self, ratings: Any) -> dict[int, float]:
         """``{raw movie id: rating}`` from ids or titles (see :mod:`matinee.service.rated`).

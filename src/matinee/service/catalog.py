@@ -2,8 +2,8 @@
 
 Titles are normalised once per catalog (case, accents, MovieLens's moved articles, punctuation),
 so a query costs a dictionary lookup for exact titles, a binary search for prefixes, a scan of
-one joined string (C speed) for words and substrings, and a ``rapidfuzz`` pass only when nothing
-matched literally (typos).
+one joined string (C speed) for words and substrings, and two ``rapidfuzz`` passes only when
+nothing matched literally (typos).
 """
 
 from __future__ import annotations
@@ -18,8 +18,14 @@ import numpy.typing as npt
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, UnknownIdError
-from matinee.recommend.titles import normalise_title
+from matinee.service.title_keys import (
+    title_key,
+    title_keys,
+    without_article,
+    without_article_expr,
+)
 from matinee.service.types import ListFilters, MovieInfo
 
 __all__ = [
@@ -36,21 +42,13 @@ __all__ = [
 MATCH_KINDS = ("exact", "prefix", "word", "substring", "fuzzy")
 """How a title matched a query, best first."""
 
-FUZZY_CUTOFF = 80.0
-"""Lowest rapidfuzz ``WRatio`` (0-100) that counts as a fuzzy match."""
+FUZZY_CUTOFF = 75.0
+"""Lowest rapidfuzz ``ratio`` (0-100) that counts as a fuzzy match."""
+
+START_PENALTY = 0.95
+"""Factor on the score of a typo match against the start of a longer title."""
 
 _YEAR = re.compile(r"\s*\((\d{4})(?:-\d{0,4})?\)\s*$")
-_BRACKET = re.compile(r"\s*\(([^()]*)\)\s*$")
-_NOT_WORD = re.compile(r"[^\w]+")
-_LEADING_ARTICLE = re.compile(r"^(?:the|a|an|les|la|le|l|il|das|die|der) ")
-
-
-def title_key(text: str) -> str:
-    """The form titles are compared in: :func:`normalise_title`, punctuation as single spaces.
-
-    ``"Good, the Bad and the Ugly, The"`` and ``"the good the bad and the ugly"`` share a key.
-    """
-    return _NOT_WORD.sub(" ", normalise_title(text)).strip()
 
 
 def split_year(text: str) -> tuple[str, int | None]:
@@ -98,8 +96,20 @@ class MovieCatalog:
         self._keys: list[str] = []
         self._fuzzy_keys: list[str] = []
         self._exact: dict[str, list[int]] = {}
-        self._prefixes: list[tuple[str, int]] = []
+        self._loose: dict[str, list[int]] = {}
         self._build_title_index()
+
+    @classmethod
+    def from_movies(cls, movies: pl.DataFrame, ratings: Ratings | None = None) -> MovieCatalog:
+        """A catalog of every movie a release lists, with rating counts over ``ratings``."""
+        ids = np.unique(movies["movie_id"].to_numpy().astype(np.int64))
+        counts = np.zeros(ids.size, dtype=np.int64)
+        if ratings is not None and ids.size:
+            raw = ratings.movies.raw_ids
+            pos = np.searchsorted(ids, raw)
+            listed = (pos < ids.size) & (ids[np.minimum(pos, ids.size - 1)] == raw)
+            counts[pos[listed]] = ratings.movie_counts()[listed]
+        return cls(ids, movies, counts)
 
     def __len__(self) -> int:
         return int(self.movie_ids.size)
@@ -127,8 +137,12 @@ class MovieCatalog:
         return self._fuzzy_keys[index]
 
     def exact_matches(self, key: str) -> list[int]:
-        """Indices of the movies whose full, main or alternative title key is ``key``."""
-        return list(self._exact.get(key, ()))
+        """Indices of the movies whose full, main or alternative title key is ``key``.
+
+        Titles equal to ``key`` with their articles win; only when there are none do titles
+        equal to it without a leading article count ("Heat" is Heat (1995), not The Heat).
+        """
+        return list(self._exact.get(key) or self._loose.get(without_article(key)) or [])
 
     # ---- filters ---------------------------------------------------------------------------
 
@@ -175,7 +189,7 @@ class MovieCatalog:
         if not query:
             raise ConfigError(f"cannot search for the empty title {text!r}")
         found: dict[int, TitleMatch] = {}
-        for index in self._exact.get(query, ()):
+        for index in self.exact_matches(query):
             found.setdefault(index, TitleMatch(index, "exact"))
         for index in self._prefix_matches(query):
             found.setdefault(index, TitleMatch(index, "prefix"))
@@ -198,12 +212,12 @@ class MovieCatalog:
         )
 
     def _prefix_matches(self, query: str) -> list[int]:
-        start = bisect.bisect_left(self._prefixes, (query, -1))
+        start = bisect.bisect_left(self._prefix_keys, query)
         hits = []
-        for key, index in self._prefixes[start:]:
-            if not key.startswith(query):
+        for position in range(start, len(self._prefix_keys)):
+            if not self._prefix_keys[position].startswith(query):
                 break
-            hits.append(index)
+            hits.append(self._prefix_index[position])
         return hits
 
     def _substring_matches(self, query: str) -> list[tuple[int, bool]]:
@@ -220,21 +234,25 @@ class MovieCatalog:
         return hits
 
     def _fuzzy(self, query: str, year: int | None, limit: int) -> list[TitleMatch]:
-        found = process.extract(
-            without_article(query),
-            self._fuzzy_keys,
-            scorer=fuzz.WRatio,
-            limit=max(limit * 4, 20),
-            score_cutoff=FUZZY_CUTOFF,
-        )
-        shortest = 0.6 * len(
-            without_article(query)
-        )  # a short title inside a long query is no match
-        matches = [
-            TitleMatch(int(index), "fuzzy", float(score))
-            for key, score, index in found
-            if len(key) >= shortest
-        ]
+        """Typo-tolerant matches: whole main titles, then title starts of the query's length.
+
+        Both use rapidfuzz's ``ratio`` (normalised Indel similarity, SIMD over all titles); a
+        match on a title's start scores a little lower than one on the whole title.
+        """
+        bare = without_article(query)
+        width = max(limit * 4, 20)
+        scores: dict[int, float] = {}
+        for _, score, index in process.extract(
+            bare, self._fuzzy_keys, scorer=fuzz.ratio, limit=width, score_cutoff=FUZZY_CUTOFF
+        ):
+            scores[int(index)] = float(score)
+        starts = [key[: len(bare)] for key in self._fuzzy_keys]
+        cutoff = FUZZY_CUTOFF / START_PENALTY
+        for _, score, index in process.extract(
+            bare, starts, scorer=fuzz.ratio, limit=width, score_cutoff=cutoff
+        ):
+            scores[int(index)] = max(scores.get(int(index), 0.0), float(score) * START_PENALTY)
+        matches = [TitleMatch(index, "fuzzy", score) for index, score in scores.items()]
         if year is not None:
             matches = [m for m in matches if self.years[m.index] == year]
         return matches
@@ -242,20 +260,37 @@ class MovieCatalog:
     # ---- construction ----------------------------------------------------------------------
 
     def _infos(self, table: pl.DataFrame | None) -> list[MovieInfo]:
-        rows: dict[int, tuple[str, int | None, tuple[str, ...]]] = {}
-        if table is not None:
-            for movie_id, title, year, genres in table.select(
-                "movie_id", "title", "year", "genres"
-            ).iter_rows():
-                rows.setdefault(
-                    int(movie_id),
-                    (str(title or f"movie {movie_id}"), year, tuple(genres or ())),
-                )
-        infos = []
-        for movie_id, count in zip(self.movie_ids.tolist(), self.counts.tolist(), strict=True):
-            title, year, genres = rows.get(movie_id, (f"movie {movie_id}", None, ()))
-            infos.append(MovieInfo(movie_id, title, year, genres, int(count)))
-        return infos
+        ids = pl.DataFrame({"movie_id": pl.Series(self.movie_ids, dtype=pl.Int64)})
+        if table is None:
+            table = pl.DataFrame(
+                schema={
+                    "movie_id": pl.Int64,
+                    "title": pl.String,
+                    "year": pl.Int64,
+                    "genres": pl.List(pl.String),
+                }
+            )
+        listed = table.select("movie_id", "title", "year", "genres").unique(
+            subset="movie_id", keep="first", maintain_order=True
+        )
+        rows = ids.join(listed, on="movie_id", how="left", maintain_order="left")
+        return [
+            MovieInfo(
+                movie_id,
+                title or f"movie {movie_id}",
+                None if year is None else int(year),
+                tuple(genres or ()),
+                count,
+            )
+            for movie_id, title, year, genres, count in zip(
+                self.movie_ids.tolist(),
+                rows["title"].to_list(),
+                rows["year"].to_list(),
+                rows["genres"].to_list(),
+                self.counts.tolist(),
+                strict=True,
+            )
+        ]
 
     def _genre_masks(self) -> dict[str, npt.NDArray[np.bool_]]:
         masks: dict[str, npt.NDArray[np.bool_]] = {}
@@ -268,52 +303,47 @@ class MovieCatalog:
         return masks
 
     def _build_title_index(self) -> None:
-        prefixes: list[tuple[str, int]] = []
-        for index, info in enumerate(self.infos):
-            keys = _title_keys(info.title) or [str(info.movie_id)]
-            self._keys.append(keys[0])
-            main = title_key(_BRACKET.sub("", split_year(info.title)[0])) or keys[0]
-            self._fuzzy_keys.append(without_article(main))
-            for key in dict.fromkeys(keys):
-                self._exact.setdefault(key, []).append(index)
-                prefixes.append((key, index))
-        prefixes.sort()
-        self._prefixes = prefixes
-        self._starts = []
-        parts = []
-        offset = 1
-        for key in self._keys:
-            self._starts.append(offset)
-            parts.append(key)
-            offset += len(key) + 1
-        self._joined = "\n" + "\n".join(parts) + "\n"
+        keys = title_keys([info.title for info in self.infos])
+        ids = pl.Series([str(m) for m in self.movie_ids.tolist()], dtype=pl.String)
+        keys = keys.with_columns(
+            pl.when(pl.col("full") != "").then(pl.col("full")).otherwise(ids).alias("full"),
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("index"),
+        ).with_columns(
+            pl.when(pl.col("fuzzy") != "").then("fuzzy").otherwise("full").alias("fuzzy")
+        )
+        self._keys = keys["full"].to_list()
+        self._fuzzy_keys = keys["fuzzy"].to_list()
+        own = (
+            pl.concat(
+                [
+                    keys.select(pl.col(c).alias("key"), "index")
+                    for c in ("full", "main", "alternative")
+                ]
+            )
+            .drop_nulls()
+            .unique()
+        )
+        loose = (
+            own.with_columns(without_article_expr(pl.col("key")).alias("key"))
+            .unique()
+            .join(own, on=["key", "index"], how="anti")
+        )
+        self._exact = _grouped(own)
+        self._loose = _grouped(loose)
+        prefixes = pl.concat([own, loose]).sort("key", "index")
+        self._prefix_keys: list[str] = prefixes["key"].to_list()
+        self._prefix_index: list[int] = prefixes["index"].to_list()
+        lengths = np.array([len(key) + 1 for key in self._keys], dtype=np.int64)
+        self._starts = (np.cumsum(lengths) - lengths + 1).tolist()
+        self._joined = "\n" + "\n".join(self._keys) + "\n"
 
 
-def without_article(key: str) -> str:
-    """A title key without its leading article: fuzzy matching compares the words that count."""
-    return _LEADING_ARTICLE.sub("", key, count=1)
+def _grouped(frame: pl.DataFrame) -> dict[str, list[int]]:
+    """``key -> indices`` (ascending) of a ``key, index`` frame."""
+    grouped = frame.group_by("key").agg(pl.col("index").sort())
+    return dict(zip(grouped["key"].to_list(), grouped["index"].to_list(), strict=True))
 
 
 def fuzzy_similarity(query: str, key: str) -> float:
     """Whole-title similarity (0-100, rapidfuzz ``ratio``) of two keys, articles dropped."""
     return float(fuzz.ratio(without_article(query), without_article(key)))
-
-
-def _title_keys(title: str) -> list[str]:
-    """Keys a title is found under: the full title, the main title, an alternative title.
-
-    ``"City of Lost Children, The (Cité des enfants perdus, La) (1995)"`` is found as "the city
-    of lost children cite des enfants perdus la", "the city of lost children" and "la cite des
-    enfants perdus".
-    """
-    bare, _ = split_year(title)
-    keys = [title_key(bare)]
-    if not keys[0]:
-        return []
-    bracket = _BRACKET.search(bare)
-    if bracket is not None and bracket.start() > 0:
-        keys.append(title_key(bare[: bracket.start()]))
-        alternative = re.sub(r"^(a\.k\.a\.|aka)\s+", "", bracket.group(1), flags=re.IGNORECASE)
-        keys.append(title_key(alternative))
-    keys += [without_article(key) for key in keys]
-    return [key for key in keys if key]

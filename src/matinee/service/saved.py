@@ -128,25 +128,34 @@ def save_bundle(
 
 
 def load_training_view(
-    directory: Path, model: Recommender[Any], manifest: Manifest, settings: Settings | None
+    directory: Path,
+    model: Recommender[Any],
+    manifest: Manifest,
+    settings: Settings | None,
+    *,
+    dataset: str | None = None,
 ) -> tuple[TrainingView | None, pl.DataFrame | None]:
     """The training view and movies table saved with the model.
 
-    What was not saved comes from the release the manifest names (loaded once); without one
-    the view is None (no known user's rated movies, counts unknown) or the table is None.
+    What was not saved comes from the release ``dataset`` or else the one the manifest names
+    (loaded once); without one the view is None (no known user's rated movies, counts unknown)
+    or the table is None.
     """
     directory = Path(directory)
     data = read_attachment(directory, RATED_NAME)
     table = read_movies(directory)
-    dataset = None if data is not None and table is not None else _dataset(manifest, settings)
+    release = dataset if dataset is not None else manifest.extra.get("dataset")
+    loaded = None
+    if (data is None or table is None) and isinstance(release, str):
+        loaded = _dataset(release, manifest, settings)
     shape = (model.n_users, model.n_movies)
     rated = None
     if data is not None:
         rated = _read_rated(directory / RATED_NAME, data, shape)
-    elif dataset is not None:
-        rated = rated_csr(model, _training_ratings(model, manifest, dataset, settings))
-    if table is None and dataset is not None:
-        table = dataset.movies
+    elif loaded is not None:
+        rated = rated_csr(model, _training_ratings(model, manifest, loaded, settings))
+    if table is None and loaded is not None:
+        table = loaded.movies
     if rated is None:
         return None, table
     rated.data.setflags(write=False)
@@ -175,12 +184,9 @@ def _read_rated(path: Path, data: bytes, shape: tuple[int, int]) -> sp.csr_matri
     return sp.csr_matrix((ratings, indices, indptr), shape=shape)
 
 
-def _dataset(manifest: Manifest, settings: Settings | None) -> Dataset | None:
+def _dataset(name: str, manifest: Manifest, settings: Settings | None) -> Dataset:
     from matinee.data.loader import load_dataset
 
-    name = manifest.extra.get("dataset")
-    if not isinstance(name, str):
-        return None
     settings = settings if settings is not None else Settings.from_env(show_progress=False)
     log.info("%s lacks saved movies or rated movies; loading %s", manifest.model, name)
     return load_dataset(name, settings=settings)
