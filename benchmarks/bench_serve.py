@@ -173,27 +173,46 @@ async def drive(
 def swap_run(
     url: str, saved: tuple[Any, Path], data: Any, bodies: list[bytes], clients: int, seconds: float
 ) -> dict[str, Any]:
-    """Drive the server while the model directory is replaced; the watcher must swap it in."""
+    """Drive the server while the model directory is replaced; the watcher must swap it in.
+
+    The clients keep going until every worker answers with the new model, and a second more.
+    """
     from matinee.service import save_bundle
 
     model, directory = saved
     before = httpx.get(url + "/api/v1/models", timeout=10).json()["models"][0]
 
     async def run() -> dict[str, Any]:
-        load = asyncio.create_task(drive(url, bodies, clients, seconds))
+        swapped = asyncio.Event()
+        load = asyncio.create_task(drive(url, bodies, clients, seconds, until=swapped))
         await asyncio.sleep(seconds / 3)
         await asyncio.to_thread(
             save_bundle, model, directory, train=data.ratings, movies=data.movies
         )
-        return await load
+        done = await asyncio.to_thread(wait_for_swap, url, before["loaded_at"])
+        await asyncio.sleep(1.0)
+        swapped.set()
+        return {**(await load), "swapped": done}
 
     result = asyncio.run(run())
     after = httpx.get(url + "/api/v1/models", timeout=10).json()["models"][0]
-    result["swapped"] = (
-        after["loaded_at"] != before["loaded_at"] or after["created"] != before["created"]
-    )
     result["last_reload_error"] = after["last_reload_error"]
     return result
+
+
+def wait_for_swap(url: str, loaded_at: str, reads: int = 30, timeout_s: float = 180) -> bool:
+    """Whether ``reads`` answers in a row show a model loaded after ``loaded_at``.
+
+    Each worker process swaps on its own, and any of them may answer, so one new answer is not
+    enough: a long run of them (over several seconds) means every worker has swapped.
+    """
+    deadline = time.monotonic() + timeout_s
+    streak = 0
+    while streak < reads and time.monotonic() < deadline:
+        models = httpx.get(url + "/api/v1/models", timeout=10).json()["models"]
+        streak = streak + 1 if models[0]["loaded_at"] != loaded_at else 0
+        time.sleep(0.2)
+    return streak >= reads
 
 
 def markdown(report: dict[str, Any]) -> str:

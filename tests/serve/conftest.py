@@ -9,7 +9,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,9 @@ from matinee.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
+EASE_REG = next(f.name for f in fields(EASEConfig) if f.name in ("reg", "regularization"))
+"""EASE's regularisation field (``reg`` in the one config vocabulary; ``regularization`` before)."""
+
 
 @dataclass(frozen=True)
 class Models:
@@ -49,7 +52,7 @@ def ml100k(settings: Settings) -> Dataset:
 
 def save_ease(data: Dataset, directory: Path, regularization: float = 500.0) -> Path:
     """Fit EASE on all of ``data`` and save it as a bundle at ``directory``."""
-    model = EASE(EASEConfig(regularization=regularization))
+    model = EASE(EASEConfig(**{EASE_REG: regularization}))
     model.fit(data.ratings)
     return save_bundle(model, directory, train=data.ratings, movies=data.movies)
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import REPO, LiveServer, Models, save_ease, start_server, stop_server
+from .conftest import EASE_REG, REPO, LiveServer, Models, save_ease, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,6 @@ class Hammer:
         self.url = url
         self.ok = 0
         self.failures: list[str] = []
-        self.regularizations: set[float] = set()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
@@ -107,11 +106,11 @@ def test_swap_under_load_then_broken_model_refused(
 ) -> None:
     ease_dir = swap_dirs[0]
     before = ease_info(server.url)
-    assert before["config"]["regularization"] == 500.0
+    assert before["config"][EASE_REG] == 500.0
     with Hammer(server.url) as hammer:
         time.sleep(1.0)
         save_ease(models.data, ease_dir, regularization=50.0)
-        wait_for(lambda: ease_info(server.url)["config"]["regularization"] == 50.0)
+        wait_for(lambda: ease_info(server.url)["config"][EASE_REG] == 50.0)
         time.sleep(1.0)
     assert hammer.failures == []
     assert hammer.ok > 10
@@ -124,7 +123,7 @@ def test_swap_under_load_then_broken_model_refused(
         time.sleep(0.5)
     assert hammer.failures == [] and hammer.ok > 0
     refused = ease_info(server.url)
-    assert refused["config"]["regularization"] == 50.0
+    assert refused["config"][EASE_REG] == 50.0
     assert "parameters.safetensors" in refused["last_reload_error"]
     reload = httpx.post(server.url + "/api/v1/admin/reload", json={"model": "ease"}, timeout=60)
     assert reload.status_code == 200
@@ -132,7 +131,7 @@ def test_swap_under_load_then_broken_model_refused(
     assert "refused new version of model ease" in server.output()
 
     save_ease(models.data, ease_dir, regularization=500.0)
-    wait_for(lambda: ease_info(server.url)["config"]["regularization"] == 500.0)
+    wait_for(lambda: ease_info(server.url)["config"][EASE_REG] == 500.0)
     assert ease_info(server.url)["last_reload_error"] is None
 
 
@@ -143,10 +142,10 @@ def test_admin_reload_swaps_without_watcher(
     try:
         save_ease(models.data, swap_dirs[0], regularization=80.0)
         time.sleep(2.5)
-        assert ease_info(live.url)["config"]["regularization"] == 500.0
+        assert ease_info(live.url)["config"][EASE_REG] == 500.0
         reload = httpx.post(live.url + "/api/v1/admin/reload", timeout=60).json()
         assert reload == {"reloaded": ["ease", "bmf"], "refused": {}}
-        assert ease_info(live.url)["config"]["regularization"] == 80.0
+        assert ease_info(live.url)["config"][EASE_REG] == 80.0
         answer = httpx.post(live.url + "/api/v1/recommendations", json=BODY, timeout=30)
         assert answer.status_code == 200 and len(answer.json()["items"]) == 10
     finally:

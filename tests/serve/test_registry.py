@@ -13,7 +13,7 @@ from matinee.errors import ConfigError
 from matinee.serve import ModelRegistry, ServeLimits
 from matinee.serve.errors import UnknownModelError
 
-from .conftest import Models, save_ease
+from .conftest import EASE_REG, Models, save_ease
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +61,7 @@ def test_broken_version_refused_once_then_good_one_taken(ease_dir: Path, models:
     save_ease(models.data, ease_dir, regularization=100.0)
     assert registry.reload(only_changed=True).reloaded == ["ease"]
     assert registry.slots()[0].last_reload_error is None
-    assert registry.get().manifest.config["regularization"] == 100.0
+    assert registry.get().manifest.config[EASE_REG] == 100.0
 
 
 def test_missing_directory_mid_swap_is_not_an_error_for_the_watcher(ease_dir: Path) -> None:
@@ -78,7 +78,7 @@ def test_watcher_swaps_a_replaced_directory(ease_dir: Path, models: Models) -> N
     try:
         save_ease(models.data, ease_dir, regularization=60.0)
         deadline = time.monotonic() + 60
-        while registry.get().manifest.config["regularization"] != 60.0:
+        while registry.get().manifest.config[EASE_REG] != 60.0:
             assert time.monotonic() < deadline, "the watcher did not swap the model in"
             time.sleep(0.1)
     finally:
