@@ -209,7 +209,11 @@ def wait_for_swap(url: str, loaded_at: str, reads: int = 30, timeout_s: float = 
     deadline = time.monotonic() + timeout_s
     streak = 0
     while streak < reads and time.monotonic() < deadline:
-        models = httpx.get(url + "/api/v1/models", timeout=10).json()["models"]
+        try:
+            models = httpx.get(url + "/api/v1/models", timeout=30).json()["models"]
+        except httpx.TimeoutException:
+            streak = 0
+            continue
         streak = streak + 1 if models[0]["loaded_at"] != loaded_at else 0
         time.sleep(0.2)
     return streak >= reads

@@ -160,8 +160,11 @@ def api_router(registry: ModelRegistry, limits: ServeLimits) -> APIRouter:
     request_body = recommendation_request(limits)
 
     @router.get("/models", response_model=ModelsResponse, tags=["models"])
-    def list_models() -> dict[str, Any]:
-        """Every loaded model with its config, metrics, data fingerprint and reload state."""
+    async def list_models() -> dict[str, Any]:
+        """Every loaded model with its config, metrics, data fingerprint and reload state.
+
+        Cheap and never blocked behind scoring: it runs on the event loop.
+        """
         return {"default": registry.default, "models": [s.describe() for s in registry.slots()]}
 
     @router.get("/movies/search", response_model=SearchResponse, tags=["movies"])
