@@ -14,6 +14,11 @@ __all__ = ["run_server"]
 
 log = logging.getLogger(__name__)
 
+WORKER_HEALTHCHECK_S = 120
+"""How long uvicorn's supervisor waits for a worker to answer before killing it. Its default
+(5 s) kills a worker that is loading a large model, at start or in a hot swap, and drops the
+connections it holds."""
+
 
 def run_server(
     model_dirs: Sequence[Path],
@@ -63,5 +68,6 @@ def run_server(
         "matinee.serve.app:app_from_environment",
         factory=True,
         workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         **options,  # type: ignore[arg-type]
     )
