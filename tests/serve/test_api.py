@@ -333,3 +333,11 @@ def test_bad_limits_and_dirs_refused(models: Any, tmp_path: Any) -> None:
         create_app([models.ease, models.ease])
     with pytest.raises(ModelFormatError):
         create_app([tmp_path / "missing"])
+
+
+def test_ids_beyond_any_movie_are_refused_not_crashed(client: Any) -> None:
+    # Found by schemathesis: an exclusion past int64 used to reach numpy and overflow.
+    huge = str(2**63)
+    for path in ("/api/v1/movies/1/similar", "/api/v1/users/1/recommendations"):
+        error_of(client.get(path, params={"exclude": huge}), 422, "validation_error")
+    error_of(client.get(f"/api/v1/movies/{huge}"), 422, "validation_error")

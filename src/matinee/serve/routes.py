@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
+from pydantic import Field
 
 from matinee.errors import UnknownIdError
 from matinee.serve.errors import ApiError
@@ -69,7 +70,8 @@ def list_filters(
         int, Query(ge=0, le=MAX_ID, description="Minimum training ratings.")
     ] = 0,
     exclude: Annotated[
-        list[int] | None, Query(max_length=10_000, description="Movie ids never to return.")
+        list[Annotated[int, Field(ge=0, le=MAX_ID)]] | None,
+        Query(max_length=10_000, description="Movie ids never to return."),
     ] = None,
 ) -> ListFilters:
     """The list filters of a GET request's query string."""
