@@ -1,0 +1,302 @@
+"""``matinee serve`` under load: new-user recommendations over loopback HTTP.
+
+Run ``.venv/bin/python benchmarks/bench_serve.py [--quick]``. The script:
+
+1. trains EASE and biased MF on ml-latest-small (the whole release) and saves each as a bundle;
+2. for each model starts a real ``matinee serve DIR --workers N`` process on 127.0.0.1 and drives
+   it with a bounded asyncio + httpx load generator (closed loop: each of C clients sends its
+   next ``POST /api/v1/recommendations`` when the last one is answered) at 1, 8 and 32 clients,
+   for a fixed time per level; each request rates 10 random popular movies by id, ``k=10``;
+3. reports throughput, p50 and p99 latency and every failed request;
+4. re-runs the middle level on EASE while the model directory is replaced on disk (the
+   watcher swaps it in), and checks that the swap happened and no request failed.
+
+The load generator runs on the same machine as the server and takes CPU from it, so the
+figures are a floor. Biased MF on 25M synthetic ratings (issue 18's third row) is left out
+here: training it takes longer than this bounded run allows. Results go to
+``benchmarks/results/serve.json`` and ``serve.md`` (``serve-quick.*`` with ``--quick``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results"
+RELEASE = "ml-latest-small"
+N_RATED = 10
+
+
+def load_release() -> Any:
+    from matinee.data.loader import load_dataset
+    from matinee.settings import Settings
+
+    return load_dataset(RELEASE, settings=Settings.from_env(show_progress=False))
+
+
+def train_models(root: Path, data: Any) -> tuple[dict[str, tuple[Any, Path]], list[int]]:
+    """Fit EASE and biased MF on the release, save both; return them, their dirs, popular ids."""
+    from matinee.models import EASE, BiasedMF, BiasedMFConfig
+    from matinee.service import save_bundle
+
+    dirs = {}
+    for name, model in (("ease", EASE()), ("biased-mf", BiasedMF(BiasedMFConfig(epochs=20)))):
+        started = time.perf_counter()
+        model.fit(data.ratings)
+        saved = save_bundle(model, root / name, train=data.ratings, movies=data.movies)
+        dirs[name] = (model, saved)
+        print(f"trained {name} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    counts = data.ratings.to_polars().group_by("movie_id").len().sort("len", descending=True)
+    return dirs, counts["movie_id"].head(500).to_list()
+
+
+def request_bodies(popular: list[int], n: int, seed: int = 0) -> list[bytes]:
+    """``n`` new-user bodies, each rating ``N_RATED`` popular movies on half stars."""
+    rng = np.random.default_rng(seed)
+    bodies = []
+    for _ in range(n):
+        movies = rng.choice(popular, size=N_RATED, replace=False)
+        stars = rng.integers(1, 11, size=N_RATED) / 2
+        ratings = {str(int(m)): float(s) for m, s in zip(movies, stars, strict=True)}
+        bodies.append(json.dumps({"ratings": ratings, "k": 10}).encode())
+    return bodies
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(directory: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``matinee serve`` on a free loopback port and wait until it is ready."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    command = [
+        sys.executable,
+        "-c",
+        "from matinee.cli import main; main()",
+        "serve",
+        str(directory),
+    ]
+    command += ["--port", str(port), "--workers", str(workers)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit(
+        f"server did not start: {process.stderr.read().decode() if process.stderr else ''}"
+    )
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+async def drive(
+    url: str,
+    bodies: list[bytes],
+    clients: int,
+    seconds: float,
+    until: asyncio.Event | None = None,
+) -> dict[str, Any]:
+    """Closed-loop load: ``clients`` tasks posting bodies; latencies and errors.
+
+    The clients stop after ``seconds`` and, given ``until``, not before it is set.
+    """
+    latencies: list[float] = []
+    errors: list[str] = []
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    headers = {"content-type": "application/json"}
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        stop_at = time.perf_counter() + seconds
+
+        async def one(worker: int) -> None:
+            i = worker
+            while time.perf_counter() < stop_at or (until is not None and not until.is_set()):
+                body = bodies[i % len(bodies)]
+                i += clients
+                started = time.perf_counter()
+                try:
+                    response = await client.post(
+                        "/api/v1/recommendations", content=body, headers=headers
+                    )
+                    if response.status_code != 200:
+                        errors.append(f"{response.status_code}: {response.text[:200]}")
+                        continue
+                except httpx.HTTPError as error:
+                    errors.append(f"{type(error).__name__}: {error}")
+                    continue
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(w) for w in range(clients)))
+        elapsed = time.perf_counter() - started
+    ms = np.asarray(latencies) * 1000
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 2),
+        "requests": len(latencies),
+        "errors": len(errors),
+        "error_samples": errors[:5],
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2) if ms.size else None,
+        "p99_ms": round(float(np.percentile(ms, 99)), 2) if ms.size else None,
+    }
+
+
+def swap_run(
+    url: str, saved: tuple[Any, Path], data: Any, bodies: list[bytes], clients: int, seconds: float
+) -> dict[str, Any]:
+    """Drive the server while the model directory is replaced; the watcher must swap it in.
+
+    The clients keep going until every worker answers with the new model, and a second more.
+    """
+    from matinee.service import save_bundle
+
+    model, directory = saved
+    before = httpx.get(url + "/api/v1/models", timeout=10).json()["models"][0]
+
+    async def run() -> dict[str, Any]:
+        swapped = asyncio.Event()
+        load = asyncio.create_task(drive(url, bodies, clients, seconds, until=swapped))
+        await asyncio.sleep(seconds / 3)
+        await asyncio.to_thread(
+            save_bundle, model, directory, train=data.ratings, movies=data.movies
+        )
+        done = await asyncio.to_thread(wait_for_swap, url, before["loaded_at"])
+        await asyncio.sleep(1.0)
+        swapped.set()
+        return {**(await load), "swapped": done}
+
+    result = asyncio.run(run())
+    after = httpx.get(url + "/api/v1/models", timeout=10).json()["models"][0]
+    result["last_reload_error"] = after["last_reload_error"]
+    return result
+
+
+def wait_for_swap(url: str, loaded_at: str, reads: int = 30, timeout_s: float = 180) -> bool:
+    """Whether ``reads`` answers in a row show a model loaded after ``loaded_at``.
+
+    Each worker process swaps on its own, and any of them may answer, so one new answer is not
+    enough: a long run of them (over several seconds) means every worker has swapped.
+    """
+    deadline = time.monotonic() + timeout_s
+    streak = 0
+    while streak < reads and time.monotonic() < deadline:
+        try:
+            models = httpx.get(url + "/api/v1/models", timeout=30).json()["models"]
+        except httpx.TimeoutException:
+            streak = 0
+            continue
+        streak = streak + 1 if models[0]["loaded_at"] != loaded_at else 0
+        time.sleep(0.2)
+    return streak >= reads
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        f"# matinee serve under load ({RELEASE}, {report['workers']} uvicorn workers, loopback)",
+        "",
+        f"Machine: {report['machine']}. {report['note']}",
+        "",
+        "| model | clients | requests | errors | req/s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in report["runs"]:
+        lines.append(
+            f"| {row['model']} | {row['clients']} | {row['requests']} | {row['errors']} | "
+            f"{row['rps']} | {row['p50_ms']} | {row['p99_ms']} |"
+        )
+    swap = report["swap"]
+    lines += [
+        "",
+        f"Model swap during a run ({swap['model']}, {swap['clients']} clients, "
+        f"{swap['seconds']} s): "
+        f"swapped in: {swap['swapped']}; {swap['requests']} requests, {swap['errors']} failed; "
+        f"p99 {swap['p99_ms']} ms.",
+        "",
+        "Biased MF on 25M synthetic ratings: left out (training it does not fit this bounded run).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="Short levels (proves it works).")
+    parser.add_argument("--seconds", type=float, default=None, help="Time per level.")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes.")
+    parser.add_argument("--clients", default="1,8,32", help="Concurrency levels.")
+    args = parser.parse_args()
+    seconds = args.seconds or (3.0 if args.quick else 15.0)
+    levels = [int(c) for c in args.clients.split(",")]
+    with tempfile.TemporaryDirectory(prefix="matinee-bench-serve-") as tmp:
+        data = load_release()
+        dirs, popular = train_models(Path(tmp), data)
+        bodies = request_bodies(popular, 2000)
+        runs, swap = [], None
+        for name, saved in dirs.items():
+            process, url = start_server(saved[1], args.workers)
+            try:
+                asyncio.run(drive(url, bodies, 4, 1.0))
+                for clients in levels:
+                    row = asyncio.run(drive(url, bodies, clients, seconds))
+                    runs.append({"model": name, **row})
+                    print(json.dumps(runs[-1]), file=sys.stderr)
+                if name == "ease":
+                    swap = {
+                        "model": name,
+                        **swap_run(url, saved, data, bodies, 8, max(seconds, 6.0)),
+                    }
+                    print(json.dumps(swap), file=sys.stderr)
+            finally:
+                stop_server(process)
+    report = {
+        "release": RELEASE,
+        "workers": args.workers,
+        "seconds_per_level": seconds,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+        "note": "Measured on a busy shared machine with the load generator on the same CPUs; "
+        "rerun on a quiet machine for figures to quote.",
+        "runs": runs,
+        "swap": swap,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    stem = "serve-quick" if args.quick else "serve"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / f"{stem}.md").write_text(markdown(report))
+    print(markdown(report))
+    failed = sum(row["errors"] for row in runs) + (swap["errors"] if swap else 0)
+    if failed or (swap and not swap["swapped"]):
+        raise SystemExit(f"{failed} failed requests; swapped: {swap and swap['swapped']}")
+
+
+if __name__ == "__main__":
+    main()
