@@ -1,0 +1,546 @@
+// Matinee's web page: search, rate by half stars, recommendations, similar movies.
+// Plain JavaScript, no framework and no build step. The ratings live in the page and in
+// the address (#r=364:5,588:4.5&m=name&k=10) so a list can be shared; the server keeps none.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    models: [],
+    model: "",
+    k: 10,
+    ratings: new Map(), // movie_id -> rating
+    movies: new Map(), // movie_id -> movie (title, year, genres, ...)
+    pending: null, // the movie being rated
+    results: [], // search results shown
+    active: -1, // highlighted search result
+    opener: null, // the button that opened the similar panel
+  };
+  const HALVES = Array.from({ length: 10 }, (_, i) => (i + 1) / 2);
+  let searchTimer = 0;
+  let searchAbort = null;
+  let recTimer = 0;
+  let recSeq = 0;
+
+  class ApiError extends Error {
+    constructor(status, body) {
+      const e = body && body.error;
+      super(e && e.message ? e.message : `The server answered ${status}.`);
+      this.status = status;
+      this.details = (e && e.details) || {};
+    }
+  }
+
+  /** Fetch JSON from the API; a non-2xx answer becomes an ApiError carrying its message. */
+  async function api(path, options = {}) {
+    const resp = await fetch(path, options);
+    let body = null;
+    try {
+      body = await resp.json();
+    } catch (_) {
+      body = null;
+    }
+    if (!resp.ok) throw new ApiError(resp.status, body);
+    return body;
+  }
+
+  function el(tag, props = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props)) {
+      if (key === "class") node.className = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else if (key in node && !key.includes("-")) node[key] = value;
+      else node.setAttribute(key, value);
+    }
+    for (const child of children) {
+      if (child !== null && child !== undefined) node.append(child);
+    }
+    return node;
+  }
+
+  // ---- errors -------------------------------------------------------------------------
+  function showError(err) {
+    if (err && err.name === "AbortError") return;
+    const box = $("error");
+    box.replaceChildren(el("p", {}, err instanceof ApiError ? err.message
+      : `Could not reach the server (${err && err.message ? err.message : err}).`));
+    const details = (err && err.details) || {};
+    if (Array.isArray(details.unknown) && details.unknown.length) {
+      box.append(el("p", {}, `Unknown: ${details.unknown.join(", ")}`));
+    }
+    if (details.candidates && typeof details.candidates === "object") {
+      for (const [query, movies] of Object.entries(details.candidates)) {
+        box.append(el("p", {}, `"${query}" could be: ${movies.map((m) => m.title).join("; ")}`));
+      }
+    }
+    box.hidden = false;
+  }
+
+  function clearError() {
+    $("error").hidden = true;
+    $("error").replaceChildren();
+  }
+
+  // ---- the address ----------------------------------------------------------------------
+  function readHash() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    const bad = [];
+    state.ratings = new Map();
+    for (const pair of (params.get("r") || "").split(",").filter(Boolean)) {
+      const [id, value] = pair.split(":");
+      const movieId = Number(id);
+      const rating = Number(value);
+      if (Number.isInteger(movieId) && value !== undefined && Number.isFinite(rating)) {
+        state.ratings.set(movieId, rating);
+      } else {
+        bad.push(pair);
+      }
+    }
+    if (params.has("m")) state.model = params.get("m");
+    if (params.has("k")) state.k = Number(params.get("k"));
+    if (bad.length) showError(new Error(`this link has ratings it cannot read: ${bad.join(", ")}`));
+  }
+
+  function writeHash() {
+    const r = [...state.ratings].map(([id, rating]) => `${id}:${rating}`).join(",");
+    const hash = `#r=${r}&m=${encodeURIComponent(state.model)}&k=${state.k}`;
+    history.replaceState(null, "", hash);
+  }
+
+  // ---- stars ----------------------------------------------------------------------------
+  function meter(value, label) {
+    return el("span", { class: "meter", style: `--v:${value}`, role: "img", "aria-label": label });
+  }
+
+  function buildStars() {
+    const box = $("stars");
+    HALVES.forEach((value, i) => {
+      const id = `star-${i + 1}`;
+      const input = el("input", { type: "radio", name: "stars", id, value: String(value) });
+      const label = el("label", { for: id, class: `half ${i % 2 ? "right" : "left"}` },
+        el("span", { class: "glyph", "aria-hidden": "true" }, "\u2605"),
+        el("span", { class: "sr" }, `${value} star${value === 1 ? "" : "s"}`));
+      label.addEventListener("mouseenter", () => paintStars(value));
+      box.append(input, label);
+    });
+    box.addEventListener("mouseleave", () => paintStars(checkedStars()));
+    box.addEventListener("change", () => paintStars(checkedStars()));
+    box.addEventListener("keydown", (event) => {
+      if ("12345".includes(event.key) && event.key.length === 1) {
+        setStars(Number(event.key));
+        event.preventDefault();
+      } else if (event.key === "Enter") {
+        event.preventDefault();
+        $("rate-form").requestSubmit();
+      } else if (event.key === "Escape") {
+        closeRating();
+      }
+    });
+  }
+
+  function checkedStars() {
+    const checked = $("stars").querySelector("input:checked");
+    return checked ? Number(checked.value) : 0;
+  }
+
+  function setStars(value) {
+    const input = $("stars").querySelector(`input[value="${value}"]`);
+    if (input) {
+      input.checked = true;
+      input.focus();
+    }
+    paintStars(checkedStars());
+  }
+
+  function paintStars(value) {
+    for (const label of $("stars").querySelectorAll("label")) {
+      const own = Number($(label.htmlFor).value);
+      label.classList.toggle("on", own <= value);
+    }
+    $("stars-value").textContent = value ? `${value} of 5 stars` : "No rating chosen yet";
+  }
+
+  function openRating(movie) {
+    state.movies.set(movie.movie_id, movie);
+    state.pending = movie;
+    $("rate-title").textContent = movie.title;
+    for (const input of $("stars").querySelectorAll("input")) input.checked = false;
+    const current = state.ratings.get(movie.movie_id);
+    const input = current ? $("stars").querySelector(`input[value="${current}"]`) : null;
+    if (input) input.checked = true;
+    paintStars(checkedStars());
+    $("rate-form").hidden = false;
+    ($("stars").querySelector("input:checked") || $("star-1")).focus();
+  }
+
+  function closeRating() {
+    state.pending = null;
+    $("rate-form").hidden = true;
+    $("search").focus();
+  }
+
+  function submitRating(event) {
+    event.preventDefault();
+    const value = checkedStars();
+    if (!state.pending) return;
+    if (!value) {
+      $("stars-value").textContent = "Pick a rating first";
+      return;
+    }
+    state.ratings.set(state.pending.movie_id, value);
+    $("search").value = "";
+    closeRating();
+    ratingsChanged();
+  }
+
+  // ---- rated list -----------------------------------------------------------------------
+  function titleOf(id) {
+    const movie = state.movies.get(id);
+    return movie ? movie.title : `Movie ${id}`;
+  }
+
+  function renderRated() {
+    const list = $("rated");
+    list.replaceChildren();
+    for (const [id, rating] of state.ratings) {
+      const select = el("select", { id: `rated-${id}`, onchange: () => {
+        state.ratings.set(id, Number(select.value));
+        ratingsChanged();
+      } });
+      for (const value of HALVES) {
+        select.append(el("option", { value: String(value), selected: value === rating }, `${value} \u2605`));
+      }
+      const title = titleOf(id);
+      list.append(el("li", { "data-movie-id": String(id) },
+        el("span", { class: "title" }, title),
+        meter(rating, `${rating} of 5 stars`),
+        el("label", { for: select.id, class: "sr" }, `Rating for ${title}`),
+        select,
+        el("button", { type: "button", class: "quiet", "aria-label": `Remove ${title}`,
+          onclick: () => removeRating(id) }, "Remove")));
+    }
+    $("rated-count").textContent = String(state.ratings.size);
+    $("rated-empty").hidden = state.ratings.size > 0;
+  }
+
+  function removeRating(id) {
+    state.ratings.delete(id);
+    ratingsChanged();
+    const next = $("rated").querySelector("button") || $("search");
+    next.focus();
+  }
+
+  function ratingsChanged() {
+    writeHash();
+    renderRated();
+    scheduleRecommend();
+  }
+
+  /** Fetch the titles of rated movies known only by id (as after opening a shared link). */
+  async function loadTitles() {
+    const missing = [...state.ratings.keys()].filter((id) => !state.movies.has(id));
+    const query = state.model ? `?model=${encodeURIComponent(state.model)}` : "";
+    const found = await Promise.allSettled(missing.map((id) => api(`api/v1/movies/${id}${query}`)));
+    const unknown = [];
+    found.forEach((result, i) => {
+      if (result.status === "fulfilled") state.movies.set(result.value.movie_id, result.value);
+      else unknown.push(missing[i]);
+    });
+    renderRated();
+    if (unknown.length) {
+      showError(new ApiError(404, { error: { message: "Some rated movies are not in this model's catalogue.",
+        details: { unknown } } }));
+    }
+  }
+
+  // ---- search ---------------------------------------------------------------------------
+  function onSearchInput() {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(search, 150);
+  }
+
+  async function search() {
+    const q = $("search").value.trim();
+    if (searchAbort) searchAbort.abort();
+    if (q.length < 2) {
+      closeResults();
+      $("search-status").textContent = "";
+      return;
+    }
+    searchAbort = new AbortController();
+    const model = state.model ? `&model=${encodeURIComponent(state.model)}` : "";
+    try {
+      const body = await api(`api/v1/movies/search?q=${encodeURIComponent(q)}&limit=10${model}`,
+        { signal: searchAbort.signal });
+      clearError();
+      showResults(body.results);
+      $("search-status").textContent = body.results.length
+        ? `${body.results.length} titles found.` : `No titles match "${q}".`;
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  function showResults(results) {
+    state.results = results;
+    state.active = -1;
+    const list = $("results");
+    list.replaceChildren(...results.map((movie, i) => {
+      const rated = state.ratings.get(movie.movie_id);
+      return el("li", { id: `result-${i}`, role: "option", "aria-selected": "false",
+        onmousedown: (event) => event.preventDefault(), onclick: () => pick(i) },
+      el("span", { class: "title" }, movie.title),
+      el("span", { class: "sub" }, [movie.genres.join(", "), `${movie.n_ratings} ratings`,
+        rated ? `you rated ${rated}` : null].filter(Boolean).join(" \u00b7 ")));
+    }));
+    list.hidden = results.length === 0;
+    $("search").setAttribute("aria-expanded", String(results.length > 0));
+    $("search").removeAttribute("aria-activedescendant");
+  }
+
+  function closeResults() {
+    $("results").hidden = true;
+    $("search").setAttribute("aria-expanded", "false");
+    $("search").removeAttribute("aria-activedescendant");
+    state.active = -1;
+  }
+
+  function highlight(index) {
+    const options = $("results").querySelectorAll("[role=option]");
+    if (!options.length) return;
+    state.active = (index + options.length) % options.length;
+    options.forEach((option, i) => option.setAttribute("aria-selected", String(i === state.active)));
+    $("search").setAttribute("aria-activedescendant", options[state.active].id);
+    options[state.active].scrollIntoView({ block: "nearest" });
+  }
+
+  function onSearchKey(event) {
+    const open = !$("results").hidden;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      if (!open && state.results.length) showResults(state.results);
+      highlight(state.active + (event.key === "ArrowDown" ? 1 : state.active < 0 ? 0 : -1));
+    } else if (event.key === "Enter" && open) {
+      event.preventDefault();
+      pick(state.active >= 0 ? state.active : 0);
+    } else if (event.key === "Escape") {
+      if (open) closeResults();
+      else $("search").value = "";
+    }
+  }
+
+  function pick(index) {
+    const movie = state.results[index];
+    closeResults();
+    if (movie) openRating(movie);
+  }
+
+  // ---- recommendations ------------------------------------------------------------------
+  function scheduleRecommend() {
+    clearTimeout(recTimer);
+    recTimer = setTimeout(recommend, 250);
+  }
+
+  async function recommend() {
+    const seq = ++recSeq;
+    const section = $("recs-section");
+    if (!state.ratings.size) {
+      $("recs").replaceChildren();
+      $("recs-status").textContent = "Rate a movie to get recommendations.";
+      return;
+    }
+    section.setAttribute("aria-busy", "true");
+    $("recs-status").textContent = "Finding movies for you\u2026";
+    const ratings = [...state.ratings].map(([movie_id, rating]) => ({ movie_id, rating }));
+    const body = { ratings, k: state.k };
+    if (state.model) body.model = state.model;
+    try {
+      const answer = await api("api/v1/recommendations", { method: "POST",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      if (seq !== recSeq) return;
+      clearError();
+      for (const r of answer.resolved || []) {
+        if (!state.movies.has(r.movie_id)) state.movies.set(r.movie_id, { movie_id: r.movie_id, title: r.title });
+      }
+      renderRated();
+      renderCards(answer.items);
+      $("recs-status").textContent = `${answer.items.length} recommendations from ${answer.model}.`;
+    } catch (err) {
+      if (seq !== recSeq) return;
+      $("recs").replaceChildren();
+      $("recs-status").textContent = "No recommendations: see the message above.";
+      showError(err);
+    } finally {
+      if (seq === recSeq) section.setAttribute("aria-busy", "false");
+    }
+  }
+
+  function describe(movie) {
+    return [movie.year ?? null, movie.genres ? movie.genres.join(", ") : null]
+      .filter((part) => part !== null && part !== "").join(" \u00b7 ");
+  }
+
+  function card(item) {
+    const titleId = `rec-title-${item.movie_id}`;
+    const numbers = el("p", { class: "numbers" });
+    if (item.predicted_rating !== null && item.predicted_rating !== undefined) {
+      const p = Number(item.predicted_rating).toFixed(1);
+      numbers.append("Predicted ", el("strong", {}, p), " ", meter(item.predicted_rating, `${p} of 5 stars`), " \u00b7 ");
+    }
+    numbers.append(`score ${Number(item.score).toPrecision(3)}`);
+    const because = (item.because || []).map((b) => b.title);
+    const similarButton = el("button", { type: "button", "aria-controls": "similar",
+      "aria-label": `Similar movies to ${item.title}`,
+      onclick: () => openSimilar(item, similarButton) }, "Similar movies");
+    return el("li", { class: "card", "data-movie-id": String(item.movie_id) },
+      el("article", { "aria-labelledby": titleId },
+        el("h3", { id: titleId }, el("span", { class: "rank" }, `${item.rank}. `), item.title),
+        el("p", { class: "sub" }, describe(item)),
+        numbers,
+        because.length ? el("p", { class: "why" }, `Because you rated ${because.join(", ")}`) : null,
+        el("div", { class: "row" }, similarButton,
+          el("button", { type: "button", class: "quiet", "aria-label": `Rate ${item.title}`,
+            onclick: () => openRating(item) }, "Rate it"))));
+  }
+
+  function renderCards(items) {
+    for (const item of items) state.movies.set(item.movie_id, item);
+    $("recs").replaceChildren(...items.map(card));
+  }
+
+  // ---- similar movies -------------------------------------------------------------------
+  async function openSimilar(movie, opener) {
+    state.opener = opener;
+    const model = state.model ? `&model=${encodeURIComponent(state.model)}` : "";
+    try {
+      const answer = await api(`api/v1/movies/${movie.movie_id}/similar?k=10${model}`);
+      clearError();
+      $("similar-heading").textContent = `Similar to ${answer.movie.title}`;
+      $("similar-list").replaceChildren(...answer.items.map((item) => el("li", {},
+        el("span", { class: "title" }, item.title),
+        el("span", { class: "sub" }, `${describe(item)} \u00b7 score ${Number(item.score).toPrecision(3)}`),
+        el("button", { type: "button", class: "quiet", "aria-label": `Rate ${item.title}`,
+          onclick: () => openRating(item) }, "Rate it"))));
+      $("similar").hidden = false;
+      document.querySelectorAll("[aria-controls=similar]").forEach((b) => b.setAttribute("aria-expanded", String(b === opener)));
+      $("similar").scrollIntoView({ block: "nearest" });
+      $("similar-heading").focus();
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  function closeSimilar() {
+    $("similar").hidden = true;
+    document.querySelectorAll("[aria-controls=similar]").forEach((b) => b.setAttribute("aria-expanded", "false"));
+    if (state.opener && state.opener.isConnected) state.opener.focus();
+  }
+
+  // ---- models ---------------------------------------------------------------------------
+  async function loadModels() {
+    const answer = await api("api/v1/models");
+    state.models = answer.models;
+    const names = state.models.map((m) => m.name);
+    if (state.model && !names.includes(state.model)) {
+      showError(new ApiError(404, { error: { message: `This link names the model "${state.model}", which is not served here; showing the default model.`, details: {} } }));
+      state.model = "";
+    }
+    state.model = state.model || answer.default;
+    $("model").replaceChildren(...state.models.map((m) =>
+      el("option", { value: m.name, selected: m.name === state.model }, `${m.name} (${m.model})`)));
+    showModel();
+  }
+
+  function showModel() {
+    const info = state.models.find((m) => m.name === state.model);
+    if (!info) return;
+    const metrics = Object.entries(info.metrics || {})
+      .filter(([, v]) => typeof v === "number").slice(0, 3)
+      .map(([k, v]) => `${k} ${v.toPrecision(3)}`);
+    $("model-info").textContent = [info.model, `${info.n_users} users`, `${info.n_movies} movies`,
+      info.predicts_ratings ? "predicts ratings" : "ranks movies", ...metrics].join(" \u00b7 ");
+    $("report").hidden = !info.has_report;
+    const href = `api/v1/models/${encodeURIComponent(info.name)}/report/`;
+    $("report-link").href = href;
+    $("report-frame").hidden = true;
+    $("report-frame").removeAttribute("src");
+    $("report-frame").dataset.src = href;
+    $("report-toggle").setAttribute("aria-expanded", "false");
+    $("report-toggle").textContent = "Show it here";
+  }
+
+  function toggleReport() {
+    const frame = $("report-frame");
+    const open = frame.hidden;
+    if (open && !frame.getAttribute("src")) frame.src = frame.dataset.src;
+    frame.hidden = !open;
+    $("report-toggle").setAttribute("aria-expanded", String(open));
+    $("report-toggle").textContent = open ? "Hide it" : "Show it here";
+  }
+
+  // ---- wiring ---------------------------------------------------------------------------
+  async function copyLink() {
+    try {
+      await navigator.clipboard.writeText(location.href);
+      $("copy-status").textContent = "Link copied.";
+    } catch (_) {
+      $("copy-status").textContent = `Copy this address: ${location.href}`;
+    }
+  }
+
+  async function start() {
+    readHash();
+    $("k").value = String(state.k);
+    try {
+      await loadModels();
+    } catch (err) {
+      showError(err);
+      return;
+    }
+    writeHash();
+    renderRated();
+    await loadTitles();
+    recommend();
+  }
+
+  function wire() {
+    buildStars();
+    $("search").addEventListener("input", onSearchInput);
+    $("search").addEventListener("keydown", onSearchKey);
+    $("search").addEventListener("blur", () => setTimeout(closeResults, 100));
+    $("rate-form").addEventListener("submit", submitRating);
+    $("rate-cancel").addEventListener("click", closeRating);
+    $("model").addEventListener("change", () => {
+      state.model = $("model").value;
+      showModel();
+      closeSimilar();
+      writeHash();
+      scheduleRecommend();
+    });
+    $("k").addEventListener("change", () => {
+      state.k = Number($("k").value);
+      writeHash();
+      scheduleRecommend();
+    });
+    $("similar-close").addEventListener("click", closeSimilar);
+    $("similar").addEventListener("keydown", (e) => { if (e.key === "Escape") closeSimilar(); });
+    $("report-toggle").addEventListener("click", toggleReport);
+    $("copy-link").addEventListener("click", copyLink);
+    $("clear").addEventListener("click", () => {
+      state.ratings.clear();
+      ratingsChanged();
+    });
+    window.addEventListener("hashchange", () => {
+      clearError();
+      readHash();
+      $("k").value = String(state.k);
+      $("model").value = state.model;
+      showModel();
+      renderRated();
+      loadTitles().then(recommend);
+    });
+    start();
+  }
+
+  document.addEventListener("DOMContentLoaded", wire);
+})();
