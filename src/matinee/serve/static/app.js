@@ -273,6 +273,7 @@
       const body = await api(`api/v1/movies/search?q=${encodeURIComponent(q)}&limit=10${model}`,
         { signal: searchAbort.signal });
       clearError();
+      if (document.activeElement !== $("search")) return;
       showResults(body.results);
       $("search-status").textContent = body.results.length
         ? `${body.results.length} titles found.` : `No titles match "${q}".`;
@@ -331,6 +332,8 @@
 
   function pick(index) {
     const movie = state.results[index];
+    clearTimeout(searchTimer);
+    if (searchAbort) searchAbort.abort();
     closeResults();
     if (movie) openRating(movie);
   }
@@ -338,15 +341,18 @@
   // ---- recommendations ------------------------------------------------------------------
   function scheduleRecommend() {
     clearTimeout(recTimer);
+    $("recs-section").setAttribute("aria-busy", "true");
     recTimer = setTimeout(recommend, 250);
   }
 
   async function recommend() {
+    clearTimeout(recTimer);
     const seq = ++recSeq;
     const section = $("recs-section");
     if (!state.ratings.size) {
       $("recs").replaceChildren();
       $("recs-status").textContent = "Rate a movie to get recommendations.";
+      section.setAttribute("aria-busy", "false");
       return;
     }
     section.setAttribute("aria-busy", "true");
