@@ -13,6 +13,7 @@ from matinee.cli import data as _data  # noqa: F401
 from matinee.cli import explain as _explain  # noqa: F401
 from matinee.cli import models as _models  # noqa: F401
 from matinee.cli import recommend as _recommend  # noqa: F401
+from matinee.cli import serve as _serve  # noqa: F401
 from matinee.cli.app import app, fail
 from matinee.errors import MatineeError
 from matinee.logs import configure_logging

@@ -5,6 +5,8 @@ Layout of a saved model::
     DIR/manifest.json           see :class:`~matinee.store.manifest.Manifest`
     DIR/parameters.safetensors  every array of ``model.parameters()`` (id maps included)
     DIR/movies.parquet          optional: movie_id, title, year, genres (titles without the data)
+                                and n_ratings (training ratings per movie) where it was given
+    DIR/<attachment>            optional files a caller adds (listed and checksummed likewise)
 
 Writing goes to a temporary directory beside the target that then replaces it with
 ``os.replace``; an existing saved model is moved aside first and removed afterwards, so a reader
@@ -21,7 +23,7 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import polars as pl
@@ -40,6 +42,7 @@ __all__ = [
     "check_model_target",
     "is_saved_model",
     "load_model",
+    "read_attachment",
     "read_manifest",
     "read_movies",
     "save_model",
@@ -50,6 +53,7 @@ log = logging.getLogger(__name__)
 PARAMETERS_NAME = "parameters.safetensors"
 MOVIES_NAME = "movies.parquet"
 MOVIE_TABLE_COLUMNS = ("movie_id", "title", "year", "genres")
+OPTIONAL_MOVIE_COLUMNS = ("n_ratings",)
 
 
 def _sha256(data: bytes) -> str:
@@ -84,7 +88,8 @@ def _movie_bytes(movies: pl.DataFrame, movie_ids: np.ndarray) -> bytes:
     if missing:
         raise ConfigError(f"the movies table lacks column(s) {missing}")
     known = pl.Series("movie_id", np.asarray(movie_ids, dtype=np.int64))
-    table = movies.select(MOVIE_TABLE_COLUMNS).filter(pl.col("movie_id").is_in(known.implode()))
+    columns = [*MOVIE_TABLE_COLUMNS, *(c for c in OPTIONAL_MOVIE_COLUMNS if c in movies.columns)]
+    table = movies.select(columns).filter(pl.col("movie_id").is_in(known.implode()))
     buffer = io.BytesIO()
     table.write_parquet(buffer)
     return buffer.getvalue()
@@ -130,6 +135,7 @@ def save_model(
     metrics: Mapping[str, float] | None = None,
     extra: Mapping[str, Any] | None = None,
     movies: pl.DataFrame | None = None,
+    attachments: Mapping[str, bytes] | None = None,
 ) -> Path:
     """Write a fitted model to ``directory`` atomically and return the directory.
 
@@ -138,7 +144,10 @@ def save_model(
         directory: Target directory; an existing saved model there is replaced.
         metrics: Evaluation figures to record in the manifest.
         extra: JSON-ready context (for example the dataset and split trained on).
-        movies: Optional movies table (movie_id, title, year, genres) stored for display.
+        movies: Optional movies table (movie_id, title, year, genres, optionally n_ratings)
+            stored for display.
+        attachments: Further files by plain name (for example what the service layer needs to
+            answer without the dataset), written and checksummed with the rest.
 
     Raises:
         NotFittedError: The model is not fitted.
@@ -151,6 +160,10 @@ def save_model(
     files[PARAMETERS_NAME], specs = _parameter_bytes(model)
     if movies is not None:
         files[MOVIES_NAME] = _movie_bytes(movies, model.parameters()["movie_ids"])
+    for name, data in (attachments or {}).items():
+        if name in (MANIFEST_NAME, PARAMETERS_NAME, MOVIES_NAME) or Path(name).name != name:
+            raise ConfigError(f"attachment name {name!r} must be a new plain file name")
+        files[name] = bytes(data)
     manifest = Manifest(
         model=model.name,
         config=model.config.to_dict(),
@@ -224,8 +237,22 @@ def _checked_arrays(path: Path, data: bytes, manifest: Manifest) -> dict[str, np
     return arrays
 
 
-def load_model(directory: Path) -> Recommender[Any]:
+@runtime_checkable
+class _Movable(Protocol):
+    """A model whose network can move to a torch device (the neural models)."""
+
+    def to_device(self, device: str) -> None:
+        """Move the model's network to ``device``."""
+        ...
+
+
+def load_model(directory: Path, *, device: str | None = None) -> Recommender[Any]:
     """Load a model saved by :func:`save_model`; never executes code from the files.
+
+    Args:
+        directory: The saved model's folder.
+        device: Torch device (``"cpu"``, ``"cuda"``) for neural models' networks; None keeps
+            each model's default. Models without a network compute on the CPU and ignore it.
 
     Raises:
         ModelFormatError: A missing, unreadable, truncated, tampered or too-new file, or arrays
@@ -252,7 +279,18 @@ def load_model(directory: Path) -> Recommender[Any]:
         ) from None
     model.history_ = [dict(record) for record in manifest.history]
     model.data_fingerprint_ = manifest.data_fingerprint
+    if device is not None and isinstance(model, _Movable):
+        model.to_device(device)
     return model
+
+
+def read_attachment(directory: Path, name: str) -> bytes | None:
+    """The bytes of a file saved with ``attachments`` (checksum verified), or None if absent."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    if name not in manifest.files:
+        return None
+    return _verified_bytes(directory, manifest, name)
 
 
 def read_movies(directory: Path) -> pl.DataFrame | None:

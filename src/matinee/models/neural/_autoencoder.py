@@ -54,6 +54,12 @@ class AutoencoderModel(Recommender[C]):
         """Drop the cached hidden codes (after the weights change)."""
         self._codes = None
 
+    def to_device(self, device: str) -> None:
+        """Move the fitted network to ``device`` (``"cpu"``, ``"cuda"``) to score there."""
+        self._device = pick_device(device)
+        self._net = self._fitted_net().to(self._device)
+        self.forget_codes()
+
     def _fitted_net(self) -> AutoRecNet:
         """The trained network, in evaluation mode (trainers switch it back to training)."""
         if self._net is None:

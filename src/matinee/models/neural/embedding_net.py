@@ -251,6 +251,11 @@ class EmbeddingNet(Recommender[EmbeddingNetConfig]):
     def _build_net(self) -> EmbeddingNetModule:
         return EmbeddingNetModule(self.config, self.n_users, self.n_movies, self.rating_scale_)
 
+    def to_device(self, device: str) -> None:
+        """Move the fitted network to ``device`` (``"cpu"``, ``"cuda"``) to score there."""
+        self._device = pick_device(device)
+        self._net = self._fitted_net().to(self._device)
+
     def _fitted_net(self) -> EmbeddingNetModule:
         if self._net is None:
             self._fitted_users()

@@ -1,0 +1,58 @@
+"""How much one request may ask of the server: the caps every route enforces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from matinee.errors import ConfigError
+
+__all__ = ["ServeLimits"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServeLimits:
+    """Caps on request sizes, set once per app (the CLI exposes each as an option).
+
+    The caps are part of the OpenAPI schema, so clients see them before they send anything.
+    """
+
+    max_k: int = 100
+    """Longest list a request may ask for (``k``)."""
+
+    max_ratings: int = 1000
+    """Most ratings one new-user request may carry."""
+
+    max_body_bytes: int = 256 * 1024
+    """Largest request body; bigger ones get 413 before they are parsed."""
+
+    max_search_limit: int = 50
+    """Most titles one search may return."""
+
+    max_query_chars: int = 200
+    """Longest search text or title."""
+
+    reload_poll_s: float = 1.0
+    """How often the watcher looks at each model's manifest for a replacement."""
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise ConfigError(
+                    f"ServeLimits.{field.name} must be a positive number, got {value!r}"
+                )
+        for name in (
+            "max_k",
+            "max_ratings",
+            "max_body_bytes",
+            "max_search_limit",
+            "max_query_chars",
+        ):
+            if not isinstance(getattr(self, name), int):
+                raise ConfigError(
+                    f"ServeLimits.{name} must be an integer, got {getattr(self, name)!r}"
+                )
+        if self.max_k > 1000:
+            raise ConfigError(
+                f"ServeLimits.max_k must be at most 1000 (the service's cap), got {self.max_k}"
+            )

@@ -1,0 +1,226 @@
+"""The JSON routes of ``/api/v1``: thin functions over :class:`~matinee.service.ModelBundle`.
+
+Every route is a plain ``def``, so FastAPI runs it in its thread pool and scoring never
+blocks the event loop. A route takes the bundle once at its start, so a model swapped in
+meanwhile does not change an answer half-way. (No ``from __future__ import annotations``
+here: FastAPI reads the annotations, some of which are classes built per app.)
+"""
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query
+
+from matinee.errors import UnknownIdError
+from matinee.serve.errors import ApiError
+from matinee.serve.limits import ServeLimits
+from matinee.serve.registry import ModelRegistry
+from matinee.serve.schemas import (
+    ErrorResponse,
+    ModelsResponse,
+    Movie,
+    NewUserResponse,
+    RatingById,
+    RatingByTitle,
+    ReloadRequest,
+    ReloadResponse,
+    SearchResponse,
+    SimilarResponse,
+    UserResponse,
+    recommendation_request,
+)
+from matinee.service import ListFilters, ModelBundle, Recommendation
+
+__all__ = ["api_router"]
+
+MAX_ID = 2**62
+"""Ids beyond this are no MovieLens id; the bound keeps them out of fixed-width arrays."""
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": what}
+    for status, what in (
+        (404, "Unknown model, movie or user ids (listed in details.unknown)."),
+        (409, "Ambiguous titles (candidates in details.candidates)."),
+        (413, "Request body over the size limit."),
+        (422, "Invalid parameters or body."),
+        (503, "Model not available."),
+    )
+}
+
+ModelName = Annotated[
+    str | None, Query(max_length=255, description="Model name; default: the first loaded.")
+]
+MovieId = Annotated[int, Path(ge=0, le=MAX_ID, description="MovieLens movie id.", examples=[1])]
+UserId = Annotated[int, Path(ge=0, le=MAX_ID, description="MovieLens user id.", examples=[1])]
+Year = Annotated[int | None, Query(ge=0, le=9999, description="Inclusive release-year bound.")]
+
+
+def list_filters(
+    genres: Annotated[
+        list[str] | None,
+        Query(
+            max_length=100,
+            description="Keep movies with any of these genres (repeat or comma-separate).",
+        ),
+    ] = None,
+    min_year: Year = None,
+    max_year: Year = None,
+    min_ratings: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="Minimum training ratings.")
+    ] = 0,
+    exclude: Annotated[
+        list[int] | None, Query(max_length=10_000, description="Movie ids never to return.")
+    ] = None,
+) -> ListFilters:
+    """The list filters of a GET request's query string."""
+    return ListFilters(
+        genres=_genres(genres or []),
+        years=(min_year, max_year),
+        min_ratings=min_ratings,
+        exclude=tuple(exclude or ()),
+    )
+
+
+Filters = Annotated[ListFilters, Depends(list_filters)]
+
+
+def _genres(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def _items(rows: Sequence[Recommendation]) -> list[dict[str, Any]]:
+    return [row.to_dict() for row in rows]
+
+
+def _rating_pairs(ratings: Any) -> list[tuple[str, int | str, float]]:
+    """(query as the client wrote it, id or title for the service, rating) per rating."""
+    if isinstance(ratings, dict):
+        return [(str(key), str(key), float(value)) for key, value in ratings.items()]
+    pairs: list[tuple[str, int | str, float]] = []
+    for entry in ratings:
+        if isinstance(entry, RatingById):
+            pairs.append((str(entry.movie_id), entry.movie_id, entry.rating))
+        else:
+            assert isinstance(entry, RatingByTitle)
+            pairs.append((entry.title, entry.title, entry.rating))
+    return pairs
+
+
+def _resolve(bundle: ModelBundle, pairs: list[tuple[str, int | str, float]]) -> dict[int, float]:
+    """The service's resolution, with ids too long for any movie listed among the unknown."""
+    huge = [key for _, key, _ in pairs if _is_huge_id(key)]
+    if not huge:
+        return bundle.resolve_ratings([(key, rating) for _, key, rating in pairs])
+    unknown: list[object] = []
+    rest = [(key, rating) for _, key, rating in pairs if not _is_huge_id(key)]
+    if rest:
+        try:
+            bundle.resolve_ratings(rest)
+        except UnknownIdError as error:
+            unknown = list(error.ids)
+    ids = [int(key) for key in huge]
+    raise UnknownIdError("movie", [*unknown, *ids])
+
+
+def _is_huge_id(key: int | str) -> bool:
+    if isinstance(key, str):
+        key = key.strip()
+        return key.isdecimal() and len(key) > 18 and int(key) > MAX_ID
+    return key > MAX_ID
+
+
+def _new_user(bundle: ModelBundle, body: Any) -> dict[str, Any]:
+    pairs = _rating_pairs(body.ratings)
+    rated = _resolve(bundle, pairs)
+    filters = ListFilters(
+        genres=_genres(body.genres),
+        years=tuple(body.years),
+        min_ratings=body.min_ratings,
+        exclude=tuple(body.exclude),
+    )
+    rows = bundle.recommend_new_user(rated, k=body.k, filters=filters)
+    resolved = [
+        {
+            "query": query,
+            "movie_id": movie_id,
+            "title": bundle.movie(movie_id).title,
+            "rating": rating,
+        }
+        for (query, _, _), (movie_id, rating) in zip(pairs, rated.items(), strict=True)
+    ]
+    return {"model": bundle.name, "resolved": resolved, "items": _items(rows)}
+
+
+def api_router(registry: ModelRegistry, limits: ServeLimits) -> APIRouter:
+    """The ``/api/v1`` routes over ``registry``, with ``limits`` in their parameters."""
+    router = APIRouter(prefix="/api/v1", responses=ERRORS)
+    top_k = Annotated[
+        int, Query(ge=1, le=limits.max_k, description=f"List length, 1 to {limits.max_k}.")
+    ]
+    request_body = recommendation_request(limits)
+
+    @router.get("/models", response_model=ModelsResponse, tags=["models"])
+    def list_models() -> dict[str, Any]:
+        """Every loaded model with its config, metrics, data fingerprint and reload state."""
+        return {"default": registry.default, "models": [s.describe() for s in registry.slots()]}
+
+    @router.get("/movies/search", response_model=SearchResponse, tags=["movies"])
+    def search_movies(
+        q: Annotated[
+            str,
+            Query(min_length=1, max_length=limits.max_query_chars, examples=["toy story"]),
+        ],
+        limit: Annotated[int, Query(ge=1, le=limits.max_search_limit)] = 10,
+        model: ModelName = None,
+    ) -> dict[str, Any]:
+        """Titles matching ``q`` (exact, prefix, words, then fuzzy), for an autocomplete."""
+        found = registry.get(model).search(q, limit=limit)
+        return {"query": q, "results": [movie.to_dict() for movie in found]}
+
+    @router.get("/movies/{movie_id}", response_model=Movie, tags=["movies"])
+    def get_movie(movie_id: MovieId, model: ModelName = None) -> dict[str, Any]:
+        """One movie's title, year, genres and training rating count."""
+        return registry.get(model).movie(movie_id).to_dict()
+
+    @router.get("/movies/{movie_id}/similar", response_model=SimilarResponse, tags=["movies"])
+    def similar_movies(
+        movie_id: MovieId, filters: Filters, k: top_k = 10, model: ModelName = None
+    ) -> dict[str, Any]:
+        """The ``k`` movies most like this one (item-item weights or movie-vector cosines)."""
+        bundle = registry.get(model)
+        movie = bundle.movie(movie_id)
+        rows = bundle.similar(movie_id, k=k, filters=filters)
+        return {"model": bundle.name, "movie": movie.to_dict(), "items": _items(rows)}
+
+    @router.post("/recommendations", response_model=NewUserResponse, tags=["recommendations"])
+    def recommend_new_user(body: request_body) -> dict[str, Any]:  # type: ignore[valid-type]
+        """Top-k movies for a new user from a few ratings given by movie id or title."""
+        return _new_user(registry.get(body.model), body)  # type: ignore[attr-defined]
+
+    @router.get(
+        "/users/{user_id}/recommendations", response_model=UserResponse, tags=["recommendations"]
+    )
+    def recommend_user(
+        user_id: UserId, filters: Filters, k: top_k = 10, model: ModelName = None
+    ) -> dict[str, Any]:
+        """Top-k movies for a user of the training data; what they rated never comes back."""
+        bundle = registry.get(model)
+        rows = bundle.recommend_user(user_id, k=k, filters=filters)
+        return {"model": bundle.name, "user_id": user_id, "items": _items(rows)}
+
+    @router.post("/admin/reload", response_model=ReloadResponse, tags=["admin"])
+    def reload_models(
+        body: Annotated[ReloadRequest | None, Body()] = None,
+    ) -> dict[str, Any]:
+        """Load models again from disk now; what fails to load is refused, the old one serves."""
+        outcome = registry.reload(body.model if body is not None else None)
+        return {"reloaded": outcome.reloaded, "refused": outcome.refused}
+
+    return router
+
+
+def readiness(registry: ModelRegistry, ready: bool) -> dict[str, Any]:
+    """The ``/readyz`` answer, or a 503 while the server is starting or stopping."""
+    if not ready:
+        raise ApiError(503, "not_ready", "the server is not ready: it is starting or stopping")
+    return {"status": "ready", "models": registry.names}

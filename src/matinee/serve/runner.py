@@ -1,0 +1,67 @@
+"""Start uvicorn on a set of saved models: what ``matinee serve`` calls."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from matinee.errors import ConfigError
+from matinee.serve.limits import ServeLimits
+
+__all__ = ["run_server"]
+
+log = logging.getLogger(__name__)
+
+
+def run_server(
+    model_dirs: Sequence[Path],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    limits: ServeLimits | None = None,
+    watch: bool = True,
+    access_log: bool = False,
+    log_level: str = "info",
+) -> None:
+    """Serve ``model_dirs`` until interrupted; returns when the server stops.
+
+    With one worker the models are loaded here, before the port is bound, so a bad directory
+    fails at once. With several, each worker process loads them (their manifests are checked
+    here first) and each watches them; an admin reload reaches only the worker that takes it.
+
+    Raises:
+        ConfigError: a bad port or worker count.
+        ModelFormatError: a directory that is not a loadable saved model.
+    """
+    import uvicorn
+
+    from matinee.serve.app import CONFIG_ENV, create_app, environment_config
+    from matinee.store.files import read_manifest
+
+    limits = limits or ServeLimits()
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be 0 to 65535, got {port}")
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    options = {
+        "host": host,
+        "port": port,
+        "access_log": access_log,
+        "log_level": log_level,
+        "timeout_graceful_shutdown": 10,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(model_dirs, limits=limits, watch=watch), **options)  # type: ignore[arg-type]
+        return
+    for directory in model_dirs:
+        read_manifest(Path(directory))
+    os.environ[CONFIG_ENV] = environment_config(model_dirs, limits, watch=watch)
+    uvicorn.run(
+        "matinee.serve.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        **options,  # type: ignore[arg-type]
+    )
