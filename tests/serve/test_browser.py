@@ -369,3 +369,25 @@ def test_model_switcher_and_report(page: Any, base_url: str, shot: Shot) -> None
         knn = next(m for m in json.load(answer)["models"] if m["name"] == "knn")
     assert ("Predicted" in page.locator("#recs").inner_text()) == knn["predicts_ratings"]
     shot(page, "model-switched")
+
+
+def test_filters_narrow_the_list_and_travel_in_the_link(page: Any, shot: Shot) -> None:
+    page.goto("/#r=1:4.5,588:4,364:5&k=10")
+    card_ids(page, 10)
+    page.locator("summary", has_text="Filters").click()
+    page.get_by_label("At least this many ratings").fill("50")
+    page.get_by_label("Genre").fill("Comedy")
+    page.get_by_label("From year").fill("1990")
+    page.get_by_label("From year").press("Tab")
+    page.wait_for_url(re.compile(r"&n=50&g=Comedy&y0=1990$"))
+    card_ids(page, 10)
+    for sub in page.locator("#recs .card .sub").all_inner_texts():
+        year, genres, count = sub.split(" \u00b7 ")
+        assert int(year) >= 1990
+        assert "Comedy" in genres.split(", ")
+        assert int(count.removesuffix(" ratings")) >= 50
+    shot(page, "filters")
+    listed = card_ids(page, 10)
+    page.reload()
+    assert card_ids(page, 10) == listed
+    assert page.get_by_label("Genre").input_value() == "Comedy"

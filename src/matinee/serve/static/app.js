@@ -9,6 +9,8 @@
     models: [],
     model: "",
     k: 10,
+    filters: { n: "", g: "", y0: "", y1: "" }, // min ratings, genre, years: as typed
+    genres: new Set(), // every genre seen, for the genre input's suggestions
     ratings: new Map(), // movie_id -> rating
     movies: new Map(), // movie_id -> movie (title, year, genres, ...)
     pending: null, // the movie being rated
@@ -98,12 +100,15 @@
     }
     if (params.has("m")) state.model = params.get("m");
     if (params.has("k")) state.k = Number(params.get("k"));
+    for (const key of Object.keys(state.filters)) state.filters[key] = params.get(key) || "";
     if (bad.length) showError(new Error(`this link has ratings it cannot read: ${bad.join(", ")}`));
   }
 
   function writeHash() {
     const r = [...state.ratings].map(([id, rating]) => `${id}:${rating}`).join(",");
-    const hash = `#r=${r}&m=${encodeURIComponent(state.model)}&k=${state.k}`;
+    const filters = Object.entries(state.filters).filter(([, v]) => v !== "")
+      .map(([key, v]) => `&${key}=${encodeURIComponent(v)}`).join("");
+    const hash = `#r=${r}&m=${encodeURIComponent(state.model)}&k=${state.k}${filters}`;
     history.replaceState(null, "", hash);
   }
 
@@ -283,6 +288,7 @@
   }
 
   function showResults(results) {
+    learnGenres(results);
     state.results = results;
     state.active = -1;
     const list = $("results");
@@ -358,7 +364,7 @@
     section.setAttribute("aria-busy", "true");
     $("recs-status").textContent = "Finding movies for you\u2026";
     const ratings = [...state.ratings].map(([movie_id, rating]) => ({ movie_id, rating }));
-    const body = { ratings, k: state.k };
+    const body = { ratings, k: state.k, ...filterBody() };
     if (state.model) body.model = state.model;
     try {
       const answer = await api("api/v1/recommendations", { method: "POST",
@@ -381,8 +387,34 @@
     }
   }
 
+  /** The filters as the API takes them; numbers stay as typed so the API judges them. */
+  function filterBody() {
+    const f = state.filters;
+    const number = (text) => (text === "" ? null : Number(text));
+    const body = {};
+    if (f.n !== "") body.min_ratings = number(f.n);
+    if (f.g.trim()) body.genres = f.g.split(",").map((g) => g.trim()).filter(Boolean);
+    if (f.y0 !== "" || f.y1 !== "") body.years = [number(f.y0), number(f.y1)];
+    return body;
+  }
+
+  function syncFilters() {
+    $("min-ratings").value = state.filters.n;
+    $("genre").value = state.filters.g;
+    $("year-from").value = state.filters.y0;
+    $("year-to").value = state.filters.y1;
+  }
+
+  function learnGenres(movies) {
+    const before = state.genres.size;
+    for (const movie of movies) for (const g of movie.genres || []) state.genres.add(g);
+    if (state.genres.size === before) return;
+    $("genre-list").replaceChildren(...[...state.genres].sort().map((g) => el("option", { value: g })));
+  }
+
   function describe(movie) {
-    return [movie.year ?? null, movie.genres ? movie.genres.join(", ") : null]
+    const count = movie.n_ratings === undefined ? null : `${movie.n_ratings} ratings`;
+    return [movie.year ?? null, movie.genres ? movie.genres.join(", ") : null, count]
       .filter((part) => part !== null && part !== "").join(" \u00b7 ");
   }
 
@@ -410,6 +442,7 @@
   }
 
   function renderCards(items) {
+    learnGenres(items);
     for (const item of items) state.movies.set(item.movie_id, item);
     $("recs").replaceChildren(...items.map(card));
   }
@@ -497,6 +530,7 @@
   async function start() {
     readHash();
     $("k").value = String(state.k);
+    syncFilters();
     try {
       await loadModels();
     } catch (err) {
@@ -528,6 +562,13 @@
       writeHash();
       scheduleRecommend();
     });
+    for (const [id, key] of [["min-ratings", "n"], ["genre", "g"], ["year-from", "y0"], ["year-to", "y1"]]) {
+      $(id).addEventListener("change", () => {
+        state.filters[key] = $(id).value.trim();
+        writeHash();
+        scheduleRecommend();
+      });
+    }
     $("similar-close").addEventListener("click", closeSimilar);
     $("similar").addEventListener("keydown", (e) => { if (e.key === "Escape") closeSimilar(); });
     $("report-toggle").addEventListener("click", toggleReport);
@@ -540,6 +581,7 @@
       clearError();
       readHash();
       $("k").value = String(state.k);
+      syncFilters();
       $("model").value = state.model;
       showModel();
       renderRated();
