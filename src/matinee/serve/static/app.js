@@ -1,10 +1,12 @@
 // Matinee's web page: search, rate by half stars, recommendations, similar movies.
 // Plain JavaScript, no framework and no build step. The ratings live in the page and in
 // the address (#r=364:5,588:4.5&m=name&k=10) so a list can be shared; the server keeps none.
-"use strict";
+import { $, ApiError, HALVES, api, el, meter } from "./dom.js";
+import { buildStars, checkedStars, paintStars } from "./stars.js";
+import { card, similarRow } from "./cards.js";
+import { filterBody, formatLink, parseLink } from "./link.js";
 
 (() => {
-  const $ = (id) => document.getElementById(id);
   const state = {
     models: [],
     model: "",
@@ -18,47 +20,10 @@
     active: -1, // highlighted search result
     opener: null, // the button that opened the similar panel
   };
-  const HALVES = Array.from({ length: 10 }, (_, i) => (i + 1) / 2);
   let searchTimer = 0;
   let searchAbort = null;
   let recTimer = 0;
   let recSeq = 0;
-
-  class ApiError extends Error {
-    constructor(status, body) {
-      const e = body && body.error;
-      super(e && e.message ? e.message : `The server answered ${status}.`);
-      this.status = status;
-      this.details = (e && e.details) || {};
-    }
-  }
-
-  /** Fetch JSON from the API; a non-2xx answer becomes an ApiError carrying its message. */
-  async function api(path, options = {}) {
-    const resp = await fetch(path, options);
-    let body = null;
-    try {
-      body = await resp.json();
-    } catch (_) {
-      body = null;
-    }
-    if (!resp.ok) throw new ApiError(resp.status, body);
-    return body;
-  }
-
-  function el(tag, props = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(props)) {
-      if (key === "class") node.className = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else if (key in node && !key.includes("-")) node[key] = value;
-      else node.setAttribute(key, value);
-    }
-    for (const child of children) {
-      if (child !== null && child !== undefined) node.append(child);
-    }
-    return node;
-  }
 
   // ---- errors -------------------------------------------------------------------------
   function showError(err) {
@@ -85,86 +50,19 @@
 
   // ---- the address ----------------------------------------------------------------------
   function readHash() {
-    const params = new URLSearchParams(location.hash.slice(1));
-    const bad = [];
-    state.ratings = new Map();
-    for (const pair of (params.get("r") || "").split(",").filter(Boolean)) {
-      const [id, value] = pair.split(":");
-      const movieId = Number(id);
-      const rating = Number(value);
-      if (Number.isInteger(movieId) && value !== undefined && Number.isFinite(rating)) {
-        state.ratings.set(movieId, rating);
-      } else {
-        bad.push(pair);
-      }
-    }
-    if (params.has("m")) state.model = params.get("m");
-    if (params.has("k")) state.k = Number(params.get("k"));
-    for (const key of Object.keys(state.filters)) state.filters[key] = params.get(key) || "";
-    if (bad.length) showError(new Error(`this link has ratings it cannot read: ${bad.join(", ")}`));
+    const link = parseLink(location.hash);
+    state.ratings = link.ratings;
+    if (link.model !== null) state.model = link.model;
+    if (link.k !== null) state.k = link.k;
+    state.filters = link.filters;
+    if (link.bad.length) showError(new Error(`this link has ratings it cannot read: ${link.bad.join(", ")}`));
   }
 
   function writeHash() {
-    const r = [...state.ratings].map(([id, rating]) => `${id}:${rating}`).join(",");
-    const filters = Object.entries(state.filters).filter(([, v]) => v !== "")
-      .map(([key, v]) => `&${key}=${encodeURIComponent(v)}`).join("");
-    const hash = `#r=${r}&m=${encodeURIComponent(state.model)}&k=${state.k}${filters}`;
-    history.replaceState(null, "", hash);
+    history.replaceState(null, "", formatLink(state.ratings, state.model, state.k, state.filters));
   }
 
-  // ---- stars ----------------------------------------------------------------------------
-  function meter(value, label) {
-    return el("span", { class: "meter", style: `--v:${value}`, role: "img", "aria-label": label });
-  }
-
-  function buildStars() {
-    const box = $("stars");
-    HALVES.forEach((value, i) => {
-      const id = `star-${i + 1}`;
-      const input = el("input", { type: "radio", name: "stars", id, value: String(value) });
-      const label = el("label", { for: id, class: `half ${i % 2 ? "right" : "left"}` },
-        el("span", { class: "glyph", "aria-hidden": "true" }, "\u2605"),
-        el("span", { class: "sr" }, `${value} star${value === 1 ? "" : "s"}`));
-      label.addEventListener("mouseenter", () => paintStars(value));
-      box.append(input, label);
-    });
-    box.addEventListener("mouseleave", () => paintStars(checkedStars()));
-    box.addEventListener("change", () => paintStars(checkedStars()));
-    box.addEventListener("keydown", (event) => {
-      if ("12345".includes(event.key) && event.key.length === 1) {
-        setStars(Number(event.key));
-        event.preventDefault();
-      } else if (event.key === "Enter") {
-        event.preventDefault();
-        $("rate-form").requestSubmit();
-      } else if (event.key === "Escape") {
-        closeRating();
-      }
-    });
-  }
-
-  function checkedStars() {
-    const checked = $("stars").querySelector("input:checked");
-    return checked ? Number(checked.value) : 0;
-  }
-
-  function setStars(value) {
-    const input = $("stars").querySelector(`input[value="${value}"]`);
-    if (input) {
-      input.checked = true;
-      input.focus();
-    }
-    paintStars(checkedStars());
-  }
-
-  function paintStars(value) {
-    for (const label of $("stars").querySelectorAll("label")) {
-      const own = Number($(label.htmlFor).value);
-      label.classList.toggle("on", own <= value);
-    }
-    $("stars-value").textContent = value ? `${value} of 5 stars` : "No rating chosen yet";
-  }
-
+  // ---- rating one movie ---------------------------------------------------------------
   function openRating(movie) {
     state.movies.set(movie.movie_id, movie);
     state.pending = movie;
@@ -364,7 +262,7 @@
     section.setAttribute("aria-busy", "true");
     $("recs-status").textContent = "Finding movies for you\u2026";
     const ratings = [...state.ratings].map(([movie_id, rating]) => ({ movie_id, rating }));
-    const body = { ratings, k: state.k, ...filterBody() };
+    const body = { ratings, k: state.k, ...filterBody(state.filters) };
     if (state.model) body.model = state.model;
     try {
       const answer = await api("api/v1/recommendations", { method: "POST",
@@ -387,17 +285,6 @@
     }
   }
 
-  /** The filters as the API takes them; numbers stay as typed so the API judges them. */
-  function filterBody() {
-    const f = state.filters;
-    const number = (text) => (text === "" ? null : Number(text));
-    const body = {};
-    if (f.n !== "") body.min_ratings = number(f.n);
-    if (f.g.trim()) body.genres = f.g.split(",").map((g) => g.trim()).filter(Boolean);
-    if (f.y0 !== "" || f.y1 !== "") body.years = [number(f.y0), number(f.y1)];
-    return body;
-  }
-
   function syncFilters() {
     $("min-ratings").value = state.filters.n;
     $("genre").value = state.filters.g;
@@ -412,39 +299,10 @@
     $("genre-list").replaceChildren(...[...state.genres].sort().map((g) => el("option", { value: g })));
   }
 
-  function describe(movie) {
-    const count = movie.n_ratings === undefined ? null : `${movie.n_ratings} ratings`;
-    return [movie.year ?? null, movie.genres ? movie.genres.join(", ") : null, count]
-      .filter((part) => part !== null && part !== "").join(" \u00b7 ");
-  }
-
-  function card(item) {
-    const titleId = `rec-title-${item.movie_id}`;
-    const numbers = el("p", { class: "numbers" });
-    if (item.predicted_rating !== null && item.predicted_rating !== undefined) {
-      const p = Number(item.predicted_rating).toFixed(1);
-      numbers.append("Predicted ", el("strong", {}, p), " ", meter(item.predicted_rating, `${p} of 5 stars`), " \u00b7 ");
-    }
-    numbers.append(`score ${Number(item.score).toPrecision(3)}`);
-    const because = (item.because || []).map((b) => b.title);
-    const similarButton = el("button", { type: "button", "aria-controls": "similar",
-      "aria-label": `Similar movies to ${item.title}`,
-      onclick: () => openSimilar(item, similarButton) }, "Similar movies");
-    return el("li", { class: "card", "data-movie-id": String(item.movie_id) },
-      el("article", { "aria-labelledby": titleId },
-        el("h3", { id: titleId }, el("span", { class: "rank" }, `${item.rank}. `), item.title),
-        el("p", { class: "sub" }, describe(item)),
-        numbers,
-        because.length ? el("p", { class: "why" }, `Because you rated ${because.join(", ")}`) : null,
-        el("div", { class: "row" }, similarButton,
-          el("button", { type: "button", class: "quiet", "aria-label": `Rate ${item.title}`,
-            onclick: () => openRating(item) }, "Rate it"))));
-  }
-
   function renderCards(items) {
     learnGenres(items);
     for (const item of items) state.movies.set(item.movie_id, item);
-    $("recs").replaceChildren(...items.map(card));
+    $("recs").replaceChildren(...items.map((item) => card(item, openSimilar, openRating)));
   }
 
   // ---- similar movies -------------------------------------------------------------------
@@ -455,11 +313,7 @@
       const answer = await api(`api/v1/movies/${movie.movie_id}/similar?k=10${model}`);
       clearError();
       $("similar-heading").textContent = `Similar to ${answer.movie.title}`;
-      $("similar-list").replaceChildren(...answer.items.map((item) => el("li", {},
-        el("span", { class: "title" }, item.title),
-        el("span", { class: "sub" }, `${describe(item)} \u00b7 score ${Number(item.score).toPrecision(3)}`),
-        el("button", { type: "button", class: "quiet", "aria-label": `Rate ${item.title}`,
-          onclick: () => openRating(item) }, "Rate it"))));
+      $("similar-list").replaceChildren(...answer.items.map((item) => similarRow(item, openRating)));
       $("similar").hidden = false;
       document.querySelectorAll("[aria-controls=similar]").forEach((b) => b.setAttribute("aria-expanded", String(b === opener)));
       $("similar").scrollIntoView({ block: "nearest" });
@@ -544,7 +398,7 @@
   }
 
   function wire() {
-    buildStars();
+    buildStars(closeRating);
     $("search").addEventListener("input", onSearchInput);
     $("search").addEventListener("keydown", onSearchKey);
     $("search").addEventListener("blur", () => setTimeout(closeResults, 100));
