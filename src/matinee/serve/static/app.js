@@ -5,6 +5,7 @@ import { $, ApiError, HALVES, api, el, meter } from "./dom.js";
 import { buildStars, checkedStars, paintStars } from "./stars.js";
 import { card, similarRow } from "./cards.js";
 import { filterBody, formatLink, parseLink } from "./link.js";
+import { fillModels, showModel, toggleReport } from "./models.js";
 
 (() => {
   const state = {
@@ -339,36 +340,12 @@ import { filterBody, formatLink, parseLink } from "./link.js";
       state.model = "";
     }
     state.model = state.model || answer.default;
-    $("model").replaceChildren(...state.models.map((m) =>
-      el("option", { value: m.name, selected: m.name === state.model }, `${m.name} (${m.model})`)));
-    showModel();
+    fillModels(state.models, state.model);
+    currentModel();
   }
 
-  function showModel() {
-    const info = state.models.find((m) => m.name === state.model);
-    if (!info) return;
-    const metrics = Object.entries(info.metrics || {})
-      .filter(([, v]) => typeof v === "number").slice(0, 3)
-      .map(([k, v]) => `${k} ${v.toPrecision(3)}`);
-    $("model-info").textContent = [info.model, `${info.n_users} users`, `${info.n_movies} movies`,
-      info.predicts_ratings ? "predicts ratings" : "ranks movies", ...metrics].join(" \u00b7 ");
-    $("report").hidden = !info.has_report;
-    const href = `api/v1/models/${encodeURIComponent(info.name)}/report/`;
-    $("report-link").href = href;
-    $("report-frame").hidden = true;
-    $("report-frame").removeAttribute("src");
-    $("report-frame").dataset.src = href;
-    $("report-toggle").setAttribute("aria-expanded", "false");
-    $("report-toggle").textContent = "Show it here";
-  }
-
-  function toggleReport() {
-    const frame = $("report-frame");
-    const open = frame.hidden;
-    if (open && !frame.getAttribute("src")) frame.src = frame.dataset.src;
-    frame.hidden = !open;
-    $("report-toggle").setAttribute("aria-expanded", String(open));
-    $("report-toggle").textContent = open ? "Hide it" : "Show it here";
+  function currentModel() {
+    showModel(state.models.find((m) => m.name === state.model));
   }
 
   // ---- wiring ---------------------------------------------------------------------------
@@ -406,7 +383,7 @@ import { filterBody, formatLink, parseLink } from "./link.js";
     $("rate-cancel").addEventListener("click", closeRating);
     $("model").addEventListener("change", () => {
       state.model = $("model").value;
-      showModel();
+      currentModel();
       closeSimilar();
       writeHash();
       scheduleRecommend();
@@ -437,7 +414,7 @@ import { filterBody, formatLink, parseLink } from "./link.js";
       $("k").value = String(state.k);
       syncFilters();
       $("model").value = state.model;
-      showModel();
+      currentModel();
       renderRated();
       loadTitles().then(recommend);
     });
