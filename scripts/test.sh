@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup-browser.sh
 VENV=${MATINEE_VENV:-.venv}
 export MATINEE_DATA_MIRROR=${MATINEE_DATA_MIRROR:-$(cd .. && pwd)/shared/data}
 "$VENV/bin/ruff" check src tests benchmarks scripts
