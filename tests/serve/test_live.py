@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from matinee.store.files import PARAMETERS_NAME, read_manifest
+
 from .conftest import EASE_REG, REPO, LiveServer, Models, save_ease, start_server, stop_server
 
 pytestmark = pytest.mark.slow
@@ -93,7 +95,7 @@ def replace_with_broken(directory: Path) -> None:
     """Swap in, atomically, a copy of ``directory`` whose parameters file is truncated."""
     staging = directory.with_name(directory.name + ".new")
     shutil.copytree(directory, staging)
-    parameters = staging / "parameters.safetensors"
+    parameters = staging / read_manifest(staging).stored(PARAMETERS_NAME)
     parameters.write_bytes(parameters.read_bytes()[:1000])
     aside = directory.with_name(directory.name + ".old")
     os.replace(directory, aside)
@@ -124,7 +126,7 @@ def test_swap_under_load_then_broken_model_refused(
     assert hammer.failures == [] and hammer.ok > 0
     refused = ease_info(server.url)
     assert refused["config"][EASE_REG] == 50.0
-    assert "parameters.safetensors" in refused["last_reload_error"]
+    assert "parameters" in refused["last_reload_error"]
     reload = httpx.post(server.url + "/api/v1/admin/reload", json={"model": "ease"}, timeout=60)
     assert reload.status_code == 200
     assert reload.json()["reloaded"] == [] and "ease" in reload.json()["refused"]

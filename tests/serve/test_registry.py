@@ -12,6 +12,7 @@ import pytest
 from matinee.errors import ConfigError
 from matinee.serve import ModelRegistry, ServeLimits
 from matinee.serve.errors import UnknownModelError
+from matinee.store.files import PARAMETERS_NAME, read_manifest
 
 from .conftest import EASE_REG, Models, save_ease
 
@@ -29,7 +30,7 @@ def break_parameters(directory: Path) -> None:
     """Replace ``directory`` whole with a copy whose parameters are truncated."""
     staging = directory.with_name("staging")
     shutil.copytree(directory, staging)
-    (staging / "parameters.safetensors").write_bytes(b"truncated")
+    (staging / read_manifest(staging).stored(PARAMETERS_NAME)).write_bytes(b"truncated")
     aside = directory.with_name("aside")
     os.replace(directory, aside)
     os.replace(staging, directory)
@@ -52,7 +53,7 @@ def test_broken_version_refused_once_then_good_one_taken(ease_dir: Path, models:
     held = registry.get()
     break_parameters(ease_dir)
     outcome = registry.reload(only_changed=True)
-    assert outcome.reloaded == [] and "parameters.safetensors" in outcome.refused["ease"]
+    assert outcome.reloaded == [] and "parameters" in outcome.refused["ease"]
     assert registry.get() is held
     slot = registry.slots()[0]
     assert slot.last_reload_error == outcome.refused["ease"]
