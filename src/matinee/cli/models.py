@@ -36,7 +36,9 @@ FORMATS = ("rich", "markdown", "json", "csv")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 ModelDir = Annotated[Path, typer.Argument(help="Folder of a model saved by `matinee train`.")]
-TopK = Annotated[int, typer.Option("--k", help="Length of ranked lists for ranking metrics.")]
+TopK = Annotated[
+    int, typer.Option("-k", "--top-k", help="Length of ranked lists for ranking metrics.")
+]
 Threshold = Annotated[
     float, typer.Option("--relevance", help="Test ratings at or above this are relevant.")
 ]

@@ -27,7 +27,7 @@ from matinee.settings import Settings
 __all__ = ["parse_rated", "read_rated_file", "recommend_command", "similar_command"]
 
 ModelDir = Annotated[Path, typer.Argument(help="Folder of a model saved by matinee.")]
-TopK = Annotated[int, typer.Option("-k", "--k", help="How many movies to list.")]
+TopK = Annotated[int, typer.Option("-k", "--top-k", help="How many movies to list.")]
 MinRatings = Annotated[
     int, typer.Option("--min-ratings", help="Keep movies rated at least this often.")
 ]
