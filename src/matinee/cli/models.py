@@ -42,6 +42,12 @@ TopK = Annotated[
 Threshold = Annotated[
     float, typer.Option("--relevance", help="Test ratings at or above this are relevant.")
 ]
+Device = Annotated[
+    str | None,
+    typer.Option(
+        "--device", help="Torch device of neural models: cpu or cuda (default: CUDA if any)."
+    ),
+]
 SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="Config override key=value (repeatable)."),
@@ -95,11 +101,13 @@ def train_command(
     set_values: SetOption = None,
     k: TopK = 10,
     relevance: Threshold = 4.0,
+    device: Device = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Train a model, score it on the split's test part, and save it with its metrics."""
     try:
-        summary = _train(model, out, dataset, split, set_values or [], k, relevance, json_output)
+        options = FitOptions(progress=not json_output, device=device)
+        summary = _train(model, out, dataset, split, set_values or [], k, relevance, options)
     except MatineeError as error:
         raise fail(error) from None
     if json_output:
@@ -118,7 +126,7 @@ def _train(
     pairs: Sequence[str],
     k: int,
     relevance: float,
-    json_output: bool,
+    options: FitOptions,
 ) -> dict[str, Any]:
     from matinee.data.loader import load_dataset
     from matinee.evaluation.evaluate import evaluate
@@ -128,14 +136,14 @@ def _train(
     check_model_target(out)
     cls = model_class(name)
     config = cls.config_type().with_text_overrides(parse_settings(pairs))
-    settings = _settings(json_output)
+    settings = _settings(not options.progress)
     dataset = load_dataset(dataset_name, settings=settings)
     whole = spec.strip().lower() in WHOLE_DATA
     chosen = None if whole else _one_split(dataset, spec, settings)
     train = dataset.ratings if chosen is None else chosen.train
     validation = None if chosen is None else chosen.validation
     started = time.perf_counter()
-    fitted = cls(config).fit(train, validation, options=FitOptions(progress=not json_output))
+    fitted = cls(config).fit(train, validation, options=options)
     fit_seconds = time.perf_counter() - started
     metrics: dict[str, float] = {}
     if chosen is not None:
@@ -243,6 +251,7 @@ def compare_command(
     out: Annotated[Path | None, typer.Option("--out", help="Also write the table here.")] = None,
     k: TopK = 10,
     relevance: Threshold = 4.0,
+    device: Device = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Run several models on the same splits and print one side-by-side table."""
@@ -251,14 +260,15 @@ def compare_command(
         if chosen_format not in FORMATS:
             raise ConfigError(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
         quiet = chosen_format != "rich"  # keep piped Markdown / JSON / CSV free of progress
-        table = _compare(models, dataset, split, set_values or [], k, relevance, quiet)
+        options = FitOptions(progress=not quiet, device=device)
+        table = _compare(models, dataset, split, set_values or [], k, relevance, options)
         text = _render(table, "markdown" if chosen_format == "rich" else chosen_format)
         if out is not None:
             write_text_atomic(out, text)
     except MatineeError as error:
         raise fail(error) from None
     if chosen_format == "rich":
-        console.print(table.to_rich())
+        console.print(table.to_rich(width=console.width))
     else:
         typer.echo(text, nl=False)
 
@@ -297,16 +307,23 @@ def _compare(
     pairs: Sequence[str],
     k: int,
     relevance: float,
-    quiet: bool,
+    options: FitOptions,
 ) -> Any:
     from matinee.data.loader import load_dataset
     from matinee.data.split_spec import split_from_spec
     from matinee.evaluation.compare import compare
 
     factories = _factories(names, pairs)
-    settings = _settings(quiet)
+    settings = _settings(not options.progress)
     splits = split_from_spec(load_dataset(dataset_name, settings=settings), spec, settings=settings)
-    return compare(factories, splits, k=k, relevance_threshold=relevance, show_progress=not quiet)
+    return compare(
+        factories,
+        splits,
+        k=k,
+        relevance_threshold=relevance,
+        fit_options=options,
+        show_progress=options.progress,
+    )
 
 
 def _render(table: Any, output_format: str) -> str:

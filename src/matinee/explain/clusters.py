@@ -93,12 +93,13 @@ def cluster_summary(
 
 
 def umap_available() -> bool:
-    """Whether the optional ``umap-learn`` package can be imported."""
-    try:
-        import umap  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether the optional ``umap-learn`` package (in the ``plot`` extra) is installed.
+
+    Looked up without importing it: importing umap compiles numba code for seconds.
+    """
+    import importlib.util
+
+    return importlib.util.find_spec("umap") is not None
 
 
 def movie_map(
@@ -144,8 +145,8 @@ def _embed(matrix: npt.NDArray[np.float64], method: str, dims: int, seed: int) -
         return np.asarray(tsne.fit_transform(matrix))
     if method == "umap":
         if not umap_available():
-            raise MatineeError("UMAP maps need the umap-learn package: pip install umap-learn")
-        import umap  # type: ignore[import-not-found]
+            raise MatineeError("UMAP maps need the umap-learn package: pip install 'matinee[plot]'")
+        import umap
 
         reducer = umap.UMAP(n_components=dims, random_state=seed)
         return np.asarray(reducer.fit_transform(matrix))
