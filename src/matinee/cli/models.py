@@ -81,6 +81,14 @@ def _one_split(dataset: Any, spec: str, settings: Settings) -> Any:
     return splits[0]
 
 
+def _size_text(size: int) -> str:
+    """A file size for people: 812 KB, 12.3 MB, 1.4 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size / 1e3:,.0f} KB"
+
+
 def _metrics_table(title: str, metrics: dict[str, float]) -> Table:
     table = Table(title=title)
     table.add_column("metric")
@@ -113,7 +121,11 @@ def train_command(
     if json_output:
         print_json(summary)
         return
-    console.print(f"saved [bold]{model}[/] to {summary['out']} ({summary['fit_seconds']:.1f}s fit)")
+    console.print(
+        f"saved [bold]{model}[/] to {summary['out']}: {_size_text(summary['size_bytes'])} "
+        f"({summary['fit_seconds']:.1f}s fit)",
+        highlight=False,
+    )
     if summary["metrics"]:
         console.print(_metrics_table(f"{model} on {dataset} {split}", summary["metrics"]))
 
@@ -157,6 +169,7 @@ def _train(
     }
     save_model(fitted, out, metrics=metrics, extra=extra, movies=dataset.movies)
     return {
+        "size_bytes": sum(path.stat().st_size for path in out.rglob("*") if path.is_file()),
         "model": name,
         "dataset": dataset_name,
         "split": extra["split"],
