@@ -203,7 +203,7 @@ def _fold_reporter(
     def advance(result: EvalResult) -> None:
         nonlocal finished
         finished += 1
-        bar.advance(1, status=f"{result.split_name} done")
+        bar.advance(1)
         if finished < n_splits:
             bar.describe(f"{model_text} · fold {finished + 1}/{n_splits}")
 
