@@ -132,3 +132,59 @@ def test_every_command_is_covered_and_takes_json(ran: dict[str, Any]) -> None:
             command = command.commands[part]
         options = {opt for param in command.params for opt in getattr(param, "opts", [])}
         assert "--json" in options, f"matinee {leaf} has no --json"
+
+
+def test_help_lines_and_model_summaries_match_their_docstrings() -> None:
+    import importlib
+    import inspect
+
+    from matinee.models.registry import MODELS, SUMMARIES, model_class
+
+    for module, _ in COMMANDS.values():
+        importlib.import_module(module)
+    root = typer.main.get_group(app)
+    for name, (_, summary) in COMMANDS.items():
+        assert (root.commands[name].help or "").strip().splitlines()[0] == summary, name
+    assert set(SUMMARIES) == set(MODELS)
+    for name, summary in SUMMARIES.items():
+        if MODELS[name][1] is None:
+            assert (inspect.getdoc(model_class(name)) or "").splitlines()[0] == summary, name
+
+
+def _help(args: list[str]) -> str:
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_help_placeholders_are_plain_on_every_command() -> None:
+    import importlib
+
+    for module, _ in COMMANDS.values():
+        importlib.import_module(module)
+    pages = [_help([])] + [
+        _help(leaf.split()) for leaf in _leaf_commands(typer.main.get_group(app))
+    ]
+    for page in pages:
+        for bad in ("<bool>", "{", "<list", "<str>", "<int>", "--k "):
+            assert bad not in page, f"{bad!r} in help:\n{page}"
+    assert "INTEGER" in _help(["recommend"]) and "MODEL_DIR" in _help(["recommend"])
+
+
+def test_version_and_light_commands(env: dict[str, str]) -> None:
+    code = (
+        "import sys; from matinee.cli import main; sys.argv = ['matinee', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in sys.modules if m.startswith('matinee.models.') and "
+        "m not in ('matinee.models.registry', 'matinee.models._lazy')]\n"
+        "sys.stderr.write(repr(sorted(m for m in ('numpy', 'polars', 'torch') if m in sys.modules)"
+        " + heavy))"
+    )
+    for args, printed in ((["--version"], "matinee 0.1.0"), (["models"], "biased-mf")):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env
+        )
+        assert printed in done.stdout
+        assert done.stderr.strip().endswith("[]"), done.stderr
