@@ -3,7 +3,7 @@
 # split, train a top-k ranker on everything, and recommend for a new user who loves Disney films.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup-main.sh
 VENV=${MATINEE_VENV:-.venv}
 matinee() { "$VENV/bin/matinee" "$@"; }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv (or $MATINEE_VENV) and install Matinee with every extra and the dev tools.
+# The test set-up: create .venv (or $MATINEE_VENV) and install Matinee with every extra and the
+# dev tools (scripts/test.sh and CI run it; the main job needs only scripts/setup-main.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${MATINEE_VENV:-.venv}

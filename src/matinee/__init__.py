@@ -2,71 +2,127 @@
 
 The names here are the public API; each lives in the sub-package that a reader would look in
 (``matinee.data``, ``matinee.models``, ``matinee.evaluation``, ``matinee.recommend``,
-``matinee.store``, ``matinee.explain``). Importing this package loads no model code and no torch.
+``matinee.store``, ``matinee.explain``). They load on first use (PEP 562), so ``import matinee``
+costs milliseconds and pulls in no numpy, polars, numba, model code or torch; ``from matinee
+import Ratings`` loads just what ``Ratings`` needs.
 
-Matinee's compiled kernels run on numba's OpenMP threads. Unless the environment says otherwise,
-a thread waiting for the next parallel region spins only briefly before it sleeps
-(``GOMP_SPINCOUNT=1000``; libgomp's default spins 300 times longer). Measured on 2 cores, one
-biased-MF epoch on ml-100k: 1.95 ms with either setting on an idle machine, but with the other
-core busy 3.1 ms against 76 ms, since long-spinning threads take the CPU from the thread that
-has the work. (``OMP_WAIT_POLICY=PASSIVE`` is safe too, but 20% slower when idle.)
+Importing Matinee changes no process-wide setting. (The OpenMP spin-wait default that the
+compiled kernels want is set by :mod:`matinee._openmp`, where those kernels load.)
 """
 
 from __future__ import annotations
 
-import os
+import importlib
+import sys
+from types import ModuleType as _ModuleType
+from typing import TYPE_CHECKING, Any
 
-os.environ.setdefault("GOMP_SPINCOUNT", "1000")
-
-from matinee.data.canonical import canonical_folds, canonical_split
-from matinee.data.dataset import Dataset
-from matinee.data.filters import (
-    MinMovieMean,
-    MinMovieRatings,
-    MinUserRatings,
-    RatingThreshold,
-    TopUsers,
-    apply_filters,
-    filter_dataset,
-)
-from matinee.data.ids import IdMap
-from matinee.data.loader import load_dataset, read_local
-from matinee.data.ratings import Ratings
-from matinee.data.split import Split
-from matinee.data.split_spec import split_from_spec
-from matinee.data.splits import (
-    hidden_ratings,
-    kfold,
-    per_user_holdout,
-    random_split,
-    temporal_split,
-    user_split,
-)
-from matinee.data.synthetic import generate_ratings, write_synthetic_release
-from matinee.errors import (
-    ChecksumError,
-    ConfigError,
-    DataError,
-    DownloadError,
-    MalformedFileError,
-    MatineeError,
-    ModelFitError,
-    ModelFormatError,
-    NotFittedError,
-    SplitError,
-    UnknownIdError,
-    UnknownReleaseError,
-)
-from matinee.evaluation.compare import compare
-from matinee.evaluation.evaluate import cross_validate, evaluate, fit_and_evaluate
-from matinee.models.registry import available_models, model_class
-from matinee.recommend import find_movies, recommend, recommend_new_user, similar_movies
-from matinee.service import ListFilters, ModelBundle
-from matinee.settings import Settings
-from matinee.store.files import load_model, save_model
-from matinee.training.loop import FitOptions
+if TYPE_CHECKING:
+    from matinee.data.canonical import canonical_folds, canonical_split
+    from matinee.data.dataset import Dataset
+    from matinee.data.filters import (
+        MinMovieMean,
+        MinMovieRatings,
+        MinUserRatings,
+        RatingThreshold,
+        TopUsers,
+        apply_filters,
+        filter_dataset,
+    )
+    from matinee.data.ids import IdMap
+    from matinee.data.loader import load_dataset, read_local
+    from matinee.data.ratings import Ratings
+    from matinee.data.split import Split
+    from matinee.data.split_spec import split_from_spec
+    from matinee.data.splits import (
+        hidden_ratings,
+        kfold,
+        per_user_holdout,
+        random_split,
+        temporal_split,
+        user_split,
+    )
+    from matinee.data.synthetic import generate_ratings, write_synthetic_release
+    from matinee.errors import (
+        ChecksumError,
+        ConfigError,
+        DataError,
+        DownloadError,
+        MalformedFileError,
+        MatineeError,
+        ModelFitError,
+        ModelFormatError,
+        NotFittedError,
+        SplitError,
+        UnknownIdError,
+        UnknownReleaseError,
+    )
+    from matinee.evaluation.compare import compare
+    from matinee.evaluation.evaluate import cross_validate, evaluate, fit_and_evaluate
+    from matinee.models.registry import available_models, model_class
+    from matinee.recommend import find_movies, recommend, recommend_new_user, similar_movies
+    from matinee.service import ListFilters, ModelBundle
+    from matinee.settings import Settings
+    from matinee.store.files import load_model, save_model
+    from matinee.training.loop import FitOptions
 
 __version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "canonical_folds": "matinee.data.canonical",
+    "canonical_split": "matinee.data.canonical",
+    "Dataset": "matinee.data.dataset",
+    "MinMovieMean": "matinee.data.filters",
+    "MinMovieRatings": "matinee.data.filters",
+    "MinUserRatings": "matinee.data.filters",
+    "RatingThreshold": "matinee.data.filters",
+    "TopUsers": "matinee.data.filters",
+    "apply_filters": "matinee.data.filters",
+    "filter_dataset": "matinee.data.filters",
+    "IdMap": "matinee.data.ids",
+    "load_dataset": "matinee.data.loader",
+    "read_local": "matinee.data.loader",
+    "Ratings": "matinee.data.ratings",
+    "Split": "matinee.data.split",
+    "split_from_spec": "matinee.data.split_spec",
+    "hidden_ratings": "matinee.data.splits",
+    "kfold": "matinee.data.splits",
+    "per_user_holdout": "matinee.data.splits",
+    "random_split": "matinee.data.splits",
+    "temporal_split": "matinee.data.splits",
+    "user_split": "matinee.data.splits",
+    "generate_ratings": "matinee.data.synthetic",
+    "write_synthetic_release": "matinee.data.synthetic",
+    "ChecksumError": "matinee.errors",
+    "ConfigError": "matinee.errors",
+    "DataError": "matinee.errors",
+    "DownloadError": "matinee.errors",
+    "MalformedFileError": "matinee.errors",
+    "MatineeError": "matinee.errors",
+    "ModelFitError": "matinee.errors",
+    "ModelFormatError": "matinee.errors",
+    "NotFittedError": "matinee.errors",
+    "SplitError": "matinee.errors",
+    "UnknownIdError": "matinee.errors",
+    "UnknownReleaseError": "matinee.errors",
+    "compare": "matinee.evaluation.compare",
+    "cross_validate": "matinee.evaluation.evaluate",
+    "evaluate": "matinee.evaluation.evaluate",
+    "fit_and_evaluate": "matinee.evaluation.evaluate",
+    "available_models": "matinee.models.registry",
+    "model_class": "matinee.models.registry",
+    "find_movies": "matinee.recommend",
+    "recommend": "matinee.recommend",
+    "recommend_new_user": "matinee.recommend",
+    "similar_movies": "matinee.recommend",
+    "Settings": "matinee.settings",
+    "ListFilters": "matinee.service",
+    "ModelBundle": "matinee.service",
+    "load_model": "matinee.store.files",
+    "save_model": "matinee.store.files",
+    "FitOptions": "matinee.training.loop",
+}
+"""Public name -> the module that defines it."""
 
 __all__ = [
     "ChecksumError",
@@ -123,3 +179,35 @@ __all__ = [
     "user_split",
     "write_synthetic_release",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use and keep the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'matinee' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazy public ones included."""
+    return sorted({*globals(), *__all__})
+
+
+class _Package(_ModuleType):
+    """This package's module type: a public name keeps its meaning when a namesake loads.
+
+    ``matinee.recommend`` is the function, as it was when the names were imported eagerly; the
+    import system would otherwise bind the sub-package :mod:`matinee.recommend` to that name
+    as soon as anything imports it.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, _ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -27,6 +27,9 @@ from rich.progress import (
 
 __all__ = ["ProgressBar", "configure_logging", "progress"]
 
+_showing: list[Progress] = []
+"""The live progress display now on screen, if any (nested progress adds bars to it)."""
+
 
 class ProgressBar:
     """A handle on one progress task; a no-op when progress is switched off."""
@@ -40,6 +43,11 @@ class ProgressBar:
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, advance=amount, status=status)
 
+    def describe(self, description: str) -> None:
+        """Change the text left of the bar (for example which model and fold is running)."""
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, description=description)
+
     def set_total(self, total: float | None) -> None:
         """Change the total, for work whose size becomes known late."""
         if self._bar is not None and self._task is not None:
@@ -52,6 +60,10 @@ def progress(
 ) -> Iterator[ProgressBar]:
     """Show a Rich progress bar for long work, or nothing when ``enabled`` is false.
 
+    Progress started while another is showing becomes one more bar in the same live display
+    (Rich allows one at a time), removed when that work ends: a comparison's overall bar with
+    the running fit's epochs beneath it.
+
     Args:
         description: What the work is, shown left of the bar.
         total: Units of work, or None when unknown.
@@ -60,6 +72,14 @@ def progress(
     """
     if not enabled:
         yield ProgressBar(None, None)
+        return
+    if _showing:
+        outer = _showing[-1]
+        task = outer.add_task(description, total=total, status="")
+        try:
+            yield ProgressBar(outer, task)
+        finally:
+            outer.remove_task(task)
         return
     columns = [
         TextColumn("[progress.description]{task.description}"),
@@ -71,11 +91,19 @@ def progress(
     ]
     with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
         task = bar.add_task(description, total=total, status="")
-        yield ProgressBar(bar, task)
+        _showing.append(bar)
+        try:
+            yield ProgressBar(bar, task)
+        finally:
+            _showing.remove(bar)
 
 
 def configure_logging(level: int | str = logging.WARNING) -> None:
-    """Send library logs to the terminal through Rich; for entry points only."""
-    logging.basicConfig(
-        level=level, format="%(message)s", handlers=[RichHandler(show_path=False)], force=True
-    )
+    """Send library logs and Python warnings to stderr through Rich; for entry points only.
+
+    Stdout is left to results, so that ``--json`` output stays JSON alone even when a library
+    warns (scikit-learn's ConvergenceWarning from ``nmf-matrix``, for one).
+    """
+    handler = RichHandler(console=Console(stderr=True), show_path=False)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    logging.captureWarnings(True)

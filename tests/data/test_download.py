@@ -129,3 +129,32 @@ def test_fetch_md5_without_a_checksum(server: str) -> None:
 def test_fetch_md5_404(server: str) -> None:
     with pytest.raises(DownloadError, match="could not read"):
         fetch_md5(f"{server}/absent.md5")
+
+
+def test_a_failed_download_says_what_to_do_offline(tmp_path: Path) -> None:
+    dest = tmp_path / "cache" / "zips" / "ml-latest-small.zip"
+    with pytest.raises(DownloadError) as caught:
+        fetch("http://127.0.0.1:9/ml-latest-small.zip", dest, show_progress=False)
+    message = str(caught.value)
+    assert "http://127.0.0.1:9/ml-latest-small.zip" in message
+    assert "MATINEE_DATA_MIRROR" in message
+    assert "ml-latest-small.zip" in message.split("MATINEE_DATA_MIRROR", 1)[1]
+    assert str(dest.parent) in message
+
+
+def test_a_stalled_server_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    import matinee.data.download as download
+
+    monkeypatch.setattr(download, "TIMEOUT_S", 0.5)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)  # accepts the connection, never answers
+    try:
+        port = listener.getsockname()[1]
+        with pytest.raises(DownloadError, match=r"no answer within 0.5 s"):
+            fetch(f"http://127.0.0.1:{port}/x.zip", tmp_path / "x.zip", show_progress=False)
+    finally:
+        listener.close()
+    assert _leftovers(tmp_path) == []

@@ -137,3 +137,25 @@ def test_popular_joins_as_the_floor(rng: np.random.Generator) -> None:
     table = compare({"c": Constant}, _splits(rng, 1), metrics=["ndcg"])
     assert [row.model for row in table.rows] == ["c", "popular"]
     assert "ndcg@10" in table.rows[1].result.mean
+
+
+def test_the_rich_table_fits_80_columns_without_cutting_numbers(rng: np.random.Generator) -> None:
+    models = [Constant(ConstantConfig(value=float(v))) for v in range(7)]
+    table = compare(models, _splits(rng), metrics=["rmse", "mae"])
+    console = Console(record=True, width=80)
+    console.print(table.to_rich(width=80))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for row in table.rows:
+        assert row.model in text
+        for column in table.columns:
+            assert table._cell(row, column) in text
+
+
+def test_nested_progress_shares_one_live_display() -> None:
+    from matinee.logs import progress
+
+    with progress("outer", 2) as outer, progress("inner", 3) as inner:
+        assert outer._bar is inner._bar
+        inner.advance()
+        outer.describe("model 1/2 · fold 1/1")

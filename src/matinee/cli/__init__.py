@@ -1,6 +1,8 @@
 """The matinee command line: thin shells over library calls.
 
-Each command module registers its commands on :data:`matinee.cli.app.app` when imported.
+Each command module registers its commands on :data:`matinee.cli.app.app` when imported; the root
+group imports a module only when one of its commands runs (see :data:`matinee.cli.app.COMMANDS`),
+so ``matinee --help`` and ``matinee --version`` load no numpy, polars or model code.
 """
 
 from __future__ import annotations
@@ -11,13 +13,6 @@ import os
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
-from matinee.cli import catalog as _catalog  # noqa: F401  (registers commands)
-from matinee.cli import data as _data  # noqa: F401
-from matinee.cli import explain as _explain  # noqa: F401
-from matinee.cli import models as _models  # noqa: F401
-from matinee.cli import movies as _movies  # noqa: F401
-from matinee.cli import recommend as _recommend  # noqa: F401
-from matinee.cli import serve as _serve  # noqa: F401
 from matinee.cli.app import app, fail, usage_failure
 from matinee.errors import MatineeError
 from matinee.logs import configure_logging

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import polars as pl
 import typer
 from rich.table import Table
 
 from matinee.cli.app import app, console, fail, print_json
-from matinee.data.dataset import Dataset
-from matinee.data.loader import load_dataset, release_path, release_status
-from matinee.data.releases import RELEASES
 from matinee.errors import MatineeError
 from matinee.settings import Settings
+
+if TYPE_CHECKING:
+    from matinee.data.dataset import Dataset
 
 data_app = typer.Typer(help="MovieLens releases: list, fetch, describe.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -34,12 +32,15 @@ def _count(value: int | None) -> str:
 
 
 def _megabytes(size: int | None) -> str:
-    return f"{size / 1e6:,.1f} MB" if size is not None else "-"
+    return f"{size / 1e6:,.1f}" if size is not None else "-"
 
 
 @data_app.command("list")
 def list_releases(json_output: JsonOption = False) -> None:
     """List the known releases, and whether each is mirrored and cached here."""
+    from matinee.data.loader import release_status
+    from matinee.data.releases import RELEASES
+
     settings = Settings.from_env(show_progress=False)
     rows: list[dict[str, Any]] = []
     for name in RELEASES:
@@ -62,28 +63,34 @@ def list_releases(json_output: JsonOption = False) -> None:
     if json_output:
         print_json(rows)
         return
-    table = Table(title="MovieLens releases")
-    for column in ("name", "ratings", "users", "movies", "size", "cached", "mirrored"):
-        if column == "name":
-            table.add_column(column, no_wrap=True, min_width=20)
-        else:
-            table.add_column(column, justify="right")
-    for row in rows:
-        table.add_row(
-            row["name"],
+    table = Table(title="MovieLens releases (MB: zip size)", show_edge=False)
+    table.add_column("name", no_wrap=True)
+    cells = [
+        [
             _count(row["ratings"]),
             _count(row["users"]),
             _count(row["movies"]),
             _megabytes(row["zip_size"]),
             "yes" if row["cached"] else "no",
             "yes" if row["mirrored"] else "no",
-        )
+        ]
+        for row in rows
+    ]
+    headers = ("ratings", "users", "movies", "MB", "cached", "mirror")
+    for i, header in enumerate(headers):
+        widest = max((len(line[i]) for line in cells), default=0)
+        width = max(widest, len(header))
+        table.add_column(header, justify="right", no_wrap=True, min_width=width)
+    for row, line in zip(rows, cells, strict=True):
+        table.add_row(row["name"], *line)
     console.print(table)
 
 
 @data_app.command("fetch")
 def fetch_release(name: NameArgument, json_output: JsonOption = False) -> None:
     """Download (or find in the mirror) a release and parse it into the cache."""
+    from matinee.data.loader import load_dataset, release_path
+
     settings = Settings.from_env(show_progress=not json_output)
     try:
         path = release_path(name, settings=settings)
@@ -104,6 +111,8 @@ def fetch_release(name: NameArgument, json_output: JsonOption = False) -> None:
 @data_app.command("info")
 def describe_release(name: NameArgument, json_output: JsonOption = False) -> None:
     """Counts, sparsity, a rating histogram and the most rated genres of a release."""
+    from matinee.data.loader import load_dataset
+
     settings = Settings.from_env(show_progress=not json_output)
     try:
         dataset = load_dataset(name, settings=settings)
@@ -136,12 +145,17 @@ def _counts(dataset: Dataset) -> dict[str, Any]:
 
 def _histogram(dataset: Dataset) -> dict[str, int]:
     """Ratings per distinct value, lowest first (keys as text for JSON)."""
+    import numpy as np
+
     values, counts = np.unique(dataset.ratings.rating, return_counts=True)
     return {f"{value:g}": int(count) for value, count in zip(values, counts, strict=True)}
 
 
 def _top_genres(dataset: Dataset) -> dict[str, int]:
     """Ratings per genre (a movie's ratings count for each of its genres), most rated first."""
+    import numpy as np
+    import polars as pl
+
     ratings = dataset.ratings
     per_movie = pl.DataFrame(
         {"movie_id": ratings.movies.raw_ids, "n": ratings.movie_counts().astype(np.int64)}

@@ -7,7 +7,7 @@ from typing import Annotated, cast
 
 import typer
 
-from matinee.cli.app import app, console, err_console, fail
+from matinee.cli.app import app, console, err_console, fail, print_json
 from matinee.errors import ConfigError, MatineeError
 from matinee.settings import Settings
 
@@ -30,12 +30,21 @@ def explain(
         str, typer.Option("--map", help="Layout of the cluster map: tsne, pca or umap.")
     ] = "tsne",
     seed: Annotated[int, typer.Option("--seed", help="Seed of k-means, maps, baselines.")] = 0,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print machine-readable JSON.")
+    ] = False,
 ) -> None:
     """Write PNGs and one self-contained HTML page explaining what a saved model learned."""
     try:
         path = _explain(model_dir, out, dataset, map_method, seed)
     except MatineeError as error:
         raise fail(error) from None
+    if json_output:
+        files = sorted(
+            str(p.relative_to(path.parent)) for p in path.parent.rglob("*") if p.is_file()
+        )
+        print_json({"model_dir": str(model_dir), "report": str(path), "files": files})
+        return
     console.print(f"wrote {path}")
 
 
@@ -61,5 +70,7 @@ def _explain(
         try:
             dataset = load_dataset(named, settings=settings)
         except MatineeError as error:
-            err_console.print(f"[yellow]warning:[/] dataset {named!r} not loaded: {error}")
+            err_console.print(
+                f"[yellow]warning:[/] dataset {named!r} not loaded: {error}", highlight=False
+            )
     return build_report(model, dataset, out, movies=movies, options=options)

@@ -37,9 +37,17 @@ FORMATS = ("rich", "markdown", "json", "csv")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 ModelDir = Annotated[Path, typer.Argument(help="Folder of a model saved by `matinee train`.")]
-TopK = Annotated[int, typer.Option("--k", help="Length of ranked lists for ranking metrics.")]
+TopK = Annotated[
+    int, typer.Option("-k", "--top-k", help="Length of ranked lists for ranking metrics.")
+]
 Threshold = Annotated[
     float, typer.Option("--relevance", help="Test ratings at or above this are relevant.")
+]
+Device = Annotated[
+    str | None,
+    typer.Option(
+        "--device", help="Torch device of neural models: cpu or cuda (default: CUDA if any)."
+    ),
 ]
 SetOption = Annotated[
     list[str] | None,
@@ -74,6 +82,14 @@ def _one_split(dataset: Any, spec: str, settings: Settings) -> Any:
     return splits[0]
 
 
+def _size_text(size: int) -> str:
+    """A file size for people: 812 KB, 12.3 MB, 1.4 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size / 1e3:,.0f} KB"
+
+
 def _metrics_table(title: str, metrics: dict[str, float]) -> Table:
     table = Table(title=title)
     table.add_column("metric")
@@ -94,17 +110,23 @@ def train_command(
     set_values: SetOption = None,
     k: TopK = 10,
     relevance: Threshold = 4.0,
+    device: Device = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Train a model, score it on the split's test part, and save it with its metrics."""
     try:
-        summary = _train(model, out, dataset, split, set_values or [], k, relevance, json_output)
+        options = FitOptions(progress=not json_output, device=device)
+        summary = _train(model, out, dataset, split, set_values or [], k, relevance, options)
     except MatineeError as error:
         raise fail(error) from None
     if json_output:
         print_json(summary)
         return
-    console.print(f"saved [bold]{model}[/] to {summary['out']} ({summary['fit_seconds']:.1f}s fit)")
+    console.print(
+        f"saved [bold]{model}[/] to {summary['out']}: {_size_text(summary['size_bytes'])} "
+        f"({summary['fit_seconds']:.1f}s fit)",
+        highlight=False,
+    )
     if summary["metrics"]:
         console.print(_metrics_table(f"{model} on {dataset} {split}", summary["metrics"]))
 
@@ -117,7 +139,7 @@ def _train(
     pairs: Sequence[str],
     k: int,
     relevance: float,
-    json_output: bool,
+    options: FitOptions,
 ) -> dict[str, Any]:
     from matinee.data.loader import load_dataset
     from matinee.evaluation.evaluate import evaluate
@@ -128,14 +150,14 @@ def _train(
     check_model_target(out)
     cls = model_class(name)
     config = with_text_overrides(cls.config_type(), parse_settings(pairs))
-    settings = _settings(json_output)
+    settings = _settings(not options.progress)
     dataset = load_dataset(dataset_name, settings=settings)
     whole = spec.strip().lower() in WHOLE_DATA
     chosen = None if whole else _one_split(dataset, spec, settings)
     train = dataset.ratings if chosen is None else chosen.train
     validation = None if chosen is None else chosen.validation
     started = time.perf_counter()
-    fitted = cls(config).fit(train, validation, options=FitOptions(progress=not json_output))
+    fitted = cls(config).fit(train, validation, options=options)
     fit_seconds = time.perf_counter() - started
     metrics: dict[str, float] = {}
     if chosen is not None:
@@ -149,6 +171,7 @@ def _train(
     }
     save_bundle(fitted, out, train=train, metrics=metrics, extra=extra, movies=dataset.movies)
     return {
+        "size_bytes": sum(path.stat().st_size for path in out.rglob("*") if path.is_file()),
         "model": name,
         "dataset": dataset_name,
         "split": extra["split"],
@@ -245,6 +268,7 @@ def compare_command(
     out: Annotated[Path | None, typer.Option("--out", help="Also write the table here.")] = None,
     k: TopK = 10,
     relevance: Threshold = 4.0,
+    device: Device = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Run several models on the same splits and print one side-by-side table."""
@@ -253,14 +277,15 @@ def compare_command(
         if chosen_format not in FORMATS:
             raise ConfigError(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
         quiet = chosen_format != "rich"  # keep piped Markdown / JSON / CSV free of progress
-        table = _compare(models, dataset, split, set_values or [], k, relevance, quiet)
+        options = FitOptions(progress=not quiet, device=device)
+        table = _compare(models, dataset, split, set_values or [], k, relevance, options)
         text = _render(table, "markdown" if chosen_format == "rich" else chosen_format)
         if out is not None:
             write_text_atomic(out, text)
     except MatineeError as error:
         raise fail(error) from None
     if chosen_format == "rich":
-        console.print(table.to_rich())
+        console.print(table.to_rich(width=console.width))
     else:
         typer.echo(text, nl=False)
 
@@ -299,16 +324,23 @@ def _compare(
     pairs: Sequence[str],
     k: int,
     relevance: float,
-    quiet: bool,
+    options: FitOptions,
 ) -> Any:
     from matinee.data.loader import load_dataset
     from matinee.data.split_spec import split_from_spec
     from matinee.evaluation.compare import compare
 
     factories = _factories(names, pairs)
-    settings = _settings(quiet)
+    settings = _settings(not options.progress)
     splits = split_from_spec(load_dataset(dataset_name, settings=settings), spec, settings=settings)
-    return compare(factories, splits, k=k, relevance_threshold=relevance, show_progress=not quiet)
+    return compare(
+        factories,
+        splits,
+        k=k,
+        relevance_threshold=relevance,
+        fit_options=options,
+        show_progress=options.progress,
+    )
 
 
 def _render(table: Any, output_format: str) -> str:

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 ModelDir = Annotated[Path, typer.Argument(help="Folder of a model saved by matinee.")]
-TopK = Annotated[int, typer.Option("-k", "--k", help="How many movies to list (1-1000).")]
+TopK = Annotated[int, typer.Option("-k", "--top-k", help="How many movies to list (1-1000).")]
 MinRatings = Annotated[
     int, typer.Option("--min-ratings", help="Keep movies rated at least this often in training.")
 ]

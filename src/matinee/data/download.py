@@ -20,15 +20,16 @@ from typing import BinaryIO
 from matinee.errors import ChecksumError, DownloadError
 from matinee.logs import progress
 
-__all__ = ["CHUNK_BYTES", "fetch", "fetch_md5", "file_digest"]
+__all__ = ["CHUNK_BYTES", "TIMEOUT_S", "fetch", "fetch_md5", "file_digest", "offline_hint"]
 
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1 << 20
 """Bytes read per step while downloading or hashing."""
 
-TIMEOUT_S = 60.0
-"""Seconds without progress before a download is abandoned."""
+TIMEOUT_S = 30.0
+"""Seconds to wait for the connection and then for each read before a download is abandoned
+(urllib applies it to every socket operation, so a stalled server fails instead of hanging)."""
 
 _MD5_PATTERN = re.compile(r"\b([0-9a-fA-F]{32})\b")
 
@@ -48,7 +49,10 @@ def fetch_md5(url: str) -> str:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
             text = response.read(4096).decode("ascii", errors="replace")
     except (urllib.error.URLError, OSError, ValueError) as error:
-        raise DownloadError(f"could not read checksum file {url}: {error}") from error
+        raise DownloadError(
+            f"could not read checksum file {url}: {_reason(error)}. Without network access, "
+            "set MATINEE_DATA_MIRROR to a folder of release zips (see `matinee data list`)"
+        ) from error
     match = _MD5_PATTERN.search(text)
     if match is None:
         raise DownloadError(f"checksum file {url} holds no md5: {text[:80]!r}")
@@ -86,7 +90,7 @@ def fetch(
     temp = Path(temp_name)
     try:
         with os.fdopen(handle, "wb") as out:
-            digests = _download_into(url, out, expected_size, show_progress)
+            digests = _download_into(url, out, dest, expected_size, show_progress)
         _verify(url, temp, digests, {"sha256": sha256, "md5": md5}, expected_size)
         os.replace(temp, dest)
     except BaseException:
@@ -97,9 +101,9 @@ def fetch(
 
 
 def _download_into(
-    url: str, out: BinaryIO, expected_size: int | None, show_progress: bool
+    url: str, out: BinaryIO, dest: Path, expected_size: int | None, show_progress: bool
 ) -> dict[str, hashlib._Hash]:
-    """Stream ``url`` into ``out``; return the running digests and the byte count."""
+    """Stream ``url`` into ``out`` (on its way to ``dest``); return the running digests."""
     digests = {"sha256": hashlib.sha256(), "md5": hashlib.md5(usedforsecurity=False)}
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
@@ -118,11 +122,31 @@ def _download_into(
                     bar.advance(len(chunk))
     except urllib.error.HTTPError as error:
         raise DownloadError(
-            f"downloading {url} failed: HTTP {error.code} {error.reason}"
+            f"downloading {url} failed: HTTP {error.code} {error.reason}{offline_hint(dest)}"
         ) from error
     except (urllib.error.URLError, OSError, ValueError) as error:
-        raise DownloadError(f"downloading {url} failed: {error}") from error
+        raise DownloadError(
+            f"downloading {url} failed: {_reason(error)}{offline_hint(dest)}"
+        ) from error
     return digests
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong, in words (a timeout says how long was waited)."""
+    cause = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(cause, TimeoutError):
+        return f"no answer within {TIMEOUT_S:g} s"
+    return str(cause)
+
+
+def offline_hint(dest: Path) -> str:
+    """How to do without the network: the mirror variable, its layout, and the cache folder."""
+    return (
+        f". Without network access, set MATINEE_DATA_MIRROR to a folder of release zips "
+        f"(it should hold {dest.name}, as downloaded from GroupLens, or {dest.stem}/ with the "
+        f"zip or its unpacked files); downloads are kept in {dest.parent} "
+        "(set MATINEE_CACHE_DIR to move the cache)"
+    )
 
 
 def _verify(

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.console import Group
 from rich.table import Table
 
 from matinee.data.split import Split
@@ -32,7 +33,7 @@ from matinee.evaluation.evaluate import (
     cross_validate,
     lower_is_better,
 )
-from matinee.logs import progress
+from matinee.logs import ProgressBar, progress
 from matinee.models.base import Recommender
 from matinee.models.registry import model_class
 from matinee.training.loop import FitOptions
@@ -96,23 +97,42 @@ class ComparisonTable:
         text = f"{mean:.{digits}f}"
         return f"{text} ± {std:.{digits}f}" if len(row.result.folds) > 1 else text
 
-    def to_rich(self) -> Table:
-        """A Rich table, models side by side and one row per metric; best values bold green.
+    def to_rich(self, width: int = 80) -> Group:
+        """Rich tables, models side by side and one row per metric; best values bold green.
 
-        Metrics go down the rows so that the table fits a terminal whatever their number.
+        Metrics go down the rows, and models are split over as many tables as it takes to fit
+        ``width`` columns, so no number is ever cut or wrapped.
         """
+        metric_width = max((len(column) for column in self.columns), default=6)
+        widths = [
+            max(len(row.model), *(len(self._cell(row, c)) for c in self.columns))
+            for row in self.rows
+        ]
+        chunks: list[list[int]] = [[]]
+        used = metric_width + 4
+        for index, cell_width in enumerate(widths):
+            if chunks[-1] and used + cell_width + 3 > width:
+                chunks.append([])
+                used = metric_width + 4
+            chunks[-1].append(index)
+            used += cell_width + 3
+        title = f"splits: {', '.join(self.split_names)}"
+        return Group(*(self._rich_part(title, chunk, widths) for chunk in chunks))
+
+    def _rich_part(self, title: str, chunk: list[int], widths: list[int]) -> Table:
         best = self.best()
-        table = Table(title=f"splits: {', '.join(self.split_names)}")
-        table.add_column("metric", style="bold", overflow="fold")
-        for row in self.rows:
-            table.add_column(row.model, justify="right", overflow="fold")
+        table = Table(title=title)
+        table.add_column("metric", style="bold", no_wrap=True)
+        for index in chunk:
+            table.add_column(
+                self.rows[index].model, justify="right", no_wrap=True, min_width=widths[index]
+            )
         for column in self.columns:
-            cells = [
-                f"[bold green]{self._cell(row, column)}[/]"
-                if best.get(column) == row.model
-                else self._cell(row, column)
-                for row in self.rows
-            ]
+            cells = []
+            for index in chunk:
+                row = self.rows[index]
+                text = self._cell(row, column)
+                cells.append(f"[bold green]{text}[/]" if best.get(column) == row.model else text)
             table.add_row(column, *cells)
         return table
 
@@ -186,6 +206,22 @@ def _copy_factory(model: Recommender[Any]) -> Callable[[], Recommender[Any]]:
     return lambda: cls(config)
 
 
+def _fold_reporter(
+    bar: ProgressBar, model_text: str, n_splits: int
+) -> Callable[[EvalResult], None]:
+    """What to call after each fold: advance the overall bar and name the fold now running."""
+    finished = 0
+
+    def advance(result: EvalResult) -> None:
+        nonlocal finished
+        finished += 1
+        bar.advance(1)
+        if finished < n_splits:
+            bar.describe(f"{model_text} · fold {finished + 1}/{n_splits}")
+
+    return advance
+
+
 def compare(
     models: ModelFactories,
     splits: Sequence[Split],
@@ -215,11 +251,13 @@ def compare(
     if floor and FLOOR_MODEL not in factories:
         factories[FLOOR_MODEL] = model_class(FLOOR_MODEL)
     rows = []
-    with progress("comparing", len(factories) * len(splits), enabled=show_progress) as bar:
-        for name, factory in factories.items():
+    n_models, n_splits = len(factories), len(splits)
+    with progress("comparing", n_models * n_splits, enabled=show_progress) as bar:
+        for number, (name, factory) in enumerate(factories.items(), start=1):
+            model_text = f"{name}: model {number}/{n_models}"
+            bar.describe(f"{model_text} · fold 1/{n_splits}")
 
-            def advance(result: EvalResult, name: str = name) -> None:
-                bar.advance(1, status=f"{name} on {result.split_name}")
+            advance = _fold_reporter(bar, model_text, n_splits)
 
             result = cross_validate(
                 factory,

@@ -7,6 +7,7 @@ UMAP when the ``umap-learn`` package is installed.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections import Counter
 from typing import Literal
 
@@ -93,12 +94,13 @@ def cluster_summary(
 
 
 def umap_available() -> bool:
-    """Whether the optional ``umap-learn`` package can be imported."""
-    try:
-        import umap  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether the optional ``umap-learn`` package (in the ``plot`` extra) is installed.
+
+    Looked up without importing it: importing umap compiles numba code for seconds.
+    """
+    import importlib.util
+
+    return importlib.util.find_spec("umap") is not None
 
 
 def movie_map(
@@ -144,9 +146,14 @@ def _embed(matrix: npt.NDArray[np.float64], method: str, dims: int, seed: int) -
         return np.asarray(tsne.fit_transform(matrix))
     if method == "umap":
         if not umap_available():
-            raise MatineeError("UMAP maps need the umap-learn package: pip install umap-learn")
-        import umap  # type: ignore[import-not-found]
+            raise MatineeError(
+                "UMAP maps need the umap-learn package: pip install umap-learn "
+                "(or pip install 'matinee[plot]')"
+            )
+        with warnings.catch_warnings():  # umap warns that its optional TensorFlow part is absent
+            warnings.filterwarnings("ignore", message=".*Tensorflow")
+            import umap
 
-        reducer = umap.UMAP(n_components=dims, random_state=seed)
+        reducer = umap.UMAP(n_components=dims, random_state=seed, n_jobs=1)  # seeded: 1 thread
         return np.asarray(reducer.fit_transform(matrix))
     raise ConfigError(f"unknown map method {method!r}; valid: pca, tsne, umap")

@@ -91,6 +91,11 @@ class ReportOptions:
             raise ConfigError(
                 f"ReportOptions.map_method must be tsne, pca or umap, got {self.map_method!r}"
             )
+        if self.map_method == "umap" and not clusters.umap_available():
+            raise ConfigError(
+                "ReportOptions.map_method 'umap' needs the umap-learn package, which is not "
+                "installed: pip install 'matinee[plot]' (or choose tsne or pca)"
+            )
 
 
 class _Skip(Exception):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matinee.errors import ConfigError, MatineeError
-from matinee.models.base import Recommender
 
-__all__ = ["MODELS", "available_models", "model_class"]
+if TYPE_CHECKING:
+    from matinee.models.base import Recommender
+
+__all__ = ["MODELS", "SUMMARIES", "available_models", "model_class"]
 
 MODELS: dict[str, tuple[str, str | None]] = {
     "global-mean": ("matinee.models.baselines.baseline:GlobalMean", None),
@@ -28,6 +30,40 @@ MODELS: dict[str, tuple[str, str | None]] = {
     "movie-autoencoder": ("matinee.models.neural.movie_autoencoder:MovieAutoencoder", "neural"),
 }
 """Name -> ("module:Class", extra needed or None). Pure data: nothing is imported here."""
+
+SUMMARIES: dict[str, str] = {
+    "global-mean": "Predicts the mean training rating for every pair: ``r = mu``.",
+    "baseline": "User and movie biases around the global mean: ``r = mu + b_u + b_i``.",
+    "mf": "Plain matrix factorization, the notebooks' first model: ``r = p_u . q_i``.",
+    "biased-mf": "Biased matrix factorization (Funk SVD): ``r = mu + b_u + b_i + p_u . q_i``.",
+    "svdpp": "SVD++: ``r = mu + b_u + b_i + q_i . (p_u + |N(u)|^-1/2 sum_{j in N(u)} y_j)``.",
+    "nmf": "NMF of the observed ratings: ``r = p_u . q_i`` with ``p_u, q_i >= 0``.",
+    "nmf-matrix": (
+        "The notebooks' NMF: factor the zero-filled ratings matrix, ``R ~ W H`` with ``W, H >= 0``."
+    ),
+    "ease": "Closed-form item-item ranker; its scores order movies and are not ratings.",
+    "ials": "Implicit-feedback ALS; ``movie_vectors`` gives the movie factors for similar movies.",
+    "item-knn": (
+        "Item-based nearest neighbours; fold-in of a new user goes through the same weights."
+    ),
+    "rp3beta": (
+        "Graph random-walk ranker; a new user folds in through the same movie-movie weights."
+    ),
+    "popular": (
+        "Scores each movie by its share of users with a positive interaction; same list for all."
+    ),
+    "embedding-net": (
+        "A neural net on concatenated user and movie embeddings, trained on the squared error."
+    ),
+    "autorec": (
+        "Item- or user-based AutoRec with sparse input and a loss masked to observed ratings."
+    ),
+    "movie-autoencoder": (
+        "A dense autoencoder over movies' zero-filled rating rows; its codes are movie vectors."
+    ),
+}
+"""Name -> the first line of the model's docstring, so that listing models imports none of them
+(a test keeps the two equal)."""
 
 
 def available_models() -> list[str]:

@@ -12,6 +12,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+import matinee._openmp  # noqa: F401  (GOMP_SPINCOUNT, read when numba's OpenMP loads)
+
 __all__ = ["conjugate_gradient_rows", "implicit_loss"]
 
 _TOLERANCE = 1e-10

@@ -18,6 +18,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+import matinee._openmp  # noqa: F401  (GOMP_SPINCOUNT, read when numba's OpenMP loads)
 from matinee.types import IndexArray
 
 __all__ = [
