@@ -92,7 +92,7 @@ def test_model_commands_print_json(ran: dict[str, Any]) -> None:
     assert ran["train"][0]["model"] == "nmf-matrix"
     assert ran["train"][0]["size_bytes"] > 0
     assert ran["evaluate"][0]["metrics"] == pytest.approx(ran["train"][0]["metrics"])
-    assert set(ran["compare"][0]["models"]) == {"baseline", "nmf-matrix"}
+    assert set(ran["compare"][0]["models"]) == {"baseline", "nmf-matrix", "popular"}
     assert isinstance(ran["predict"][0]["prediction"], float)
 
 

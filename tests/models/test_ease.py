@@ -33,7 +33,7 @@ def _direct_weights(matrix: np.ndarray, regularization: float) -> np.ndarray:
 
 @pytest.mark.parametrize("regularization", [0.5, 2.0, 30.0])
 def test_weights_equal_the_closed_form(tiny: Ratings, regularization: float) -> None:
-    model = EASE(EASEConfig(reg=regularization)).fit(tiny)
+    model = EASE(EASEConfig(reg=regularization, precision="float64")).fit(tiny)
     expected = _direct_weights(_binary(tiny), regularization)
     assert model.weights_ is not None
     np.testing.assert_allclose(model.weights_, expected, atol=1e-10)
@@ -42,13 +42,13 @@ def test_weights_equal_the_closed_form(tiny: Ratings, regularization: float) -> 
 
 
 def test_threshold_keeps_only_liked_movies(tiny: Ratings) -> None:
-    model = EASE(EASEConfig(reg=1.0, positive_threshold=4.0)).fit(tiny)
+    model = EASE(EASEConfig(reg=1.0, positive_threshold=4.0, precision="float64")).fit(tiny)
     expected = _direct_weights(_binary(tiny, 4.0), 1.0)
     np.testing.assert_allclose(model.weights_, expected, atol=1e-10)  # type: ignore[arg-type]
 
 
 def test_float32_is_close_to_float64(tiny: Ratings) -> None:
-    wide = EASE(EASEConfig(reg=2.0)).fit(tiny)
+    wide = EASE(EASEConfig(reg=2.0, precision="float64")).fit(tiny)
     narrow = EASE(EASEConfig(reg=2.0, precision="float32")).fit(tiny)
     assert narrow.weights_ is not None and narrow.weights_.dtype == np.float32
     np.testing.assert_allclose(narrow.weights_, wide.weights_, atol=1e-5)  # type: ignore[arg-type]

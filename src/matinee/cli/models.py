@@ -193,11 +193,12 @@ def evaluate_command(
     ] = None,
     k: TopK = 10,
     relevance: Threshold = 4.0,
+    device: Device = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Re-score a saved model on the split it was trained on (its data fingerprint is checked)."""
     try:
-        summary = _evaluate(model_dir, dataset, split, k, relevance, json_output)
+        summary = _evaluate(model_dir, dataset, split, k, relevance, json_output, device)
     except MatineeError as error:
         raise fail(error) from None
     if json_output:
@@ -214,6 +215,7 @@ def _evaluate(
     k: int,
     relevance: float,
     json_output: bool,
+    device: str | None = None,
 ) -> dict[str, Any]:
     from matinee.data.loader import load_dataset
     from matinee.evaluation.evaluate import evaluate
@@ -231,7 +233,7 @@ def _evaluate(
             f"{model_dir} was trained on every rating of {name}, so no test ratings are left; "
             "train it on a split (--split u1) to evaluate it"
         )
-    model = load_model(model_dir)
+    model = load_model(model_dir, device=device)
     settings = _settings(json_output)
     chosen = _one_split(load_dataset(name, settings=settings), spec, settings)
     if model.data_fingerprint_ != chosen.train.fingerprint():
