@@ -19,11 +19,19 @@ from collections import defaultdict
 from pathlib import Path
 
 LAYERS = (
-    ("matinee.errors", "matinee.types", "matinee.settings", "matinee.logs", "matinee.atomic"),
+    (
+        "matinee.errors",
+        "matinee.types",
+        "matinee.settings",
+        "matinee.logs",
+        "matinee.atomic",
+        "matinee.ranking",
+        "matinee._openmp",
+    ),
     ("matinee.data", "matinee.splitting"),
     ("matinee.training",),
     ("matinee.models",),
-    ("matinee.evaluation", "matinee.recommend"),
+    ("matinee.evaluation", "matinee.recommend", "matinee.config_text"),
     ("matinee.explain", "matinee.store", "matinee.testing"),
     ("matinee.service",),
     ("matinee.cli", "matinee.serve", "matinee.spark", "matinee"),

@@ -66,7 +66,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "similar": (
         "matinee.cli.recommend",
-        "The movies a saved model finds most like one movie, found by its title.",
+        "The movies a saved model finds most like one movie, found by its title or id.",
     ),
     "explain": (
         "matinee.cli.explain",

@@ -158,7 +158,8 @@ def recommend_command(
     rated_file: Annotated[
         Path | None,
         typer.Option(
-            "--rated-file", help='A new user\'s ratings as JSON: {"Toy Story": 5, "50": 4}.'
+            "--rated-file",
+            help="A new user's ratings as a JSON file: title or id to rating, or a list of rows.",
         ),
     ] = None,
     k: TopK = 10,
