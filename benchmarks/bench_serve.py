@@ -256,6 +256,7 @@ def main() -> None:
     args = parser.parse_args()
     seconds = args.seconds or (3.0 if args.quick else 15.0)
     levels = [int(c) for c in args.clients.split(",")]
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="matinee-bench-serve-") as tmp:
         data = load_release()
         dirs, popular = train_models(Path(tmp), data)
@@ -283,8 +284,8 @@ def main() -> None:
         "seconds_per_level": seconds,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}",
-        "note": "Measured on a busy shared machine with the load generator on the same CPUs; "
-        "rerun on a quiet machine for figures to quote.",
+        "note": "The load generator shares the server's CPUs; load average before the run: "
+        f"{load_before:.1f}.",
         "runs": runs,
         "swap": swap,
     }
