@@ -93,6 +93,29 @@ def test_rating_model_lists_show_ratings_on_the_scale(mf: ModelBundle) -> None:
         assert all(r is not None and 1.0 <= r <= 5.0 for r in ratings)
 
 
+def test_rating_model_lists_follow_the_ranking_score_not_the_rating(mf: ModelBundle) -> None:
+    """Lists are ordered by rank_new_user / rank_users; the rating column is predict's."""
+    rated = {1: 5.0, 588: 5.0, 71: 4.5}
+    rows = mf.recommend_new_user(rated, k=10)
+    movies = mf.catalog.indices(list(rated))
+    values = np.asarray(list(rated.values()), dtype=np.float32)
+    ranking = mf.model.rank_new_user(movies, values)
+    ranking[movies] = -np.inf
+    best = set(np.argsort(-ranking)[:10].tolist())
+    assert set(mf.catalog.indices([row.movie.movie_id for row in rows]).tolist()) == best
+    folded = mf.model.score_new_user(movies, values)
+    for row in rows:
+        index = int(mf.catalog.indices([row.movie.movie_id])[0])
+        assert row.score == pytest.approx(float(ranking[index]), rel=1e-5)
+        low, high = mf.rating_scale
+        assert row.predicted_rating == pytest.approx(float(np.clip(folded[index], low, high)))
+    known = mf.recommend_user(1, k=5)
+    user_ranking = mf.model.rank_users(mf.model.users_.indices([1]))[0]
+    for row in known:
+        index = int(mf.catalog.indices([row.movie.movie_id])[0])
+        assert row.score == pytest.approx(float(user_ranking[index]), rel=1e-5)
+
+
 def test_new_user_by_title_gets_children_films_and_reasons(ease: ModelBundle) -> None:
     rows = ease.recommend_new_user(ANIMATED, k=10)
     rated = set(ease.resolve_ratings(ANIMATED))

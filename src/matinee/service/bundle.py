@@ -178,31 +178,34 @@ class ModelBundle:
     ) -> list[Recommendation]:
         """The top ``k`` movies for someone who rated a few movies (ids or titles).
 
-        The model folds the person in; rated movies never come back.
+        The model folds the person in; the list is ordered by the model's ranking score
+        (``rank_new_user``) and, for rating models, shows the folded-in predicted rating clipped to
+        the scale. Rated movies never come back.
         """
         _check_k(k)
         rated = self.resolve_ratings(ratings)
         movies = self.catalog.indices(list(rated))
         values = np.asarray(list(rated.values()), dtype=np.float32)
-        scores = np.asarray(self.model.score_new_user(movies, values), dtype=np.float64)
+        scores = np.asarray(self.model.rank_new_user(movies, values), dtype=np.float64)
         chosen = self._top(scores, k, movies, filters)
         predicted = None
         if self.predicts_ratings:
             low, high = self.rating_scale
-            predicted = np.clip(scores[chosen], low, high)
+            folded = np.asarray(self.model.score_new_user(movies, values), dtype=np.float64)
+            predicted = np.clip(folded[chosen], low, high)
         return self._rows(chosen, scores[chosen], predicted, movies, values)
 
     def recommend_user(
         self, user_id: int, *, k: int = 10, filters: ListFilters | None = None
     ) -> list[Recommendation]:
-        """The top ``k`` movies for a known user; their training-rated movies never come back.
+        """The top ``k`` movies for a known user, by ``rank_users``; rated movies never come back.
 
         Raises:
             UnknownIdError: a user id the model does not know.
         """
         _check_k(k)
         user = self._user_index(user_id)
-        scores = np.asarray(self.model.score_users([user])[0], dtype=np.float64)
+        scores = np.asarray(self.model.rank_users([user])[0], dtype=np.float64)
         movies, values = self._rated_by(user)
         chosen = self._top(scores, k, movies, filters)
         predicted = None
