@@ -95,11 +95,11 @@ def check_writable(target: str | os.PathLike[str]) -> Path:
         raise ConfigError(f"{final}: {ancestor} is a file, not a folder; choose another path")
     probe_dir = final if final.is_dir() else ancestor
     try:
-        handle, name = tempfile.mkstemp(prefix=".matinee-probe-", dir=probe_dir)
+        # An unnamed file (O_TMPFILE on Linux): a writer killed here leaves nothing behind.
+        with tempfile.TemporaryFile(prefix=".matinee-probe-", dir=probe_dir):
+            pass
     except OSError as error:
         raise OutputError(f"{final}: cannot write in {probe_dir}: {error.strerror}") from None
-    os.close(handle)
-    os.unlink(name)
     return final
 
 

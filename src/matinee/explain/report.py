@@ -35,7 +35,9 @@ from matinee.explain.plots_data import (
 from matinee.explain.plots_maps import plot_crosstab, plot_factor_heatmap, plot_movie_map
 from matinee.explain.report_html import (
     REPORT_MARKER,
+    REPORT_MARKER_TEXT,
     Section,
+    is_report,
     page,
     table,
     titles_per_factor,
@@ -373,22 +375,14 @@ def build_report(
         movies = dataset.movies
     ratings = dataset.ratings if dataset is not None else None
     catalog = distributions.movie_catalog(model.movies_, movies, ratings)
-    with atomic_directory(target, recognise=_is_report, what="a Matinee report") as staging:
+    with atomic_directory(target, recognise=is_report, what="a Matinee report") as staging:
         ctx = _Context(model, catalog, ratings, options, staging, _unit_name(model))
         sections, skipped = _run_analyses(ctx)
         text = page(model, dataset, sections, skipped, staging)
         (staging / "index.html").write_text(text, encoding="utf-8")
-        (staging / REPORT_MARKER).write_text("matinee explain report\n", encoding="utf-8")
+        (staging / REPORT_MARKER).write_text(REPORT_MARKER_TEXT, encoding="utf-8")
     log.info("wrote the %s report to %s (%d sections)", model.name, target, len(sections))
     return target / "index.html"
-
-
-def _is_report(folder: Path) -> bool:
-    """Whether ``folder`` holds a report written by :func:`build_report` (its marker file)."""
-    try:
-        return (folder / REPORT_MARKER).read_text(encoding="utf-8").startswith("matinee explain")
-    except (OSError, UnicodeDecodeError):
-        return False
 
 
 def _run_analyses(ctx: _Context) -> tuple[list[Section], list[tuple[str, str]]]:

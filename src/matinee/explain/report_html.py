@@ -16,13 +16,27 @@ from matinee.models.base import Recommender
 
 __all__ = [
     "REPORT_MARKER",
+    "REPORT_MARKER_TEXT",
     "Section",
+    "is_report",
     "page",
     "table",
     "titles_per_factor",
 ]
 
 REPORT_MARKER = ".matinee-report"
+REPORT_MARKER_TEXT = "matinee explain report\n"
+"""What the marker file holds: a folder holding it is a report that a new one may replace."""
+
+
+def is_report(folder: Path) -> bool:
+    """Whether ``folder`` holds a report written by ``build_report`` (its marker file)."""
+    try:
+        return (folder / REPORT_MARKER).read_text(encoding="utf-8") == REPORT_MARKER_TEXT
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 """File that marks a folder as a Matinee report, which a later report may replace."""
 
 
