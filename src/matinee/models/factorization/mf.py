@@ -25,7 +25,7 @@ from matinee.models._rating_common import (
     clipped_rmse,
     ridge_fold_in,
 )
-from matinee.models.config import check_range
+from matinee.models.config import check_range, setting
 from matinee.models.factorization._als import als_half_step
 from matinee.models.factorization._config import SGDFactorConfig
 from matinee.models.factorization._sgd import (
@@ -85,13 +85,12 @@ class BiasedMFConfig(_FactorConfig):
     solver: Literal["sgd", "als"] = "sgd"
     """How to fit: parallel SGD ("sgd") or alternating ridge solves ("als", no learning rate)."""
 
-    reg_bias: float = 0.02
+    reg_bias: float = setting(0.02, low=0.0)
     """L2 penalty on the user and movie biases, applied at each rating's update."""
 
     def validate(self) -> None:
-        """Check ranges."""
+        """Check the declared ranges, and that ALS gets a positive ``reg``."""
         super().validate()
-        check_range(self, "reg_bias", low=0.0)
         if self.solver == "als" and self.reg <= 0.0:
             check_range(self, "reg", low=0.0, low_open=True)
 

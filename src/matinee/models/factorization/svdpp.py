@@ -18,7 +18,7 @@ from matinee.models._rating_common import (
     clipped_rmse,
     ridge_fold_in,
 )
-from matinee.models.config import check_range
+from matinee.models.config import setting
 from matinee.models.factorization._config import SGDFactorConfig
 from matinee.models.factorization._sgd import factor_dot, svdpp_epoch
 from matinee.models.ranking import RankingSpec, TasteRanked
@@ -41,20 +41,14 @@ class SVDppConfig(SGDFactorConfig):
     reg: float = 0.08
     """L2 penalty on the user and movie factors."""
 
-    reg_bias: float = 0.02
+    reg_bias: float = setting(0.02, low=0.0)
     """L2 penalty on the user and movie biases."""
 
-    reg_implicit: float = 0.12
+    reg_implicit: float = setting(0.12, low=0.0)
     """L2 penalty on the implicit factors ``y_j``."""
 
     init_std: float = 0.03
     """Standard deviation of the initial factors."""
-
-    def validate(self) -> None:
-        """Check ranges."""
-        super().validate()
-        check_range(self, "reg_bias", low=0.0)
-        check_range(self, "reg_implicit", low=0.0)
 
 
 def implicit_sums(
