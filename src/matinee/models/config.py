@@ -9,13 +9,12 @@ span fields (or that no range can say) by extending ``validate`` with the helper
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Self, TypeVar, cast, get_args, get_origin
+from typing import Any, Literal, Self, TypeVar, get_args, get_origin
 
 from matinee.errors import ConfigError
 
@@ -112,7 +111,7 @@ def setting(
     only to change its default keeps the bounds declared above it.
     """
     bounds = {"low": low, "high": high, "low_open": low_open, "high_open": high_open}
-    return cast(T, dataclasses.field(default=default, metadata={_RANGE: bounds}))
+    return dataclasses.field(default=default, metadata={_RANGE: bounds})
 
 
 def fraction(default: float) -> float:
@@ -120,16 +119,22 @@ def fraction(default: float) -> float:
     return setting(default, low=0.0, high=1.0, high_open=True)
 
 
-@functools.cache
+_RANGES: dict[type, dict[str, dict[str, Any]]] = {}
+"""Config class -> its fields' declared bounds (worked out once per class)."""
+
+
 def _declared_ranges(cls: type) -> dict[str, dict[str, Any]]:
     """Field name -> the bounds the nearest class of ``cls``'s MRO declares for it."""
+    if cls in _RANGES:
+        return _RANGES[cls]
     ranges: dict[str, dict[str, Any]] = {}
     for klass in reversed(cls.__mro__):
         for name, field in vars(klass).get("__dataclass_fields__", {}).items():
             if _RANGE in field.metadata:
                 ranges[name] = field.metadata[_RANGE]
     names = [field.name for field in dataclasses.fields(cls)]
-    return {name: ranges[name] for name in names if name in ranges}
+    _RANGES[cls] = {name: ranges[name] for name in names if name in ranges}
+    return _RANGES[cls]
 
 
 def matches_type(value: object, hint: object) -> bool:
