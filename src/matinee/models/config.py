@@ -14,12 +14,13 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Self, TypeVar, get_args, get_origin
+from typing import Any, Literal, Self, TypedDict, TypeVar, Unpack, get_args, get_origin
 
 from matinee.errors import ConfigError
 
 __all__ = [
     "FIELD_RENAMES",
+    "Bounds",
     "Config",
     "EpochConfig",
     "check_fraction",
@@ -97,20 +98,21 @@ def check_layers(config: object, name: str) -> None:
         )
 
 
-def setting(
-    default: T,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> T:
+class Bounds(TypedDict, total=False):
+    """The range of a field, as the keyword arguments of :func:`check_range` name it."""
+
+    low: float
+    high: float
+    low_open: bool
+    high_open: bool
+
+
+def setting(default: T, **bounds: Unpack[Bounds]) -> T:
     """A config field's default with the range :meth:`Config.validate` holds it to.
 
     The bounds mean what they mean in :func:`check_range`. A subclass that redeclares the field
     only to change its default keeps the bounds declared above it.
     """
-    bounds = {"low": low, "high": high, "low_open": low_open, "high_open": high_open}
     return dataclasses.field(default=default, metadata={_RANGE: bounds})
 
 
@@ -119,15 +121,15 @@ def fraction(default: float) -> float:
     return setting(default, low=0.0, high=1.0, high_open=True)
 
 
-_RANGES: dict[type, dict[str, dict[str, Any]]] = {}
+_RANGES: dict[type, dict[str, Bounds]] = {}
 """Config class -> its fields' declared bounds (worked out once per class)."""
 
 
-def _declared_ranges(cls: type) -> dict[str, dict[str, Any]]:
+def _declared_ranges(cls: type) -> dict[str, Bounds]:
     """Field name -> the bounds the nearest class of ``cls``'s MRO declares for it."""
     if cls in _RANGES:
         return _RANGES[cls]
-    ranges: dict[str, dict[str, Any]] = {}
+    ranges: dict[str, Bounds] = {}
     for klass in reversed(cls.__mro__):
         for name, field in vars(klass).get("__dataclass_fields__", {}).items():
             if _RANGE in field.metadata:
