@@ -124,13 +124,27 @@ def _check_number(owner: object, name: str, value: float) -> None:
 
 
 @dataclass(frozen=True)
-class MinMovieRatings:
-    """Keep movies with at least ``n`` ratings."""
+class _CountFilter:
+    """A filter with one whole-number setting ``n`` (at least 1)."""
 
     n: int
 
     def __post_init__(self) -> None:
         _check_count(self, "n", self.n)
+
+
+@dataclass(frozen=True)
+class _NumberFilter:
+    """A filter with one finite-number setting ``x``."""
+
+    x: float
+
+    def __post_init__(self) -> None:
+        _check_number(self, "x", self.x)
+
+
+class MinMovieRatings(_CountFilter):
+    """Keep movies with at least ``n`` ratings."""
 
     def apply(self, ratings: Ratings) -> FilterResult:
         """Drop the ratings of movies rated fewer than ``n`` times."""
@@ -138,14 +152,8 @@ class MinMovieRatings:
         return _keep_rows(ratings, keep, f"min {self.n} ratings per movie")
 
 
-@dataclass(frozen=True)
-class MinUserRatings:
+class MinUserRatings(_CountFilter):
     """Keep users with at least ``n`` ratings."""
-
-    n: int
-
-    def __post_init__(self) -> None:
-        _check_count(self, "n", self.n)
 
     def apply(self, ratings: Ratings) -> FilterResult:
         """Drop the ratings of users with fewer than ``n`` ratings."""
@@ -153,14 +161,8 @@ class MinUserRatings:
         return _keep_rows(ratings, keep, f"min {self.n} ratings per user")
 
 
-@dataclass(frozen=True)
-class MinMovieMean:
+class MinMovieMean(_NumberFilter):
     """Keep movies whose mean rating is at least ``x``."""
-
-    x: float
-
-    def __post_init__(self) -> None:
-        _check_number(self, "x", self.x)
 
     def apply(self, ratings: Ratings) -> FilterResult:
         """Drop the ratings of movies whose mean rating is below ``x``."""
@@ -171,14 +173,8 @@ class MinMovieMean:
         return _keep_rows(ratings, keep, f"min mean rating {self.x:g} per movie")
 
 
-@dataclass(frozen=True)
-class TopUsers:
+class TopUsers(_CountFilter):
     """Keep the ``n`` most active users (ties broken by lower user index, that is raw id)."""
-
-    n: int
-
-    def __post_init__(self) -> None:
-        _check_count(self, "n", self.n)
 
     def apply(self, ratings: Ratings) -> FilterResult:
         """Keep only the ratings of the ``n`` users with the most ratings."""
@@ -194,14 +190,8 @@ def top_user_indices(ratings: Ratings, n: int) -> npt.NDArray[np.intp]:
     return order[: min(n, _active(counts))]
 
 
-@dataclass(frozen=True)
-class RatingThreshold:
+class RatingThreshold(_NumberFilter):
     """Keep ratings of at least ``x``: turns explicit ratings into implicit "liked" events."""
-
-    x: float
-
-    def __post_init__(self) -> None:
-        _check_number(self, "x", self.x)
 
     def apply(self, ratings: Ratings) -> FilterResult:
         """Drop ratings below ``x``."""

@@ -45,7 +45,7 @@ from matinee.models._ranker_common import (
     session_rows,
 )
 from matinee.models.base import Recommender
-from matinee.models.config import check_range
+from matinee.models.config import fraction, setting
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -67,24 +67,24 @@ def movies_that_fit(memory_bytes: float, precision: Literal["float32", "float64"
 class EASEConfig(RankerConfig):
     """Hyperparameters of :class:`EASE`."""
 
-    reg: float = 500.0
+    reg: float = setting(500.0, low=0.0, low_open=True)
     """L2 penalty ``lambda`` added to the Gram diagonal; larger values trust co-counts less."""
 
-    dropout: float = 0.0
+    dropout: float = fraction(0.0)
     """Emphasised-denoising strength ``p`` (EDLAE, Steck 2020): each movie's diagonal also gets
     ``p / (1 - p)`` times its own count, regularising popular movies more. 0 is plain EASE."""
 
-    activity_exponent: float = 0.0
+    activity_exponent: float = setting(0.0, low=0.0, high=1.0)
     """Weight each user's row by ``n_u ** -a`` (``n_u`` their positives) in the Gram matrix, so
     that heavy raters do not dominate the co-counts; ``lambda`` is scaled by the mean squared
     weight to stay comparable. 0 is plain EASE."""
 
-    session_window: int = 0
+    session_window: int = setting(0, low=0)
     """Session rows: each positive rating also adds a training row of the movies its user rated
     within this many places of it in time order (so ``2 w + 1`` movies at most). Needs meaningful
     timestamps; 0 turns session rows off (plain EASE)."""
 
-    session_weight: float = 0.5
+    session_weight: float = setting(0.5, low=0.0, low_open=True)
     """Weight ``mu`` of the session rows in the Gram matrix ``X^T X + mu S^T S``; larger trusts
     same-sitting co-ratings more than whole-profile ones. Only used when ``session_window`` > 0."""
 
@@ -93,18 +93,8 @@ class EASEConfig(RankerConfig):
     and the saved size; on ml-latest-small (random 10% test) its NDCG@10 equals float64's to six
     digits (0.254725). float64 inverts more exactly."""
 
-    max_movies: int = 50_000
+    max_movies: int = setting(50_000, low=1)
     """Refuse to fit above this many movies (the dense weights need ``n^2`` floats)."""
-
-    def validate(self) -> None:
-        """Check the ranges."""
-        super().validate()
-        check_range(self, "reg", low=0.0, low_open=True)
-        check_range(self, "max_movies", low=1)
-        check_range(self, "dropout", low=0.0, high=1.0, high_open=True)
-        check_range(self, "activity_exponent", low=0.0, high=1.0)
-        check_range(self, "session_window", low=0)
-        check_range(self, "session_weight", low=0.0, low_open=True)
 
 
 def ease_weights(
