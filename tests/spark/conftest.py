@@ -8,13 +8,13 @@ import pytest
 
 pytest.importorskip("pyspark")
 
-from pyspark.sql import SparkSession  # noqa: E402
+from pyspark.sql import SparkSession
 
-from matinee.data.dataset import Dataset  # noqa: E402
-from matinee.data.loader import load_dataset  # noqa: E402
-from matinee.settings import Settings  # noqa: E402
-from matinee.spark.readers import SparkRatings, read_release  # noqa: E402
-from matinee.spark.session import spark_session  # noqa: E402
+from matinee.data.dataset import Dataset
+from matinee.data.loader import load_dataset
+from matinee.settings import Settings
+from matinee.spark.readers import SparkRatings, read_release
+from matinee.spark.session import spark_session
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,9 @@ Two routes give the same rows and the same id maps (sorted raw ids, index = posi
   or a ``u.data``-like file) from storage every executor reaches; the id maps are the sorted
   distinct ids, collected to the driver (millions of ids, not billions of ratings).
 
-Every frame has the columns of :data:`COLUMNS`.
+Every frame has the columns of :data:`COLUMNS`; staged frames also have ``row``, the position of
+the rating in the single-machine data, so that collected parts come back in the same order (and
+so with the same data fingerprint).
 """
 
 from __future__ import annotations
@@ -71,13 +73,14 @@ def _table(ratings: Ratings) -> pa.Table:
             "timestamp": ratings.timestamp,
             "user_idx": ratings.user_idx,
             "movie_idx": ratings.movie_idx,
+            "row": np.arange(len(ratings), dtype=np.int64),
         }
     )
 
 
 def _staged_parquet(ratings: Ratings, folder: Path) -> Path:
     """``folder/<fingerprint>.parquet`` holding ``ratings``, written once (temp file + rename)."""
-    path = folder / f"{ratings.fingerprint()[:32]}.parquet"
+    path = folder / f"{ratings.fingerprint()[:32]}-v2.parquet"
     if path.is_file():
         return path
     folder.mkdir(parents=True, exist_ok=True)
@@ -166,7 +169,9 @@ def read_ratings_text(
 
 def collect_ratings(data: SparkRatings) -> Ratings:
     """A Spark ratings frame back on this machine as :class:`Ratings` (for tests and small data)."""
-    table = data.frame.select(*COLUMNS).toArrow()
+    ordered = "row" in data.frame.columns
+    frame = data.frame.select(*COLUMNS, *(["row"] if ordered else []))
+    table = (frame.orderBy("row") if ordered else frame).toArrow()
     return Ratings(
         table["user_idx"].to_numpy(),
         table["movie_idx"].to_numpy(),

@@ -3,13 +3,15 @@
 Under ``spark-submit`` the session Spark made is active and is used as it is, so a cluster's
 master, executors and memory come from the submit command. Otherwise a session is built for
 ``master`` (``local[2]`` by default: two cores, the driver in this process), with small, explicit
-memory settings and Spark's web UI off.
+memory settings and Spark's web UI off; on this machine the Python workers run this interpreter.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import os
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -28,6 +30,7 @@ DEFAULT_MASTER = "local[2]"
 _DEFAULTS: dict[str, str] = {
     "spark.driver.memory": "2g",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
     "spark.sql.session.timeZone": "UTC",
     "spark.driver.bindAddress": "127.0.0.1",
@@ -74,6 +77,9 @@ def spark_session(
     if master is not None and not _on_this_machine(master):
         settings.pop("spark.driver.bindAddress", None)
         settings.pop("spark.driver.host", None)
+    else:
+        # pyspark passes PYSPARK_PYTHON (else "python3", maybe without Matinee) to the workers.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master or DEFAULT_MASTER).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
