@@ -46,21 +46,21 @@ def _one(splits: list[Any], spec: str) -> Any:
 
 
 def _fit(name: str, train: Any, pairs: list[str]) -> Any:
-    from matinee.models.registry import model_class
+    from matinee.models.baselines.baseline import BiasBaselineConfig
+    from matinee.models.factorization.ials import ImplicitALSConfig
+    from matinee.models.factorization.mf import BiasedMFConfig
     from matinee.spark import trainers
 
-    if name not in MODEL_NAMES:
-        raise ConfigError(f"unknown Spark model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
     overrides = parse_settings(pairs)
     if name == "als":
         overrides.setdefault("solver", "als")
-    config = with_text_overrides(model_class(MODEL_NAMES[name]).config_type(), overrides)
-    fit = {
-        "als": trainers.train_biased_als,
-        "ials": trainers.train_implicit_als,
-        "baseline": trainers.train_baseline,
-    }[name]
-    return fit(train, config)
+        return trainers.train_biased_als(train, with_text_overrides(BiasedMFConfig(), overrides))
+    if name == "ials":
+        config = with_text_overrides(ImplicitALSConfig(), overrides)
+        return trainers.train_implicit_als(train, config)
+    if name == "baseline":
+        return trainers.train_baseline(train, with_text_overrides(BiasBaselineConfig(), overrides))
+    raise ConfigError(f"unknown Spark model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
 
 
 def _train(

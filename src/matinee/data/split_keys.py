@@ -33,8 +33,7 @@ _U64 = npt.NDArray[np.uint64]
 def _rotate_left(value: _U64, bits: int) -> _U64:
     left = np.left_shift(value, np.uint64(bits))
     right = np.right_shift(value, np.uint64(64 - bits))
-    result: _U64 = left | right
-    return result
+    return np.bitwise_or(left, right)
 
 
 def _hash_long(value: _U64, seed: _U64) -> _U64:
