@@ -1,8 +1,8 @@
 """The Spark session Matinee works in: the active one, a given master, or local[2].
 
-Under ``spark-submit`` the session Spark made is active and is used as it is, so a cluster's
-master, executors and memory come from the submit command. Otherwise a session is built for
-``master`` (``local[2]`` by default: two cores, the driver in this process), with small, explicit
+Under ``spark-submit`` the active session (or the one its settings make) is used as it is, so a
+cluster's master, executors and memory come from the submit command. Otherwise a session is
+built for ``master`` (``local[2]`` by default: two cores, the driver in this process), with small, explicit
 memory settings and Spark's web UI off; on this machine the Python workers run this interpreter.
 """
 
@@ -73,6 +73,12 @@ def spark_session(
     active = SparkSession.getActiveSession()
     if active is not None and (master is None or active.sparkContext.master == master):
         return active
+    if master is None and "PYSPARK_GATEWAY_PORT" in os.environ:
+        # Started by spark-submit: its master, memory and executors rule; only add ``config``.
+        submitted = SparkSession.builder.appName(app_name)
+        for key, value in (config or {}).items():
+            submitted = submitted.config(key, value)
+        return submitted.getOrCreate()
     settings = {**_DEFAULTS, **(config or {})}
     if master is not None and not _on_this_machine(master):
         settings.pop("spark.driver.bindAddress", None)
