@@ -2,8 +2,9 @@
 
 Under ``spark-submit`` the active session (or the one its settings make) is used as it is, so a
 cluster's master, executors and memory come from the submit command. Otherwise a session is
-built for ``master`` (``local[2]`` by default: two cores, the driver in this process), with small, explicit
-memory settings and Spark's web UI off; on this machine the Python workers run this interpreter.
+built for ``master`` (``local[2]`` by default: two cores, the driver in this process), with
+small, explicit memory settings and Spark's web UI off; on this machine the Python workers run
+this interpreter.
 """
 
 from __future__ import annotations
