@@ -73,6 +73,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Write PNGs and one self-contained HTML page explaining what a saved model learned.",
     ),
     "movies": ("matinee.cli.movies", "Find movies by title."),
+    "spark": ("matinee.cli.spark", "Train and evaluate models in Apache Spark."),
     "serve": (
         "matinee.cli.serve",
         "Serve saved models over HTTP: JSON API under /api/v1, docs at /docs, web page at /.",
