@@ -10,6 +10,7 @@ unless told otherwise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -22,6 +23,8 @@ __all__ = [
     "FILTER_KEYS",
     "MinMovieRatings",
     "MinUserRatings",
+    "RecordedMinMovieRatings",
+    "RecordedMinUserRatings",
     "apply_count_filters",
     "filters_record",
     "recorded_filters",
@@ -40,6 +43,15 @@ MinUserRatings = Annotated[
         "--min-user-ratings",
         help="Keep only users with at least N ratings (with --min-movie-ratings: both hold).",
     ),
+]
+
+RecordedMinMovieRatings = Annotated[
+    int | None,
+    typer.Option("--min-movie-ratings", help="Movie filter; default: the one trained with."),
+]
+RecordedMinUserRatings = Annotated[
+    int | None,
+    typer.Option("--min-user-ratings", help="User filter; default: the one trained with."),
 ]
 
 FILTER_KEYS = ("min_user_ratings", "min_movie_ratings")
@@ -63,19 +75,29 @@ def recorded_filters(extra: Mapping[str, Any]) -> tuple[int | None, int | None]:
     return found[0], found[1]
 
 
+CANONICAL_FOLDS = re.compile(r"^\s*u[1-5ab](-u[1-5])?\s*$", re.IGNORECASE)
+"""Split specs that read ml-100k's own fold files (u1..u5, ua, ub), which hold every movie."""
+
+
 def apply_count_filters(
-    dataset: Any, min_user: int | None, min_movie: int | None, *, quiet: bool
+    dataset: Any, min_user: int | None, min_movie: int | None, *, spec: str, quiet: bool
 ) -> Any:
     """The dataset with the count filters applied to a fixed point; unchanged without filters.
 
     Raises:
-        ConfigError: A count below 1, or filters that leave no rating.
+        ConfigError: A count below 1, filters that leave no rating, or filters with the
+            canonical ml-100k folds (files of the unfiltered data).
     """
     from matinee.data import filters
 
     for flag, value in (("--min-user-ratings", min_user), ("--min-movie-ratings", min_movie)):
         if value is not None and value < 1:
             raise ConfigError(f"{flag} must be at least 1, got {value}")
+    if (min_user is not None or min_movie is not None) and CANONICAL_FOLDS.match(spec):
+        raise ConfigError(
+            f"--split {spec} reads ml-100k's own fold files, which hold the movies and users "
+            "the rating-count filters remove; use a split Matinee makes, e.g. --split random:0.1"
+        )
     chosen: list[filters.RatingsFilter] = []
     if min_user is not None:
         chosen.append(filters.MinUserRatings(min_user))

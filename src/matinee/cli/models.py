@@ -19,6 +19,8 @@ from matinee.cli.app import app, console, fail, print_json
 from matinee.cli.filtering import (
     MinMovieRatings,
     MinUserRatings,
+    RecordedMinMovieRatings,
+    RecordedMinUserRatings,
     apply_count_filters,
     filters_record,
     recorded_filters,
@@ -163,7 +165,9 @@ def _train(
     cls = model_class(name)
     config = with_text_overrides(cls.config_type(), parse_settings(pairs))
     settings = _settings(not options.progress)
-    dataset = _filtered(load_dataset(dataset_name, settings=settings), counts, options.progress)
+    dataset = _filtered(
+        load_dataset(dataset_name, settings=settings), counts, spec, options.progress
+    )
     whole = spec.strip().lower() in WHOLE_DATA
     chosen = None if whole else _one_split(dataset, spec, settings)
     train = dataset.ratings if chosen is None else chosen.train
@@ -199,11 +203,10 @@ def _train(
     }
 
 
-def _filtered(dataset: Any, counts: dict[str, int], show: bool) -> Any:
+def _filtered(dataset: Any, counts: dict[str, int], spec: str, show: bool) -> Any:
     """The dataset cut by the recorded ``min_*_ratings`` counts (unchanged without any)."""
-    return apply_count_filters(
-        dataset, counts.get("min_user_ratings"), counts.get("min_movie_ratings"), quiet=not show
-    )
+    least_user, least_movie = counts.get("min_user_ratings"), counts.get("min_movie_ratings")
+    return apply_count_filters(dataset, least_user, least_movie, spec=spec, quiet=not show)
 
 
 @app.command("evaluate")
@@ -218,14 +221,8 @@ def evaluate_command(
     k: TopK = 10,
     relevance: Threshold = 4.0,
     device: Device = None,
-    min_movie_ratings: Annotated[
-        int | None,
-        typer.Option("--min-movie-ratings", help="Movie filter; default: the one trained with."),
-    ] = None,
-    min_user_ratings: Annotated[
-        int | None,
-        typer.Option("--min-user-ratings", help="User filter; default: the one trained with."),
-    ] = None,
+    min_movie_ratings: RecordedMinMovieRatings = None,
+    min_user_ratings: RecordedMinUserRatings = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Re-score a saved model on the split it was trained on (its data fingerprint is checked)."""
@@ -270,7 +267,7 @@ def _evaluate(
     model = load_model(model_dir, device=device)
     settings = _settings(json_output)
     counts = filters_record(*recorded_filters(manifest.extra)) | (asked or {})
-    dataset = _filtered(load_dataset(name, settings=settings), counts, not json_output)
+    dataset = _filtered(load_dataset(name, settings=settings), counts, spec, not json_output)
     chosen = _one_split(dataset, spec, settings)
     if model.data_fingerprint_ != chosen.train.fingerprint():
         raise DataError(
@@ -377,7 +374,9 @@ def _compare(
 
     factories = _factories(names, pairs)
     settings = _settings(not options.progress)
-    dataset = _filtered(load_dataset(dataset_name, settings=settings), counts, options.progress)
+    dataset = _filtered(
+        load_dataset(dataset_name, settings=settings), counts, spec, options.progress
+    )
     splits = split_from_spec(dataset, spec, settings=settings)
     return compare(
         factories,

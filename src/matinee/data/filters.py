@@ -290,8 +290,8 @@ def with_filtered_ratings(dataset: Dataset, kept: Ratings) -> Dataset:
 
     For callers that ran :func:`apply_filters` themselves to keep its report.
     """
-    movie_ids = pl.Series(kept.movies.raw_ids)
-    user_ids = pl.Series(kept.users.raw_ids)
+    movie_ids = pl.Series(kept.movies.raw_ids).implode()
+    user_ids = pl.Series(kept.users.raw_ids).implode()
     tags = dataset.tags
     if tags is not None:
         tags = tags.filter(pl.col("movie_id").is_in(movie_ids) & pl.col("user_id").is_in(user_ids))
