@@ -57,7 +57,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Run several models on the same splits and print one side-by-side table.",
     ),
     "predict": (
-        "matinee.cli.models",
+        "matinee.cli.predict",
         "Predict one user's rating of one movie (raw MovieLens ids) with a saved model.",
     ),
     "recommend": (

@@ -35,6 +35,7 @@ __all__ = [
     "apply_filters",
     "filter_dataset",
     "top_user_indices",
+    "with_filtered_ratings",
 ]
 
 log = logging.getLogger(__name__)
@@ -271,9 +272,16 @@ def filter_dataset(
     :func:`apply_filters` on ``dataset.ratings`` to get it as a value.
     """
     result = apply_filters(dataset.ratings, filters, until_stable=until_stable)
-    kept = result.ratings
-    movie_ids = pl.Series(kept.movies.raw_ids)
-    user_ids = pl.Series(kept.users.raw_ids)
+    return with_filtered_ratings(dataset, result.ratings)
+
+
+def with_filtered_ratings(dataset: Dataset, kept: Ratings) -> Dataset:
+    """``dataset`` with ratings ``kept`` (a filtered subset) and its other tables cut to match.
+
+    For callers that ran :func:`apply_filters` themselves to keep its report.
+    """
+    movie_ids = pl.Series(kept.movies.raw_ids).implode()
+    user_ids = pl.Series(kept.users.raw_ids).implode()
     tags = dataset.tags
     if tags is not None:
         tags = tags.filter(pl.col("movie_id").is_in(movie_ids) & pl.col("user_id").is_in(user_ids))

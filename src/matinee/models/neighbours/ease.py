@@ -19,7 +19,8 @@ sittings, this lifts NDCG@10 well above plain EASE (see ``benchmarks/results/ran
 Memory: ``B`` is a dense ``n_movies x n_movies`` matrix, ``n_movies^2 * 8`` bytes in float64 (4
 in float32). The fit builds the Gram matrix in that one buffer and inverts it in place, so the peak
 is about one such matrix plus a column block. On 24 GiB that holds about 56,000 movies in float64
-and 80,000 in float32; ``max_movies`` refuses larger fits before any memory is taken.
+and 80,000 in float32; ``max_movies`` refuses larger fits before any memory is taken, naming the
+memory and the ``--min-movie-ratings`` filter that would fit.
 """
 
 from __future__ import annotations
@@ -171,16 +172,9 @@ class EASE(Recommender[EASEConfig]):
         self, train: Ratings, validation: Ratings | None, options: FitOptions
     ) -> list[EpochRecord]:
         n_movies = train.n_movies
+        itemsize = 4 if self.config.precision == "float32" else 8
         if n_movies > self.config.max_movies:
-            itemsize = 4 if self.config.precision == "float32" else 8
-            need = n_movies**2 * itemsize / _GIB
-            fits = movies_that_fit(24 * _GIB, self.config.precision)
-            raise ConfigError(
-                f"EASE with {n_movies:,} movies needs {need:,.1f} GiB for its dense weights, over "
-                f"EASEConfig.max_movies={self.config.max_movies:,}; 24 GiB holds about "
-                f"{fits:,} movies in {self.config.precision}. Filter rare movies first, or raise "
-                "max_movies if the memory is there"
-            )
+            raise ConfigError(self._too_many_movies(train, itemsize))
         self.user_items_ = interactions(train, self.config.positive_threshold)
         weighted, regularization = self._weighted_rows(self.user_items_)
         if self.config.session_window > 0:
@@ -189,11 +183,32 @@ class EASE(Recommender[EASEConfig]):
             )
             sessions.data *= np.float32(math.sqrt(self.config.session_weight))
             weighted = sp.csr_matrix(sp.vstack([weighted, sessions], format="csr"))
-        log.info("EASE: inverting a %d x %d Gram matrix", n_movies, n_movies)
+        log.info(
+            "EASE: inverting a %d x %d Gram matrix in place (%.2f GiB)",
+            n_movies,
+            n_movies,
+            n_movies**2 * itemsize / _GIB,
+        )
         self.weights_ = ease_weights(
             weighted, regularization, np.dtype(self.config.precision), dropout=self.config.dropout
         )
         return []
+
+    def _too_many_movies(self, train: Ratings, itemsize: int) -> str:
+        """The refusal: the memory asked for, and the rating-count filter that would fit."""
+        limit = self.config.max_movies
+        need = train.n_movies**2 * itemsize / _GIB
+        counts = np.sort(train.movie_counts())[::-1]
+        least = int(counts[limit]) + 1
+        kept = int(np.count_nonzero(counts >= least))
+        return (
+            f"EASE with {train.n_movies:,} movies needs {need:,.1f} GiB for its dense "
+            f"{self.config.precision} weights, over EASEConfig.max_movies={limit:,} "
+            f"({limit**2 * itemsize / _GIB:,.1f} GiB). Keep the movies with at least {least:,} "
+            f"ratings ({kept:,} movies, {kept**2 * itemsize / _GIB:,.1f} GiB): "
+            f"--min-movie-ratings {least} on matinee train / compare, or MinMovieRatings({least}) "
+            "from matinee.data.filters; or raise max_movies if the memory is there"
+        )
 
     def _weighted_rows(self, matrix: sp.csr_matrix) -> tuple[sp.csr_matrix, float]:
         """Rows scaled by ``n_u ** -a`` and the matching ``lambda`` (unchanged when ``a`` = 0)."""
