@@ -92,7 +92,9 @@ def _kernel_top_k(matrix: npt.NDArray[Any], width: int, mask: sp.csr_matrix | No
     return out
 
 
-def _partition_top_k(matrix: npt.NDArray[Any], width: int, mask: sp.csr_matrix | None) -> IndexArray:
+def _partition_top_k(
+    matrix: npt.NDArray[Any], width: int, mask: sp.csr_matrix | None
+) -> IndexArray:
     """Top ``width`` of each row by ``argpartition``, then a sort of the candidates only."""
     matrix = np.array(matrix, dtype=np.float64)
     n_rows, n_movies = matrix.shape

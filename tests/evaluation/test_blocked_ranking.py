@@ -36,7 +36,8 @@ def _per_user_metrics(model: BiasedMF | EASE, split: Split) -> dict[str, float]:
         scores = model.rank_users([user])[0].astype(np.float64)
         rated = set(seen[user].indices.tolist())
         order = [m for m in np.argsort(-scores, kind="stable").tolist() if m not in rated][:K]
-        relevant = set(test.movie_idx[(test.user_idx == user) & (test.rating >= THRESHOLD)].tolist())
+        mine = (test.user_idx == user) & (test.rating >= THRESHOLD)
+        relevant = set(test.movie_idx[mine].tolist())
         hits = [movie in relevant for movie in order]
         ideal = min(K, len(relevant))
         totals["precision"] += sum(hits) / K
