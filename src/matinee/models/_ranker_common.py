@@ -164,7 +164,8 @@ def weighted_fold_in_row(
 
 def movie_counts(user_items: sp.csr_matrix) -> npt.NDArray[np.float64]:
     """How many training users each movie has in a users x movies interaction matrix."""
-    return np.diff(user_items.tocsc().indptr).astype(np.float64)
+    counts: npt.NDArray[np.float64] = np.diff(user_items.tocsc().indptr).astype(np.float64)
+    return counts
 
 
 def damp_popularity(
