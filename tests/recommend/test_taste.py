@@ -78,7 +78,8 @@ MORE_TASTES: dict[str, frozenset[str]] = {
 }
 """The four tastes and six more, to check that the rankers' damping helps taste in general."""
 
-DAMPED_RANKERS = ["ease", "ials", "item-knn", "rp3beta"]
+DAMPED_RANKERS = ["ease", "ials", "item-knn"]
+"""The rankers whose new-user lists are popularity damped (rp3beta's walk has ``beta``)."""
 
 
 def _kind_of(movies: pl.DataFrame, taste: str, *, mostly: bool = False) -> set[int]:
