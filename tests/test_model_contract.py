@@ -186,10 +186,12 @@ def models(low_rank: tuple[Ratings, Ratings, Ratings]) -> FittedModels:
 
 
 def outcome(model: Recommender[Any]) -> list[np.ndarray]:
-    """What a model produces: all scores, a new user's scores, and how many epochs it ran."""
+    """What a model produces: all scores, a new user's scores and list scores, and how many
+    epochs it ran."""
     scores = model.score_users(np.arange(model.n_users))
     new_user = model.score_new_user([0, 1, 2, 5], [5.0, 1.0, 3.5, 4.0])
-    return [scores, new_user, np.array([len(model.history_)])]
+    new_list = model.rank_new_user([0, 1, 2, 5], [5.0, 1.0, 3.5, 4.0])
+    return [scores, new_user, np.array([len(model.history_)]), new_list]
 
 
 def same_outcome(first: list[np.ndarray], second: list[np.ndarray]) -> bool:

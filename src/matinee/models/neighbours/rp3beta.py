@@ -26,10 +26,13 @@ from matinee.data.ratings import Ratings
 from matinee.errors import ModelFitError
 from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models._ranker_common import (
-    RankerConfig,
+    FoldInConfig,
+    damp_popularity,
     fold_in_row,
     interactions,
+    movie_counts,
     top_neighbours,
+    weighted_fold_in_row,
 )
 from matinee.models.base import Recommender
 from matinee.models.config import setting
@@ -40,8 +43,14 @@ __all__ = ["RP3Beta", "RP3BetaConfig", "random_walk_weights"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class RP3BetaConfig(RankerConfig):
+class RP3BetaConfig(FoldInConfig):
     """Hyperparameters of :class:`RP3Beta`."""
+
+    rank_popularity_exponent: float = 0.0
+    """New-user list scores over (count + 1) to this power, on top of ``beta`` (see
+    :class:`FoldInConfig`). 0: an extra 0.2 lifted NDCG@10 on ml-100k new users (0.408 to
+    0.435) but lowered it on ml-latest-small (0.3324 unweighted, 0.3294 weighted and damped),
+    and the walk needs about 0.4 more before one-taste lists follow the taste."""
 
     alpha: float = setting(1.0, low=0.0, low_open=True)
     """Power applied to each transition probability: below 1 flattens the walk, above sharpens."""
@@ -132,6 +141,17 @@ class RP3Beta(Recommender[RP3BetaConfig]):
         weights, _ = self._state()
         row = fold_in_row(self.n_movies, movies, ratings, self.config.positive_threshold)
         return np.asarray((row @ weights).toarray()).ravel()
+
+    def _rank_new_user(
+        self, movies: IndexArray, ratings: RatingArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        """Liked ratings weighted fully, then popularity damped (see :class:`FoldInConfig`)."""
+        weights, user_items = self._state()
+        row = weighted_fold_in_row(self.n_movies, movies, ratings, self.config)
+        scores = (row @ weights).toarray()
+        return damp_popularity(
+            scores, movie_counts(user_items), self.config.rank_popularity_exponent
+        )
 
     def movie_similarities(self, movie: int) -> npt.NDArray[np.floating[Any]]:
         """Walk weight from ``movie`` to every movie (zero outside its kept neighbours)."""
