@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from matinee.atomic import write_text_atomic
+from matinee.cli._configs import ConfigFile, file_configs, model_config, parse_settings
 from matinee.cli.app import app, console, fail, print_json
 from matinee.config_text import with_text_overrides
 from matinee.errors import ConfigError, DataError, MatineeError
@@ -53,17 +54,6 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="Config override key=value (repeatable)."),
 ]
-
-
-def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
-    """Read ``["key=value", ...]`` into a dict; a piece without ``=`` raises ConfigError."""
-    values: dict[str, str] = {}
-    for pair in pairs:
-        key, eq, value = pair.partition("=")
-        if not eq or not key.strip():
-            raise ConfigError(f"--set {pair!r}: write key=value, for example --set epochs=20")
-        values[key.strip()] = value.strip()
-    return values
 
 
 def _settings(json_output: bool) -> Settings:
@@ -108,6 +98,7 @@ def train_command(
         str, typer.Option("--split", help="Split spec (u1, random:0.2 ...) or none/all.")
     ] = "u1",
     set_values: SetOption = None,
+    config_file: ConfigFile = None,
     k: TopK = 10,
     relevance: Threshold = 4.0,
     device: Device = None,
@@ -116,7 +107,8 @@ def train_command(
     """Train a model, score it on the split's test part, and save it with its metrics."""
     try:
         options = FitOptions(progress=not json_output, device=device)
-        summary = _train(model, out, dataset, split, set_values or [], k, relevance, options)
+        pairs = set_values or []
+        summary = _train(model, out, dataset, split, (config_file, pairs), k, relevance, options)
     except MatineeError as error:
         raise fail(error) from None
     if json_output:
@@ -136,7 +128,7 @@ def _train(
     out: Path,
     dataset_name: str,
     spec: str,
-    pairs: Sequence[str],
+    settings_given: tuple[Path | None, Sequence[str]],
     k: int,
     relevance: float,
     options: FitOptions,
@@ -149,7 +141,7 @@ def _train(
 
     check_model_target(out)
     cls = model_class(name)
-    config = with_text_overrides(cls.config_type(), parse_settings(pairs))
+    config = model_config(name, *settings_given)
     settings = _settings(not options.progress)
     dataset = load_dataset(dataset_name, settings=settings)
     whole = spec.strip().lower() in WHOLE_DATA
@@ -264,6 +256,12 @@ def compare_command(
         list[str] | None,
         typer.Option("--set", help="Override model.key=value, e.g. mf.epochs=10 (repeatable)."),
     ] = None,
+    config_files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--config", help="JSON config file naming its model (repeatable); --set wins."
+        ),
+    ] = None,
     output_format: Annotated[
         str, typer.Option("--format", help="rich, markdown, json or csv.")
     ] = "rich",
@@ -280,7 +278,8 @@ def compare_command(
             raise ConfigError(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
         quiet = chosen_format != "rich"  # keep piped Markdown / JSON / CSV free of progress
         options = FitOptions(progress=not quiet, device=device)
-        table = _compare(models, dataset, split, set_values or [], k, relevance, options)
+        factories = _factories(models, set_values or [], config_files or [])
+        table = _compare(factories, dataset, split, k, relevance, options)
         text = _render(table, "markdown" if chosen_format == "rich" else chosen_format)
         if out is not None:
             write_text_atomic(out, text)
@@ -292,7 +291,9 @@ def compare_command(
         typer.echo(text, nl=False)
 
 
-def _factories(names: str, pairs: Sequence[str]) -> dict[str, Callable[[], Recommender[Any]]]:
+def _factories(
+    names: str, pairs: Sequence[str], files: Sequence[Path] = ()
+) -> dict[str, Callable[[], Recommender[Any]]]:
     from matinee.models.registry import model_class
 
     chosen = [name.strip() for name in names.split(",") if name.strip()]
@@ -308,9 +309,11 @@ def _factories(names: str, pairs: Sequence[str]) -> dict[str, Callable[[], Recom
             )
         overrides[model][field] = value
     factories: dict[str, Callable[[], Recommender[Any]]] = {}
+    from_files = file_configs(chosen, files)
     for name in chosen:
         cls = model_class(name)
-        config = with_text_overrides(cls.config_type(), overrides[name])
+        base = from_files.get(name) or cls.config_type()
+        config = with_text_overrides(base, overrides[name])
         factories[name] = _factory(cls, config)
     return factories
 
@@ -320,10 +323,9 @@ def _factory(cls: type[Recommender[Any]], config: Any) -> Callable[[], Recommend
 
 
 def _compare(
-    names: str,
+    factories: dict[str, Callable[[], Recommender[Any]]],
     dataset_name: str,
     spec: str,
-    pairs: Sequence[str],
     k: int,
     relevance: float,
     options: FitOptions,
@@ -332,7 +334,6 @@ def _compare(
     from matinee.data.split_spec import split_from_spec
     from matinee.evaluation.compare import compare
 
-    factories = _factories(names, pairs)
     settings = _settings(not options.progress)
     splits = split_from_spec(load_dataset(dataset_name, settings=settings), spec, settings=settings)
     return compare(

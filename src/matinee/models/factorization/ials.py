@@ -23,6 +23,7 @@ from matinee.models._ranker_common import RankerConfig, interactions
 from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig, check_range
 from matinee.models.factorization._ials_kernels import conjugate_gradient_rows, implicit_loss
+from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -34,6 +35,14 @@ Factors = npt.NDArray[np.float32]
 @dataclass(frozen=True, kw_only=True)
 class ImplicitALSConfig(EpochConfig, RankerConfig):
     """Hyperparameters of :class:`ImplicitALS`."""
+
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "n_factors": IntRange(16, 256, log=True),
+        "reg": FloatRange(0.001, 1.0, log=True),
+        "alpha": FloatRange(0.5, 40.0, log=True),
+        "epochs": IntRange(5, 30),
+    }
+    """Default ranges of ``matinee tune``."""
 
     epochs: int = 15
     """Alternating passes (users, then movies)."""

@@ -46,6 +46,7 @@ from matinee.models._ranker_common import (
 )
 from matinee.models.base import Recommender
 from matinee.models.config import check_range
+from matinee.models.search import Dimension, FloatRange
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -66,6 +67,11 @@ def movies_that_fit(memory_bytes: float, precision: Literal["float32", "float64"
 @dataclass(frozen=True, kw_only=True)
 class EASEConfig(RankerConfig):
     """Hyperparameters of :class:`EASE`."""
+
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "reg": FloatRange(10.0, 5000.0, log=True),
+    }
+    """Default ranges of ``matinee tune``."""
 
     reg: float = 500.0
     """L2 penalty ``lambda`` added to the Gram diagonal; larger values trust co-counts less."""

@@ -28,6 +28,7 @@ from matinee.models._ranker_common import (
 )
 from matinee.models.base import Recommender
 from matinee.models.config import check_range
+from matinee.models.search import Choice, Dimension, FloatRange, IntRange
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -37,6 +38,13 @@ __all__ = ["ItemKNN", "ItemKNNConfig", "item_similarities"]
 @dataclass(frozen=True, kw_only=True)
 class ItemKNNConfig(RankerConfig):
     """Hyperparameters of :class:`ItemKNN`."""
+
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "similarity": Choice(("cosine", "adjusted-cosine")),
+        "neighbours": IntRange(10, 500, log=True),
+        "shrinkage": FloatRange(0.0, 100.0),
+    }
+    """Default ranges of ``matinee tune``."""
 
     similarity: Literal["cosine", "adjusted-cosine"] = "cosine"
     """Cosine over 0/1 interactions, or adjusted cosine over user-centred ratings."""

@@ -33,6 +33,7 @@ from matinee.models._ranker_common import (
 )
 from matinee.models.base import Recommender
 from matinee.models.config import check_range
+from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -42,6 +43,13 @@ __all__ = ["RP3Beta", "RP3BetaConfig", "random_walk_weights"]
 @dataclass(frozen=True, kw_only=True)
 class RP3BetaConfig(RankerConfig):
     """Hyperparameters of :class:`RP3Beta`."""
+
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "alpha": FloatRange(0.2, 2.0),
+        "beta": FloatRange(0.0, 1.0),
+        "neighbours": IntRange(20, 1000, log=True),
+    }
+    """Default ranges of ``matinee tune``."""
 
     alpha: float = 1.0
     """Power applied to each transition probability: below 1 flattens the walk, above sharpens."""
