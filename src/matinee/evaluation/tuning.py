@@ -149,9 +149,7 @@ def inner_splits(split: Split, settings: TuneSettings) -> list[Split]:
     """The splits trials are scored on, cut from ``split.train`` alone (never its test)."""
     train = split.train
     if settings.inner_folds == 1:
-        inner = random_split(
-            train, test_fraction=settings.validation_fraction, seed=settings.seed
-        )
+        inner = random_split(train, test_fraction=settings.validation_fraction, seed=settings.seed)
         return [dataclasses.replace(inner, name=f"inner validation of {split.name}")]
     return kfold(train, settings.inner_folds, seed=settings.seed)
 
@@ -209,7 +207,9 @@ def tune(
     records = tuple(_record(trial) for trial in study.trials)
     complete = [t for t in records if t.state == "complete" and t.value is not None]
     if not complete:
-        raise ModelFitError(f"every one of {len(records)} trials of {cls.name} failed or was pruned")
+        raise ModelFitError(
+            f"every one of {len(records)} trials of {cls.name} failed or was pruned"
+        )
     best = study.best_trial
     best_config = objective.config(best.params, _int_attr(best.user_attrs.get("epochs")))
     refit_started = time.perf_counter()
@@ -241,6 +241,7 @@ def _optuna() -> Any:
         raise MatineeError("tuning needs the 'tune' extra: pip install 'matinee[tune]'") from None
     optuna.logging.disable_default_handler()
     optuna.logging.enable_propagation()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna
 
 

@@ -117,7 +117,9 @@ def parse_dimension(config_type: type[Any], text: str) -> tuple[str, Dimension]:
     hint = _plain(hints[key])
     try:
         return key, _dimension(hint, value)
-    except ValueError:
+    except ConfigError as error:
+        raise ConfigError(f"--space {text!r}: {error}") from None
+    except (ValueError, KeyError):
         raise ConfigError(
             f"--space {text!r}: cannot read {value!r} as a range of {key} "
             "(low:high, low:high:log, or a,b,c for choices)"
