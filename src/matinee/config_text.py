@@ -113,8 +113,9 @@ def _coerce_text(text: str, hint: object) -> object:
                 return choice
         raise ValueError(text)
     if origin is tuple:
-        parts = [part for part in text.replace(",", " ").replace("-", " ").split() if part]
         inner = get_args(hint)[0]
+        spaced = text.replace(",", " ") if inner is str else text.replace(",", " ").replace("-", " ")
+        parts = [part for part in spaced.split() if part]
         return tuple(_coerce_text(part, inner) for part in parts)
     if hint is bool:
         lowered = text.lower()
