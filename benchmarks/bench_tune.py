@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import surprise
-from bench_rating_models import surprise_rmse, surprise_trainset
 
+from bench_rating_models import surprise_rmse, surprise_trainset
 from matinee.atomic import write_text_atomic
 from matinee.data.canonical import canonical_folds
 from matinee.data.loader import load_dataset
@@ -76,7 +76,7 @@ def run_surprise(split: Split, configs: int) -> dict[str, Any]:
 
 
 def run_matinee(split: Split, configs: int) -> dict[str, Any]:
-    """matinee tune biased-mf with as many trials x inner folds."""
+    """Run ``matinee tune biased-mf`` with as many trials x inner folds."""
     started = time.perf_counter()
     settings = TuneSettings(trials=configs, inner_folds=FOLDS, seed=0)
     result = tune(BiasedMF, split, settings=settings, space=SPACE)
@@ -91,7 +91,7 @@ def run_matinee(split: Split, configs: int) -> dict[str, Any]:
 
 
 def run_blend(dataset: Any) -> dict[str, Any]:
-    """compare --models blend on the five canonical folds."""
+    """Run ``compare --models blend`` on the five canonical folds."""
     started = time.perf_counter()
     table = compare({"blend": model_class("blend")}, canonical_folds(dataset), floor=False)
     result = table.rows[0].result

@@ -114,7 +114,9 @@ def _coerce_text(text: str, hint: object) -> object:
         raise ValueError(text)
     if origin is tuple:
         inner = get_args(hint)[0]
-        spaced = text.replace(",", " ") if inner is str else text.replace(",", " ").replace("-", " ")
+        spaced = (
+            text.replace(",", " ") if inner is str else text.replace(",", " ").replace("-", " ")
+        )
         parts = [part for part in spaced.split() if part]
         return tuple(_coerce_text(part, inner) for part in parts)
     if hint is bool:

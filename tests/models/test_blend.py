@@ -24,7 +24,7 @@ def test_part_settings_pin_every_field_of_every_part() -> None:
     assert "svdpp.n_factors=7" in config.part_settings
     pinned = {text.partition("=")[0] for text in config.part_settings}
     assert pinned == {f"svdpp.{field.name}" for field in dataclasses.fields(SVDppConfig)}
-    (_, part), = config.part_configs()
+    ((_, part),) = config.part_configs()
     assert part == SVDppConfig(n_factors=7)
     assert BlendConfig.from_dict(config.to_dict()) == config
     # Settings of models no longer blended are dropped; the kept part's stay.

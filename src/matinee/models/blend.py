@@ -183,7 +183,8 @@ class Blend(Recommender[BlendConfig]):
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
         ranked = [part.rank_new_user(movies, ratings)[None, :] for part in self.parts_]
-        return self._rank_blend(ranked)[0]
+        blended: npt.NDArray[np.floating[Any]] = self._rank_blend(ranked)[0]
+        return blended
 
     def _rank_blend(self, scores: Sequence[npt.NDArray[np.floating[Any]]]) -> npt.NDArray[Any]:
         weights = np.clip(self.weights_[1:], 0.0, None)
@@ -249,5 +250,5 @@ def _ridge(
     penalty[0, 0] = 0.0
     gram = design.T @ design + penalty
     target = design.T @ np.asarray(ratings, dtype=np.float64)
-    weights: npt.NDArray[np.float64] = np.linalg.lstsq(gram, target, rcond=None)[0]
-    return weights
+    weights = np.linalg.lstsq(gram, target, rcond=None)[0]
+    return np.asarray(weights, dtype=np.float64)
