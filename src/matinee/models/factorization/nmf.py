@@ -194,6 +194,12 @@ class MaskedNMF(TasteRanked[MaskedNMFConfig], _NonNegativeFactors):
 class MatrixNMFConfig(Config):
     """Hyperparameters of :class:`MatrixNMF`, passed to ``sklearn.decomposition.NMF``."""
 
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "n_factors": IntRange(4, 60, log=True),
+        "reg": FloatRange(0.0, 1.0),
+    }
+    """Default ranges of ``matinee tune``."""
+
     n_factors: int = 15
     """Number of non-negative features (scikit-learn's ``n_components``)."""
 
