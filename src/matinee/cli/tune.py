@@ -106,7 +106,7 @@ def _tune(
     from matinee.cli.models import _one_split
     from matinee.data.loader import load_dataset
     from matinee.evaluation.tuning import tune
-    from matinee.evaluation.tuning_files import write_tune_files
+    from matinee.evaluation.tuning_results import write_tune_files
     from matinee.models.registry import model_class
     from matinee.models.search import parse_dimension, search_space
 

@@ -29,6 +29,7 @@ from matinee.data.split import Split
 from matinee.data.splits import kfold, random_split
 from matinee.errors import ConfigError, MatineeError, ModelFitError
 from matinee.evaluation.evaluate import RANKING_METRICS, RATING_METRICS, evaluate
+from matinee.evaluation.tuning_results import TrialRecord, TuneResult
 from matinee.logs import ProgressBar, progress
 from matinee.models.base import Recommender
 from matinee.models.config import Config
@@ -72,64 +73,6 @@ class TuneSettings:
         if self.inner_folds < 1:
             raise ConfigError(f"inner_folds must be at least 1, got {self.inner_folds!r}")
         parse_metric(self.metric)
-
-
-@dataclass(frozen=True)
-class TrialRecord:
-    """One trial: the values tried, how it ended and what it scored on the inner splits."""
-
-    number: int
-    params: Mapping[str, Any]
-    state: str
-    """``complete``, ``pruned`` or ``failed``."""
-    value: float | None
-    seconds: float
-    epochs: int | None
-    """The epoch count that scored (best validation epoch), for models trained by epochs."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """A flat JSON-ready row of the trials table."""
-        row: dict[str, Any] = {"trial": self.number, "state": self.state, "value": self.value}
-        row.update({f"param_{key}": value for key, value in self.params.items()})
-        row.update({"epochs_scored": self.epochs, "seconds": self.seconds})
-        return row
-
-
-@dataclass(frozen=True)
-class TuneResult:
-    """The search and its one outer test score."""
-
-    model: str
-    metric: str
-    best_config: Config
-    best_value: float
-    best_trial: int
-    trials: tuple[TrialRecord, ...]
-    space: Mapping[str, Dimension]
-    test_metrics: Mapping[str, float]
-    search_seconds: float
-    refit_seconds: float
-    protocol: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data: best config, test score, budget and protocol."""
-        return {
-            "model": self.model,
-            "metric": self.metric,
-            "best_value": self.best_value,
-            "best_trial": self.best_trial,
-            "best_config": self.best_config.to_dict(),
-            "test_metrics": dict(self.test_metrics),
-            "space": {key: dim.describe() for key, dim in self.space.items()},
-            "trials": len(self.trials),
-            "states": {s: sum(t.state == s for t in self.trials) for s in _STATES},
-            "search_seconds": self.search_seconds,
-            "refit_seconds": self.refit_seconds,
-            "protocol": self.protocol,
-        }
-
-
-_STATES = ("complete", "pruned", "failed")
 
 
 def parse_metric(metric: str) -> tuple[str, int]:
