@@ -61,7 +61,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Search a model's settings with Optuna on inner splits; score the best once on test.",
     ),
     "predict": (
-        "matinee.cli.models",
+        "matinee.cli.predict",
         "Predict one user's rating of one movie (raw MovieLens ids) with a saved model.",
     ),
     "recommend": (
@@ -77,6 +77,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Write PNGs and one self-contained HTML page explaining what a saved model learned.",
     ),
     "movies": ("matinee.cli.movies", "Find movies by title."),
+    "spark": ("matinee.cli.spark", "Train and evaluate models in Apache Spark."),
     "serve": (
         "matinee.cli.serve",
         "Serve saved models over HTTP: JSON API under /api/v1, docs at /docs, web page at /.",

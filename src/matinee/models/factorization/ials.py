@@ -21,7 +21,7 @@ from matinee.data.ratings import Ratings
 from matinee.errors import ModelFitError
 from matinee.models._ranker_common import RankerConfig, interactions
 from matinee.models.base import Recommender
-from matinee.models.config import EpochConfig, check_range
+from matinee.models.config import EpochConfig, setting
 from matinee.models.factorization._ials_kernels import conjugate_gradient_rows, implicit_loss
 from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
@@ -47,30 +47,21 @@ class ImplicitALSConfig(EpochConfig, RankerConfig):
     epochs: int = 15
     """Alternating passes (users, then movies)."""
 
-    n_factors: int = 64
+    n_factors: int = setting(64, low=1)
     """Length of each user and movie vector."""
 
-    reg: float = 0.05
+    reg: float = setting(0.05, low=0.0, low_open=True)
     """L2 penalty ``lambda`` on both factor matrices."""
 
-    alpha: float = 2.0
+    alpha: float = setting(2.0, low=0.0)
     """Extra confidence on rated cells: ``c = 1 + alpha``."""
 
-    cg_steps: int = 3
+    cg_steps: int = setting(3, low=1)
     """Conjugate-gradient steps per row and pass (3 is close to an exact solve after a few
     epochs)."""
 
-    init_std: float = 0.01
+    init_std: float = setting(0.01, low=0.0, low_open=True)
     """Standard deviation of the random initial factors."""
-
-    def validate(self) -> None:
-        """Check the ranges."""
-        super().validate()
-        check_range(self, "n_factors", low=1)
-        check_range(self, "reg", low=0.0, low_open=True)
-        check_range(self, "alpha", low=0.0)
-        check_range(self, "cg_steps", low=1)
-        check_range(self, "init_std", low=0.0, low_open=True)
 
 
 class _ALSTrainer(ArrayTrainer):

@@ -27,7 +27,7 @@ from matinee.models._ranker_common import (
     top_neighbours,
 )
 from matinee.models.base import Recommender
-from matinee.models.config import check_range
+from matinee.models.config import setting
 from matinee.models.search import Choice, Dimension, FloatRange, IntRange
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
@@ -49,17 +49,11 @@ class ItemKNNConfig(RankerConfig):
     similarity: Literal["cosine", "adjusted-cosine"] = "cosine"
     """Cosine over 0/1 interactions, or adjusted cosine over user-centred ratings."""
 
-    neighbours: int = 100
+    neighbours: int = setting(100, low=1)
     """Most similar movies kept per movie."""
 
-    shrinkage: float = 10.0
+    shrinkage: float = setting(10.0, low=0.0)
     """Added to the norm product, pulling similarities built on few co-raters towards zero."""
-
-    def validate(self) -> None:
-        """Check the ranges."""
-        super().validate()
-        check_range(self, "neighbours", low=1)
-        check_range(self, "shrinkage", low=0.0)
 
 
 def _user_centred(train: Ratings, threshold: float | None) -> sp.csr_matrix:

@@ -32,7 +32,7 @@ from matinee.models._ranker_common import (
     top_neighbours,
 )
 from matinee.models.base import Recommender
-from matinee.models.config import check_range
+from matinee.models.config import setting
 from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
@@ -51,21 +51,14 @@ class RP3BetaConfig(RankerConfig):
     }
     """Default ranges of ``matinee tune``."""
 
-    alpha: float = 1.0
+    alpha: float = setting(1.0, low=0.0, low_open=True)
     """Power applied to each transition probability: below 1 flattens the walk, above sharpens."""
 
-    beta: float = 0.3
+    beta: float = setting(0.3, low=0.0, high=1.0)
     """Popularity damping: each target movie's weight is divided by its count to this power."""
 
-    neighbours: int = 200
+    neighbours: int = setting(200, low=1)
     """Largest weights kept per movie (a sparse model; larger keeps more of the walk)."""
-
-    def validate(self) -> None:
-        """Check the ranges."""
-        super().validate()
-        check_range(self, "alpha", low=0.0, low_open=True)
-        check_range(self, "beta", low=0.0, high=1.0)
-        check_range(self, "neighbours", low=1)
 
 
 def _row_stochastic(matrix: sp.csr_matrix, alpha: float) -> sp.csr_matrix:
