@@ -56,6 +56,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "matinee.cli.models",
         "Run several models on the same splits and print one side-by-side table.",
     ),
+    "tune": (
+        "matinee.cli.tune",
+        "Search a model's settings with Optuna on inner splits; score the best once on test.",
+    ),
     "predict": (
         "matinee.cli.predict",
         "Predict one user's rating of one movie (raw MovieLens ids) with a saved model.",

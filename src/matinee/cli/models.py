@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from matinee.atomic import write_text_atomic
+from matinee.cli._configs import ConfigFile, file_configs, model_config, parse_settings
 from matinee.cli.app import app, console, fail, print_json
 from matinee.cli.filtering import (
     MinMovieRatings,
@@ -63,17 +64,6 @@ SetOption = Annotated[
 ]
 
 
-def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
-    """Read ``["key=value", ...]`` into a dict; a piece without ``=`` raises ConfigError."""
-    values: dict[str, str] = {}
-    for pair in pairs:
-        key, eq, value = pair.partition("=")
-        if not eq or not key.strip():
-            raise ConfigError(f"--set {pair!r}: write key=value, for example --set epochs=20")
-        values[key.strip()] = value.strip()
-    return values
-
-
 def _settings(json_output: bool) -> Settings:
     return Settings.from_env(show_progress=not json_output)
 
@@ -116,6 +106,7 @@ def train_command(
         str, typer.Option("--split", help="Split spec (u1, random:0.2 ...) or none/all.")
     ] = "u1",
     set_values: SetOption = None,
+    config_file: ConfigFile = None,
     k: TopK = 10,
     relevance: Threshold = 4.0,
     device: Device = None,
@@ -127,9 +118,8 @@ def train_command(
     try:
         options = FitOptions(progress=not json_output, device=device)
         counts = filters_record(min_user_ratings, min_movie_ratings)
-        summary = _train(
-            model, out, dataset, split, set_values or [], k, relevance, options, counts
-        )
+        given = (config_file, set_values or [])
+        summary = _train(model, out, dataset, split, given, k, relevance, options, counts)
     except MatineeError as error:
         raise fail(error) from None
     if json_output:
@@ -149,7 +139,7 @@ def _train(
     out: Path,
     dataset_name: str,
     spec: str,
-    pairs: Sequence[str],
+    settings_given: tuple[Path | None, Sequence[str]],
     k: int,
     relevance: float,
     options: FitOptions,
@@ -163,7 +153,7 @@ def _train(
 
     check_model_target(out)
     cls = model_class(name)
-    config = with_text_overrides(cls.config_type(), parse_settings(pairs))
+    config = model_config(name, *settings_given)
     settings = _settings(not options.progress)
     dataset = _filtered(
         load_dataset(dataset_name, settings=settings), counts, spec, options.progress
@@ -300,6 +290,12 @@ def compare_command(
         list[str] | None,
         typer.Option("--set", help="Override model.key=value, e.g. mf.epochs=10 (repeatable)."),
     ] = None,
+    config_files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--config", help="JSON config file naming its model (repeatable); --set wins."
+        ),
+    ] = None,
     output_format: Annotated[
         str, typer.Option("--format", help="rich, markdown, json or csv.")
     ] = "rich",
@@ -319,7 +315,8 @@ def compare_command(
         quiet = chosen_format != "rich"  # keep piped Markdown / JSON / CSV free of progress
         options = FitOptions(progress=not quiet, device=device)
         counts = filters_record(min_user_ratings, min_movie_ratings)
-        table = _compare(models, dataset, split, set_values or [], k, relevance, options, counts)
+        factories = _factories(models, set_values or [], config_files or [])
+        table = _compare(factories, dataset, split, k, relevance, options, counts)
         text = _render(table, "markdown" if chosen_format == "rich" else chosen_format)
         if out is not None:
             write_text_atomic(out, text)
@@ -331,7 +328,9 @@ def compare_command(
         typer.echo(text, nl=False)
 
 
-def _factories(names: str, pairs: Sequence[str]) -> dict[str, Callable[[], Recommender[Any]]]:
+def _factories(
+    names: str, pairs: Sequence[str], files: Sequence[Path] = ()
+) -> dict[str, Callable[[], Recommender[Any]]]:
     from matinee.models.registry import model_class
 
     chosen = [name.strip() for name in names.split(",") if name.strip()]
@@ -347,9 +346,11 @@ def _factories(names: str, pairs: Sequence[str]) -> dict[str, Callable[[], Recom
             )
         overrides[model][field] = value
     factories: dict[str, Callable[[], Recommender[Any]]] = {}
+    from_files = file_configs(chosen, files)
     for name in chosen:
         cls = model_class(name)
-        config = with_text_overrides(cls.config_type(), overrides[name])
+        base = from_files.get(name) or cls.config_type()
+        config = with_text_overrides(base, overrides[name])
         factories[name] = _factory(cls, config)
     return factories
 
@@ -359,10 +360,9 @@ def _factory(cls: type[Recommender[Any]], config: Any) -> Callable[[], Recommend
 
 
 def _compare(
-    names: str,
+    factories: dict[str, Callable[[], Recommender[Any]]],
     dataset_name: str,
     spec: str,
-    pairs: Sequence[str],
     k: int,
     relevance: float,
     options: FitOptions,
@@ -372,7 +372,6 @@ def _compare(
     from matinee.data.split_spec import split_from_spec
     from matinee.evaluation.compare import compare
 
-    factories = _factories(names, pairs)
     settings = _settings(not options.progress)
     dataset = _filtered(
         load_dataset(dataset_name, settings=settings), counts, spec, options.progress

@@ -14,9 +14,10 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Self, TypedDict, TypeVar, Unpack, get_args, get_origin
+from typing import Any, ClassVar, Literal, Self, TypedDict, TypeVar, Unpack, get_args, get_origin
 
 from matinee.errors import ConfigError
+from matinee.models.search import Dimension
 
 __all__ = [
     "FIELD_RENAMES",
@@ -169,6 +170,9 @@ def matches_type(value: object, hint: object) -> bool:
 @dataclass(frozen=True, kw_only=True)
 class Config:
     """Base of every model's hyperparameters."""
+
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {}
+    """The fields ``matinee tune`` searches by default, with their ranges (none here)."""
 
     seed: int = setting(0, low=0)
     """Seed of every random choice made in ``fit`` (initialisation, shuffling, dropout)."""

@@ -11,7 +11,7 @@ import logging
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +32,7 @@ from matinee.models.factorization._als import nmf_half_step
 from matinee.models.factorization._config import FactorConfig
 from matinee.models.factorization._sgd import factor_dot, threads_for
 from matinee.models.ranking import RankingSpec, TasteRanked
+from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -54,6 +55,14 @@ def _nnls_fold_in(
 @dataclass(frozen=True, kw_only=True)
 class MaskedNMFConfig(FactorConfig):
     """Hyperparameters of :class:`MaskedNMF` (defaults tuned on ml-100k u1-u5)."""
+
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "n_factors": IntRange(4, 60, log=True),
+        "reg_users": FloatRange(0.01, 1.0, log=True),
+        "reg_movies": FloatRange(0.01, 1.0, log=True),
+        "epochs": IntRange(20, 100),
+    }
+    """Default ranges of ``matinee tune``."""
 
     epochs: int = 50
     """Rounds of multiplicative updates (users, then movies)."""
@@ -177,6 +186,12 @@ class MaskedNMF(TasteRanked[MaskedNMFConfig], _NonNegativeFactors):
 @dataclass(frozen=True, kw_only=True)
 class MatrixNMFConfig(Config):
     """Hyperparameters of :class:`MatrixNMF`, passed to ``sklearn.decomposition.NMF``."""
+
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "n_factors": IntRange(4, 60, log=True),
+        "reg": FloatRange(0.0, 1.0),
+    }
+    """Default ranges of ``matinee tune``."""
 
     n_factors: int = setting(15, low=1, high=4096)
     """Number of non-negative features (scikit-learn's ``n_components``)."""

@@ -43,6 +43,7 @@ from matinee.models.neural._torch import (
     sparse_rows,
     to_tensor,
 )
+from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -61,6 +62,13 @@ an epoch), because there the Adam step and the L2 term over every weight dominat
 @dataclass(frozen=True, kw_only=True)
 class AutoRecConfig(EpochConfig):
     """Hyperparameters of :class:`AutoRec`; the defaults are the paper's I-AutoRec, tuned."""
+
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "reg": FloatRange(1e-5, 0.1, log=True),
+        "learning_rate": FloatRange(1e-4, 0.01, log=True),
+        "epochs": IntRange(10, 100),
+    }
+    """Default ranges of ``matinee tune``."""
 
     kind: Literal["item", "user"] = "item"
     """``item`` encodes each movie's ratings (I-AutoRec, the better one), ``user`` each user's."""

@@ -41,6 +41,7 @@ from matinee.models.neural._torch import (
     sparse_rows,
     to_tensor,
 )
+from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -50,6 +51,13 @@ __all__ = ["MovieAutoencoder", "MovieAutoencoderConfig"]
 @dataclass(frozen=True, kw_only=True)
 class MovieAutoencoderConfig(EpochConfig):
     """Hyperparameters of :class:`MovieAutoencoder`; the defaults are the notebook's."""
+
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "n_factors": IntRange(8, 128, log=True),
+        "reg": FloatRange(0.001, 1.0, log=True),
+        "learning_rate": FloatRange(0.001, 0.3, log=True),
+    }
+    """Default ranges of ``matinee tune``."""
 
     n_factors: int = setting(50, low=1)
     """Size of each movie's vector (the hidden layer)."""
