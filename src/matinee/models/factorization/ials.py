@@ -22,13 +22,14 @@ from matinee.errors import ModelFitError
 from matinee.models._ranker_common import RankerConfig, interactions
 from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig, check_range
-from matinee.models.factorization._ials_kernels import conjugate_gradient_rows, implicit_loss
+from matinee.models.factorization._ials_kernels import conjugate_gradient_rows
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
 __all__ = ["ImplicitALS", "ImplicitALSConfig"]
 
 Factors = npt.NDArray[np.float32]
+CsrArrays = tuple[npt.NDArray[np.int64], IndexArray]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,20 +72,19 @@ class _ALSTrainer(ArrayTrainer):
         self, config: ImplicitALSConfig, matrix: sp.csr_matrix, users: Factors, items: Factors
     ) -> None:
         self.config = config
-        self.by_user = matrix
-        self.by_item = matrix.T.tocsr()
+        self.by_user = _csr_arrays(matrix)
+        self.by_item = _csr_arrays(matrix.T.tocsr())
         self.weights = {"users": users, "items": items}
         self.validation = None
 
-    def _solve(self, rows: sp.csr_matrix, fixed: Factors, solved: Factors) -> None:
+    def _solve(self, rows: CsrArrays, fixed: Factors, solved: Factors) -> float:
+        """CG steps for every row of ``solved``; the objective with ``fixed`` held."""
         gram = fixed.T @ fixed + np.float32(self.config.reg) * np.eye(
             fixed.shape[1], dtype=np.float32
         )
-        confidence = (1.0 + self.config.alpha * rows.data).astype(np.float32)
-        conjugate_gradient_rows(
-            rows.indptr.astype(np.int64),
-            rows.indices,
-            confidence,
+        return conjugate_gradient_rows(
+            *rows,
+            1.0 + self.config.alpha,
             fixed,
             np.ascontiguousarray(gram, dtype=np.float32),
             solved,
@@ -94,20 +94,17 @@ class _ALSTrainer(ArrayTrainer):
     def train_epoch(self, epoch: int) -> dict[str, float]:
         users, items = self.weights["users"], self.weights["items"]
         self._solve(self.by_user, items, users)
-        self._solve(self.by_item, users, items)
-        confidence = (1.0 + self.config.alpha * self.by_user.data).astype(np.float32)
-        loss = implicit_loss(
-            self.by_user.indptr.astype(np.int64),
-            self.by_user.indices,
-            confidence,
-            users,
-            items,
-            self.config.reg,
-        )
-        return {"loss": float(loss)}
+        objective = self._solve(self.by_item, users, items)
+        penalty = self.config.reg * float(np.dot(users.ravel(), users.ravel()))
+        return {"loss": (objective + penalty) / max(self.by_user[1].size, 1)}
 
     def validation_loss(self) -> float | None:
         return None
+
+
+def _csr_arrays(matrix: sp.csr_matrix) -> CsrArrays:
+    """The ``indptr`` (int64) and ``indices`` (int32) of a CSR matrix of ones."""
+    return matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32)
 
 
 class ImplicitALS(Recommender[ImplicitALSConfig]):
