@@ -66,16 +66,33 @@ class ImplicitALSConfig(EpochConfig, RankerConfig):
 
 
 class _ALSTrainer(ArrayTrainer):
-    """One epoch of implicit ALS for :func:`run_epochs`."""
+    """One epoch of implicit ALS for :func:`run_epochs`.
+
+    Users and movies are renumbered busiest first while training, so the factor rows most
+    cells read sit together in cache; :meth:`factors` gives them back in the original order.
+    Rows are solved independently, so the order changes no result, only the speed.
+    """
 
     def __init__(
         self, config: ImplicitALSConfig, matrix: sp.csr_matrix, users: Factors, items: Factors
     ) -> None:
         self.config = config
-        self.by_user = _csr_arrays(matrix)
-        self.by_item = _csr_arrays(matrix.T.tocsr())
-        self.weights = {"users": users, "items": items}
+        self.user_order = _busiest_first(matrix.getnnz(axis=1))
+        self.item_order = _busiest_first(matrix.getnnz(axis=0))
+        ordered = matrix[self.user_order][:, self.item_order].tocsr()
+        ordered.sort_indices()
+        self.by_user = _csr_arrays(ordered)
+        self.by_item = _csr_arrays(ordered.T.tocsr())
+        self.weights = {"users": users[self.user_order], "items": items[self.item_order]}
         self.validation = None
+
+    def factors(self) -> tuple[Factors, Factors]:
+        """The user and movie factors, in the original numbering."""
+        users = np.empty_like(self.weights["users"])
+        items = np.empty_like(self.weights["items"])
+        users[self.user_order] = self.weights["users"]
+        items[self.item_order] = self.weights["items"]
+        return users, items
 
     def _solve(self, rows: CsrArrays, fixed: Factors, solved: Factors) -> float:
         """CG steps for every row of ``solved``; the objective with ``fixed`` held."""
@@ -100,6 +117,11 @@ class _ALSTrainer(ArrayTrainer):
 
     def validation_loss(self) -> float | None:
         return None
+
+
+def _busiest_first(counts: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int64]:
+    """Row numbers by falling count (ties by number): the new order of users or movies."""
+    return np.argsort(-np.asarray(counts, dtype=np.int64), kind="stable")
 
 
 def _csr_arrays(matrix: sp.csr_matrix) -> CsrArrays:
@@ -131,7 +153,7 @@ class ImplicitALS(Recommender[ImplicitALSConfig]):
         items = (rng.standard_normal((train.n_movies, shape)) * scale).astype(np.float32)
         trainer = _ALSTrainer(self.config, matrix, users, items)
         history = run_epochs(trainer, self.config, options, description="implicit ALS")
-        self.user_factors_, self.movie_factors_ = trainer.weights["users"], trainer.weights["items"]
+        self.user_factors_, self.movie_factors_ = trainer.factors()
         self._movie_gram = None
         return history
 
