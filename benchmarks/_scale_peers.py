@@ -235,9 +235,7 @@ def _ratios(results: dict[str, Any]) -> dict[str, float]:
         ratios["surprise_epoch_over_mf_epoch"] = results["surprise"]["epoch_s_scaled"] / mf
     if "matinee-ials" in results and "implicit" in results:
         ials = results["matinee-ials"]["iteration_s"]
-        ratios["implicit_iteration_over_ials_iteration"] = (
-            results["implicit"]["iteration_s"] / ials
-        )
+        ratios["implicit_iteration_over_ials_iteration"] = results["implicit"]["iteration_s"] / ials
     return ratios
 
 

@@ -28,7 +28,9 @@ def shape(ratings: pl.DataFrame, movies: pl.DataFrame) -> dict[str, float]:
     total = ratings.height
     figures: dict[str, float] = {}
     for level in np.arange(1, 11) / 2:
-        figures[f"rating {level:g}"] = 100 * ratings.filter(pl.col("rating") == level).height / total
+        figures[f"rating {level:g}"] = (
+            100 * ratings.filter(pl.col("rating") == level).height / total
+        )
     genres = movies.with_columns(pl.col("genres").str.split("|")).explode("genres")
     counts = dict(ratings.join(genres, on="movieId")["genres"].value_counts().iter_rows())
     for genre in GENRES_SHOWN:
@@ -59,7 +61,9 @@ def synthetic_shape(n_ratings: int) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as folder:
         write_synthetic_release(Path(folder), n_ratings, seed=0)
-        return shape(pl.read_csv(Path(folder) / "ratings.csv"), pl.read_csv(Path(folder) / "movies.csv"))
+        return shape(
+            pl.read_csv(Path(folder) / "ratings.csv"), pl.read_csv(Path(folder) / "movies.csv")
+        )
 
 
 def markdown(report: dict[str, Any]) -> str:

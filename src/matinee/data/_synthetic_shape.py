@@ -71,16 +71,15 @@ def star_thresholds(half_share: float) -> tuple[npt.NDArray[np.float64], npt.NDA
     return np.cumsum(half_users)[:-1], np.cumsum(whole_users)[:-1]
 
 
-def assign_genres(
-    rng: np.random.Generator, movie_counts: npt.NDArray[np.int64]
-) -> list[str]:
+def assign_genres(rng: np.random.Generator, movie_counts: npt.NDArray[np.int64]) -> list[str]:
     """One ``a|b|c`` genre string per movie, drawn with ml-25m's shares (see the module).
 
     Each genre is included independently with its share; a movie that drew none gets one
     genre drawn in proportion to the shares.
     """
     names = np.array(list(GENRE_SHARES), dtype=object)
-    per_movie, per_rating = (np.array(column) / 100.0 for column in zip(*GENRE_SHARES.values()))
+    shares = np.array(list(GENRE_SHARES.values())) / 100.0
+    per_movie, per_rating = shares[:, 0], shares[:, 1]
     order = np.argsort(-movie_counts, kind="stable")
     held = np.cumsum(movie_counts[order]) / max(int(movie_counts.sum()), 1)
     head = np.zeros(movie_counts.size, dtype=bool)

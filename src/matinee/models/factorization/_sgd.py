@@ -44,6 +44,7 @@ points (one a stratum), which cost more than they save on tiny data. Measured on
 machine, ml-100k u1 (80,000 ratings) at 100 factors: 2.6 ms a biased-MF epoch on one thread,
 1.95 ms on two."""
 
+
 @contextmanager
 def threads_for(n_ratings: int) -> Iterator[None]:
     """Run compiled kernels on one thread for small data, on all of numba's threads otherwise.
