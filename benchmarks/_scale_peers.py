@@ -220,9 +220,11 @@ def run_peers(
         "spark": lambda: spark_als(arrays, n_factors, spark_ratings),
     }
     results: dict[str, Any] = {"ratings": int(arrays[0].size), "n_factors": n_factors}
+    log = logging.getLogger(__name__)
     for name in peers:
-        logging.getLogger(__name__).info("timing %s", name)
+        log.info("timing %s", name)
         results[name] = jobs[name]()
+        log.info("%s: %s", name, json.dumps(results[name]))
     results["ratios"] = _ratios(results)
     return results
 
