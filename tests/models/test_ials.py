@@ -105,3 +105,27 @@ def test_parameters_round_trip(rng: np.random.Generator) -> None:
 def test_config_rejects_bad_values(field: str, value: float) -> None:
     with pytest.raises(ConfigError, match=field):
         ImplicitALSConfig(**{field: value})  # type: ignore[arg-type]
+
+
+def test_reported_loss_is_the_full_objective(rng: np.random.Generator) -> None:
+    import scipy.sparse as sp
+
+    from matinee.models.factorization._ials_kernels import implicit_loss
+
+    data, _ = _blocks(rng)
+    config = _config(epochs=3)
+    model = ImplicitALS(config).fit(data)
+    assert model.user_factors_ is not None and model.movie_factors_ is not None
+    matrix = sp.csr_matrix(
+        (np.ones(len(data), dtype=np.float32), (data.user_idx, data.movie_idx)),
+        shape=(data.n_users, data.n_movies),
+    )
+    direct = implicit_loss(
+        matrix.indptr.astype(np.int64),
+        matrix.indices,
+        1.0 + config.alpha,
+        model.user_factors_,
+        model.movie_factors_,
+        config.reg,
+    )
+    assert model.history_[-1]["loss"] == pytest.approx(direct, rel=1e-4)

@@ -8,6 +8,8 @@ import numba
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
@@ -188,3 +190,22 @@ def test_ml100k_u1_rmse_band(
 ) -> None:
     train, test = _ml100k_u1(mirror)
     assert 0.88 < _rmse(model_type(config).fit(train), test) < high
+
+
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=60))
+@settings(max_examples=50, deadline=None)
+def test_busiest_first_numbers_rows_by_falling_count(counts: list[int]) -> None:
+    values = np.array(counts)
+    ranks = _sgd.busiest_first(values)
+    assert sorted(ranks.tolist()) == list(range(values.size))
+    by_rank = np.empty_like(values)
+    by_rank[ranks] = values
+    assert np.all(np.diff(by_rank) <= 0)
+
+
+def test_renumbered_training_reports_the_saved_models_validation_rmse() -> None:
+    train, held_out = _low_rank(3, biased=True)
+    model = BiasedMF(BiasedMFConfig(n_factors=4, epochs=5)).fit(train, held_out)
+    predicted = np.clip(model.predict(held_out.user_idx, held_out.movie_idx), *train.rating_scale)
+    rmse = float(np.sqrt(np.mean((predicted - held_out.rating) ** 2)))
+    assert model.history_[-1]["val_loss"] == pytest.approx(rmse, rel=1e-5)

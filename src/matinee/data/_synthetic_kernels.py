@@ -144,20 +144,18 @@ def rate_movies(
     movie_idx: npt.NDArray[np.int32],
     seed: int,
     user_bias: npt.NDArray[np.float64],
-    half_stars: npt.NDArray[np.bool_],
     movie_bias: npt.NDArray[np.float64],
     user_factors: npt.NDArray[np.float64],
     movie_factors: npt.NDArray[np.float64],
-    out_rating: npt.NDArray[np.float32],
+    out_score: npt.NDArray[np.float32],
 ) -> None:
-    """Latent-factor ratings plus noise, rounded to whole or half stars per user."""
+    """Latent-factor scores plus noise, one per rating (stars are cut from them afterwards)."""
     state = np.zeros(1, dtype=np.uint64)
     for user in range(offsets.size - 1):
         state[0] = np.uint64(seed) * np.uint64(0xD1B54A32D192ED03) + np.uint64(user)
-        low, step = (0.5, 2.0) if half_stars[user] else (1.0, 1.0)
         for row in range(offsets[user], offsets[user + 1]):
             m = movie_idx[row]
             value = user_bias[user] + movie_bias[m] + 0.8 * _next_normal(state)
             for f in range(user_factors.shape[1]):
                 value += user_factors[user, f] * movie_factors[m, f]
-            out_rating[row] = min(5.0, max(low, math.floor(value * step + 0.5) / step))
+            out_score[row] = value

@@ -7,9 +7,12 @@ The generator mimics what matters for speed and for model behaviour:
 * movie popularity is Zipf-like: the movie of popularity rank ``r`` is drawn with weight
   ``(r + 250) ** -2`` (the top movie gets about 0.4% of the ratings, as in ml-1m and ml-25m),
   and a user never rates a movie twice (weighted sampling without replacement);
-* a rating is ``mean + user bias + movie bias + user factors . movie factors + noise``; popular
-  movies get higher biases; half the users rate in whole stars (1-5), the others in half stars
-  (0.5-5), as the MovieLens interface allowed after 2003;
+* a rating starts as a score ``user bias + movie bias + user factors . movie factors + noise``
+  (popular movies get higher biases); half the users rate in whole stars (1-5), the others in
+  half stars (0.5-5), as the MovieLens interface allowed after 2003, and the scores are cut into
+  stars at quantiles that give ml-25m's rating histogram (4 stars 26.6%, 3 stars 19.6%, ...);
+* ``movies.csv`` genres follow ml-25m's shares (Drama and Comedy far ahead of Horror or IMAX),
+  the most-rated movies leaning to Action, Adventure and Sci-Fi as in the real releases;
 * each user rates within an active window that starts between 1995 and 2019 and lasts from
   minutes to years (log-normal), so temporal splits have something to cut.
 
@@ -30,6 +33,12 @@ import polars as pl
 
 from matinee.atomic import atomic_file
 from matinee.data._synthetic_kernels import rate_movies, sample_movies
+from matinee.data._synthetic_shape import (
+    GENRE_SHARES,
+    RATING_LEVELS,
+    assign_genres,
+    star_thresholds,
+)
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
@@ -43,27 +52,7 @@ MIN_USER_RATINGS = 20
 POPULARITY_OFFSET = 250.0
 MAX_RATINGS = 1_000_000_000
 FIRST_TIME, LAST_TIME = 789_652_009, 1_574_327_703  # ml-25m's first and last timestamps
-GENRES = (
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "IMAX",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-)
+GENRES = tuple(GENRE_SHARES)
 """The genres of MovieLens releases (ml-25m also has ``(no genres listed)``)."""
 
 
@@ -156,6 +145,26 @@ def _activity_windows(rng: np.random.Generator, n_users: int) -> npt.NDArray[np.
     return np.ascontiguousarray(np.stack([start, span], axis=1))
 
 
+QUANTILE_SAMPLE = 1_000_000
+"""Scores per group that set the star cut points (more change them by under 0.1 point)."""
+
+
+def _stars(
+    rng: np.random.Generator, score: npt.NDArray[np.float32], half: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.float32]:
+    """Cut scores into stars at quantiles that give ml-25m's histogram (half or whole stars)."""
+    half_cuts, whole_cuts = star_thresholds(float(half.mean()) if half.size else 0.0)
+    rating = np.empty(score.size, dtype=np.float32)
+    for group, cuts in ((half, half_cuts), (~half, whole_cuts)):
+        values = score[group]
+        if values.size == 0:
+            continue
+        sample = values if values.size <= QUANTILE_SAMPLE else rng.choice(values, QUANTILE_SAMPLE)
+        levels = np.searchsorted(np.quantile(sample, cuts), values, side="right")
+        rating[group] = RATING_LEVELS[levels]
+    return rating
+
+
 def _seed(rng: np.random.Generator) -> int:
     """A 62-bit seed for a kernel's per-user streams."""
     return int(rng.integers(2**62))
@@ -191,19 +200,19 @@ def generate_ratings(
     timestamp = np.empty(n_ratings, dtype=np.int64)
     windows = _activity_windows(rng, users)
     sample_movies(offsets, _movie_weights(rng, movies), _seed(rng), windows, movie_idx, timestamp)
-    rating = np.empty(n_ratings, dtype=np.float32)
+    score = np.empty(n_ratings, dtype=np.float32)
     scale = (0.3 / n_factors) ** 0.25
     rate_movies(
         offsets,
         movie_idx,
         _seed(rng),
-        3.55 + rng.normal(0.0, 0.4, users),
-        rng.random(users) < 0.5,
+        rng.normal(0.0, 0.4, users),
         rng.normal(0.0, 0.4, movies) + 0.2 * _popularity_score(movie_idx, movies),
         rng.normal(0.0, scale, (users, n_factors)),
         rng.normal(0.0, scale, (movies, n_factors)),
-        rating,
+        score,
     )
+    rating = _stars(rng, score, np.repeat(rng.random(users) < 0.5, counts))
     movie_ids = np.sort(rng.choice(np.arange(1, 4 * movies + 1), movies, replace=False))
     user_idx = np.repeat(np.arange(users, dtype=np.int32), counts)
     log.info("generated %d synthetic ratings: %d users, %d movies", n_ratings, users, movies)
@@ -218,16 +227,11 @@ def generate_ratings(
     )
 
 
-def _movies_table(rng: np.random.Generator, movie_ids: npt.NDArray[np.int64]) -> pl.DataFrame:
-    """``movieId,title,genres`` with made-up titles and one to three genres per movie."""
-    n = movie_ids.size
-    years = rng.integers(1915, 2020, n)
-    picks = np.argsort(rng.random((n, len(GENRES))), axis=1)[:, :3]
-    how_many = rng.integers(1, 4, n)
-    names = np.array(GENRES, dtype=object)
-    genres = [
-        "|".join(sorted(names[row[:k]])) for row, k in zip(picks, how_many.tolist(), strict=True)
-    ]
+def _movies_table(
+    rng: np.random.Generator, movie_ids: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]
+) -> pl.DataFrame:
+    """``movieId,title,genres`` with made-up titles and genres in ml-25m's shares."""
+    years = rng.integers(1915, 2020, movie_ids.size)
     return pl.DataFrame(
         {
             "movieId": movie_ids,
@@ -235,7 +239,7 @@ def _movies_table(rng: np.random.Generator, movie_ids: npt.NDArray[np.int64]) ->
                 f"Synthetic Movie {i} ({y})"
                 for i, y in zip(movie_ids.tolist(), years.tolist(), strict=True)
             ],
-            "genres": genres,
+            "genres": assign_genres(rng, counts),
         }
     )
 
@@ -261,7 +265,9 @@ def write_synthetic_release(
     )
     with atomic_file(directory / "ratings.csv") as temp:
         frame.write_csv(temp)
-    movies = _movies_table(np.random.default_rng([seed, 1]), ratings.movies.raw_ids)
+    movies = _movies_table(
+        np.random.default_rng([seed, 1]), ratings.movies.raw_ids, ratings.movie_counts()
+    )
     with atomic_file(directory / "movies.csv") as temp:
         movies.write_csv(temp)
     log.info("wrote a synthetic release of %d ratings to %s", n_ratings, directory)

@@ -3,8 +3,8 @@
 DSGD (Gemulla et al., 2011) splits users and movies into ``B`` blocks each, so the ratings fall
 into ``B x B`` cells. A stratum is ``B`` cells that share no user and no movie; its cells are
 updated in parallel without locks or races, so the result does not depend on the number of
-threads. Each cell is shuffled once, when the layout is made, with a counter-based generator
-seeded by (seed, cell); strata run in a seeded order that changes every epoch. Reshuffling the
+threads. Each cell is ordered once, when the layout is made: by user, each user's ratings in
+seeded random order; strata run in a seeded order that changes every epoch. Reshuffling the
 cells every epoch as well cost 13% of an epoch on ml-100k and changed no RMSE: 0.9092 either way,
 mean of u1-u5 over two seeds. (Surprise's SVD never shuffles.)
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numba
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "BlockLayout",
     "aligned_rows",
     "block_layout",
+    "busiest_first",
     "dsgd_epoch",
     "factor_dot",
     "svdpp_epoch",
@@ -41,8 +43,6 @@ PARALLEL_MIN_RATINGS = 50_000
 points (one a stratum), which cost more than they save on tiny data. Measured on an idle 2-core
 machine, ml-100k u1 (80,000 ratings) at 100 factors: 2.6 ms a biased-MF epoch on one thread,
 1.95 ms on two."""
-
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @contextmanager
@@ -60,53 +60,6 @@ def threads_for(n_ratings: int) -> Iterator[None]:
         yield
     finally:
         numba.set_num_threads(threads)
-
-
-@numba.njit(cache=True, inline="always")
-def _splitmix(state: np.uint64) -> tuple[np.uint64, np.uint64]:
-    """One step of splitmix64: the next state and a 64-bit output."""
-    state = (state + np.uint64(0x9E3779B97F4A7C15)) & _MASK64
-    z = state
-    z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK64
-    z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _MASK64
-    return state, z ^ (z >> np.uint64(31))
-
-
-@numba.njit(cache=True)
-def _shuffle_span(
-    users: IndexArray,
-    movies: IndexArray,
-    ratings: npt.NDArray[np.float32],
-    start: int,
-    stop: int,
-    seed: np.uint64,
-) -> None:
-    """Fisher-Yates shuffle of rows ``start:stop`` of three aligned arrays, in place.
-
-    A draw becomes an index by multiply-and-shift (Lemire), not by a division, which would cost
-    more than the swap; spans are far shorter than 2**32.
-    """
-    state = seed
-    for k in range(stop - 1, start, -1):
-        state, draw = _splitmix(state)
-        j = start + np.int64(((draw >> np.uint64(32)) * np.uint64(k - start + 1)) >> np.uint64(32))
-        users[k], users[j] = users[j], users[k]
-        movies[k], movies[j] = movies[j], movies[k]
-        ratings[k], ratings[j] = ratings[j], ratings[k]
-
-
-@numba.njit(cache=True, parallel=True)
-def _shuffle_cells(
-    users: IndexArray,
-    movies: IndexArray,
-    ratings: npt.NDArray[np.float32],
-    offsets: npt.NDArray[np.int64],
-    seed: np.uint64,
-) -> None:
-    """Shuffle every cell's rows in place, each with its own stream of (seed, cell)."""
-    for cell in numba.prange(offsets.size - 1):
-        cell_seed = (seed * np.uint64(1000003) + np.uint64(cell)) & _MASK64
-        _shuffle_span(users, movies, ratings, offsets[cell], offsets[cell + 1], cell_seed)
 
 
 class BlockLayout:
@@ -172,24 +125,42 @@ def block_layout(
     n_movies: int,
     rng: np.random.Generator,
 ) -> BlockLayout:
-    """Assign users and movies to seeded, balanced blocks; sort the ratings by cell, shuffled."""
+    """Assign users and movies to seeded, balanced blocks; sort the ratings by cell, then user.
+
+    Within a cell a user's ratings come together (in seeded random order), so the user's
+    factors stay in cache while the movies vary: at 25M ratings and 64 factors an epoch took
+    2.3x less time than with each cell fully shuffled, and the RMSE was the same.
+    """
     user_block = balanced_blocks(np.bincount(users, minlength=n_users), BLOCKS, rng)
     movie_block = balanced_blocks(np.bincount(movies, minlength=n_movies), BLOCKS, rng)
     cell = user_block[users] * BLOCKS + movie_block[movies]
-    order = np.argsort(cell, kind="stable")
+    key = (cell * n_users + users) << _TIE_BITS
+    key |= rng.integers(0, 1 << _TIE_BITS, size=key.size, dtype=np.int64)
+    order = np.argsort(key)
     counts = np.bincount(cell, minlength=BLOCKS * BLOCKS)
     offsets = np.zeros(BLOCKS * BLOCKS + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    layout = BlockLayout(
+    return BlockLayout(
         np.ascontiguousarray(users[order], dtype=np.int32),
         np.ascontiguousarray(movies[order], dtype=np.int32),
         np.ascontiguousarray(np.asarray(ratings)[order], dtype=np.float32),
         offsets,
     )
-    _shuffle_cells(
-        layout.users, layout.movies, layout.ratings, offsets, np.uint64(rng.integers(0, 2**62))
-    )
-    return layout
+
+
+_TIE_BITS = 20
+"""Random low bits of the sort key: the order of one user's ratings within a cell."""
+
+
+def busiest_first(counts: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int32]:
+    """Each row's new number when rows are renumbered by falling count (ties by number).
+
+    Training in that numbering keeps the factor rows that most ratings touch together in cache.
+    """
+    order = np.argsort(-np.asarray(counts, dtype=np.int64), kind="stable")
+    ranks = np.empty(order.size, dtype=np.int32)
+    ranks[order] = np.arange(order.size, dtype=np.int32)
+    return ranks
 
 
 @numba.njit(cache=True, parallel=True, fastmath=True)

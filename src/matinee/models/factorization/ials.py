@@ -28,7 +28,7 @@ from matinee.models._ranker_common import (
 )
 from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig, setting
-from matinee.models.factorization._ials_kernels import conjugate_gradient_rows, implicit_loss
+from matinee.models.factorization._ials_kernels import conjugate_gradient_rows
 from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
@@ -36,6 +36,7 @@ from matinee.types import IndexArray, RatingArray
 __all__ = ["ImplicitALS", "ImplicitALSConfig"]
 
 Factors = npt.NDArray[np.float32]
+CsrArrays = tuple[npt.NDArray[np.int64], IndexArray]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,26 +75,42 @@ class ImplicitALSConfig(EpochConfig, FoldInConfig):
 
 
 class _ALSTrainer(ArrayTrainer):
-    """One epoch of implicit ALS for :func:`run_epochs`."""
+    """One epoch of implicit ALS for :func:`run_epochs`.
+
+    Users and movies are renumbered busiest first while training, so the factor rows most
+    cells read sit together in cache; :meth:`factors` gives them back in the original order.
+    Rows are solved independently, so the order changes no result, only the speed.
+    """
 
     def __init__(
         self, config: ImplicitALSConfig, matrix: sp.csr_matrix, users: Factors, items: Factors
     ) -> None:
         self.config = config
-        self.by_user = matrix
-        self.by_item = matrix.T.tocsr()
-        self.weights = {"users": users, "items": items}
+        self.user_order = _busiest_first(matrix.getnnz(axis=1))
+        self.item_order = _busiest_first(matrix.getnnz(axis=0))
+        ordered = matrix[self.user_order][:, self.item_order].tocsr()
+        ordered.sort_indices()
+        self.by_user = _csr_arrays(ordered)
+        self.by_item = _csr_arrays(ordered.T.tocsr())
+        self.weights = {"users": users[self.user_order], "items": items[self.item_order]}
         self.validation = None
 
-    def _solve(self, rows: sp.csr_matrix, fixed: Factors, solved: Factors) -> None:
+    def factors(self) -> tuple[Factors, Factors]:
+        """The user and movie factors, in the original numbering."""
+        users = np.empty_like(self.weights["users"])
+        items = np.empty_like(self.weights["items"])
+        users[self.user_order] = self.weights["users"]
+        items[self.item_order] = self.weights["items"]
+        return users, items
+
+    def _solve(self, rows: CsrArrays, fixed: Factors, solved: Factors) -> float:
+        """CG steps for every row of ``solved``; the objective with ``fixed`` held."""
         gram = fixed.T @ fixed + np.float32(self.config.reg) * np.eye(
             fixed.shape[1], dtype=np.float32
         )
-        confidence = (1.0 + self.config.alpha * rows.data).astype(np.float32)
-        conjugate_gradient_rows(
-            rows.indptr.astype(np.int64),
-            rows.indices,
-            confidence,
+        return conjugate_gradient_rows(
+            *rows,
+            1.0 + self.config.alpha,
             fixed,
             np.ascontiguousarray(gram, dtype=np.float32),
             solved,
@@ -103,20 +120,22 @@ class _ALSTrainer(ArrayTrainer):
     def train_epoch(self, epoch: int) -> dict[str, float]:
         users, items = self.weights["users"], self.weights["items"]
         self._solve(self.by_user, items, users)
-        self._solve(self.by_item, users, items)
-        confidence = (1.0 + self.config.alpha * self.by_user.data).astype(np.float32)
-        loss = implicit_loss(
-            self.by_user.indptr.astype(np.int64),
-            self.by_user.indices,
-            confidence,
-            users,
-            items,
-            self.config.reg,
-        )
-        return {"loss": float(loss)}
+        objective = self._solve(self.by_item, users, items)
+        penalty = self.config.reg * float(np.dot(users.ravel(), users.ravel()))
+        return {"loss": (objective + penalty) / max(self.by_user[1].size, 1)}
 
     def validation_loss(self) -> float | None:
         return None
+
+
+def _busiest_first(counts: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int64]:
+    """Row numbers by falling count (ties by number): the new order of users or movies."""
+    return np.argsort(-np.asarray(counts, dtype=np.int64), kind="stable")
+
+
+def _csr_arrays(matrix: sp.csr_matrix) -> CsrArrays:
+    """The ``indptr`` (int64) and ``indices`` (int32) of a CSR matrix of ones."""
+    return matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32)
 
 
 class ImplicitALS(Recommender[ImplicitALSConfig]):
@@ -144,7 +163,7 @@ class ImplicitALS(Recommender[ImplicitALSConfig]):
         items = (rng.standard_normal((train.n_movies, shape)) * scale).astype(np.float32)
         trainer = _ALSTrainer(self.config, matrix, users, items)
         history = run_epochs(trainer, self.config, options, description="implicit ALS")
-        self.user_factors_, self.movie_factors_ = trainer.weights["users"], trainer.weights["items"]
+        self.user_factors_, self.movie_factors_ = trainer.factors()
         self.movie_counts_ = movie_counts(matrix)
         self._movie_gram = None
         return history
