@@ -14,7 +14,7 @@ Parts (``--part``, repeatable):
 * ``models``: ``matinee train NAME`` for every model (``--epochs`` caps iterative ones; EASE and
   item-kNN also with ``--min-movie-ratings``): fits or not, time, peak memory, the reason;
 * ``peers``: epoch and iteration times beside Surprise, implicit and Spark, from
-  ``benchmarks/_scale_peers.py`` where that module exists.
+  ``benchmarks/_scale_peers.py`` on the same number of generated ratings.
 
     python benchmarks/bench_scale.py --part e2e
     python benchmarks/bench_scale.py --part models --epochs 2 --timeout 900
@@ -138,17 +138,15 @@ def models(
     return rows
 
 
-def peers() -> dict[str, Any]:
-    """The peers part of ``benchmarks/_scale_peers.py``, or why it did not run."""
+def peers(n_ratings: int) -> dict[str, Any]:
+    """Epoch and iteration times beside the peers (``benchmarks/_scale_peers.py``), same data."""
     path = Path(__file__).resolve().parent / "_scale_peers.py"
-    if not path.is_file():
-        return {"skipped": f"{path.name} does not exist in this tree (scale-kernels writes it)"}
     spec = importlib.util.spec_from_file_location("_scale_peers", path)
     if spec is None or spec.loader is None:
         return {"skipped": f"{path.name} could not be loaded"}
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    result: dict[str, Any] = module.main([])
+    result: dict[str, Any] = module.run_peers(module.cached_ratings(n_ratings))
     return result
 
 
@@ -223,7 +221,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if "models" in parts:
         report["models"] = models(env, work, args.epochs, args.timeout, args.ratings)
     if "peers" in parts:
-        report["peers"] = peers()
+        report["peers"] = peers(args.ratings)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     (RESULTS / f"{args.name}.md").write_text(markdown(report))
