@@ -64,6 +64,48 @@ def train_models(root: Path, data: Any) -> tuple[dict[str, tuple[Any, Path]], li
     return dirs, counts["movie_id"].head(500).to_list()
 
 
+SYNTHETIC_RATINGS = 25_000_000
+SYNTHETIC_MOVIES = 60_000
+SYNTHETIC_EPOCHS = 5
+"""Epochs for the 25M model: fewer than the ml-latest-small run's 20, to bound the training."""
+
+
+def synthetic_model(cache: Path) -> tuple[Path, list[int]]:
+    """Biased MF on 25M synthetic ratings (60,000 movies), trained once and kept at ``cache``.
+
+    A later run reuses the saved model when ``cache`` holds one; the popular ids are kept beside
+    it (``popular.json``).
+    """
+    import polars as pl
+
+    from matinee.data.synthetic import generate_ratings
+    from matinee.models import BiasedMF, BiasedMFConfig
+    from matinee.service import save_bundle
+
+    directory, popular_file = cache / "biased-mf-25m", cache / "popular.json"
+    if (directory / "manifest.json").is_file() and popular_file.is_file():
+        return directory, json.loads(popular_file.read_text())
+    started = time.perf_counter()
+    ratings = generate_ratings(SYNTHETIC_RATINGS, n_movies=SYNTHETIC_MOVIES, seed=0)
+    ids = ratings.movies.raw_ids
+    movies = pl.DataFrame(
+        {
+            "movie_id": pl.Series(ids, dtype=pl.Int64),
+            "title": [f"Synthetic Movie {i}" for i in ids.tolist()],
+            "year": pl.Series([None] * ids.size, dtype=pl.Int64),
+            "genres": pl.Series([[] for _ in range(ids.size)], dtype=pl.List(pl.String)),
+        }
+    )
+    model = BiasedMF(BiasedMFConfig(epochs=SYNTHETIC_EPOCHS))
+    model.fit(ratings)
+    save_bundle(model, directory, train=ratings, movies=movies)
+    order = np.argsort(-ratings.movie_counts(), kind="stable")[:500]
+    popular = [int(ids[i]) for i in order]
+    popular_file.write_text(json.dumps(popular))
+    print(f"trained biased-mf-25m in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return directory, popular
+
+
 def request_bodies(popular: list[int], n: int, seed: int = 0) -> list[bytes]:
     """``n`` new-user bodies, each rating ``N_RATED`` popular movies on half stars."""
     rng = np.random.default_rng(seed)

@@ -40,7 +40,7 @@ from matinee.errors import ConfigError, ModelFitError
 from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models._ranker_common import (
     RankerConfig,
-    fold_in_row,
+    fold_in_columns,
     interactions,
     session_rows,
 )
@@ -240,8 +240,10 @@ class EASE(Recommender[EASEConfig]):
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
         weights, _ = self._state()
-        row = fold_in_row(self.n_movies, movies, ratings, self.config.positive_threshold)
-        return np.asarray(row @ weights).ravel()
+        scores = np.zeros(self.n_movies, dtype=weights.dtype)
+        for column in fold_in_columns(movies, ratings, self.config.positive_threshold).tolist():
+            scores += weights[column]  # the sparse row @ weights, summed in the same order
+        return scores
 
     def movie_similarities(self, movie: int) -> npt.NDArray[np.floating[Any]]:
         """How strongly each movie goes with ``movie``: the mean of its EASE row and column."""
