@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+
 from _wrk import available as wrk_available
 from _wrk import drive_wrk
 
