@@ -8,4 +8,5 @@ VENV=${MATINEE_VENV:-.venv}
 "$VENV/bin/python" -m pip install -q --upgrade "pip>=25.1"
 # The CPU build of torch first: any other torch spec may pull a multi-GB CUDA build.
 "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-"$VENV/bin/python" -m pip install -q -e ".[all]" --group dev
+# pyspark (about 490 MB, needs Java 17) is kept out of [all]; the tests marked spark need it.
+"$VENV/bin/python" -m pip install -q -e ".[all,spark]" --group dev

@@ -85,6 +85,11 @@ FIELD_CONTEXT: dict[tuple[str, str], dict[str, object]] = {
 }
 """Settings under which a field acts at all (the L1/L2 mix only matters with a penalty)."""
 
+FIELD_VALUES: dict[tuple[str, str], tuple[object, ...]] = {
+    ("blend", "part_settings"): ("biased-mf.n_factors=4",),
+}
+"""Text settings the sweep cannot make up: entries appended to the field's value to try."""
+
 EPOCH_CAP = 15
 
 
@@ -186,10 +191,12 @@ def models(low_rank: tuple[Ratings, Ratings, Ratings]) -> FittedModels:
 
 
 def outcome(model: Recommender[Any]) -> list[np.ndarray]:
-    """What a model produces: all scores, a new user's scores, and how many epochs it ran."""
+    """What a model produces: all scores, a new user's scores and list scores, and how many
+    epochs it ran."""
     scores = model.score_users(np.arange(model.n_users))
     new_user = model.score_new_user([0, 1, 2, 5], [5.0, 1.0, 3.5, 4.0])
-    return [scores, new_user, np.array([len(model.history_)])]
+    new_list = model.rank_new_user([0, 1, 2, 5], [5.0, 1.0, 3.5, 4.0])
+    return [scores, new_user, np.array([len(model.history_)]), new_list]
 
 
 def same_outcome(first: list[np.ndarray], second: list[np.ndarray]) -> bool:
@@ -317,6 +324,8 @@ def _alternatives(value: object, hint: object) -> list[object]:
         return [None, *(choice for arg in options for choice in _alternatives(value, arg))]
     if origin is Literal:
         return [choice for choice in get_args(hint) if choice != value]
+    if origin is tuple and isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+        return [value[:-1], value[1:]]
     if origin is tuple and isinstance(value, tuple):
         return [tuple(max(1, int(v) // 2) for v in value), (*value, *value[-1:])]
     if hint is bool:
@@ -356,7 +365,7 @@ def _field_cases() -> list[Any]:
     return cases
 
 
-SLOW_FIELD_MODELS = {"autorec", "nmf", "svdpp"}
+SLOW_FIELD_MODELS = {"autorec", "blend", "nmf", "svdpp"}
 """Models whose field sweep takes seconds: marked slow (still run in CI)."""
 
 
@@ -376,7 +385,10 @@ def test_every_config_field_changes_the_result(
     expected = outcome(cls(base).fit(train, validation))
     hints = typing.get_type_hints(cls.config_type)
     tried = []
-    for value in _alternatives(getattr(base, field), hints[field]):
+    current = getattr(base, field)
+    appended = FIELD_VALUES.get((name, field))
+    options = [(*current, *appended)] if appended else _alternatives(current, hints[field])
+    for value in options:
         changed = _valid(base, field, value)
         if changed is None:
             continue

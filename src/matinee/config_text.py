@@ -6,15 +6,17 @@ Kept out of :mod:`matinee.models.config`, whose configs only store and validate 
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 import typing
 from collections.abc import Mapping
-from typing import Literal, TypeVar, get_args, get_origin
+from pathlib import Path
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from matinee.errors import ConfigError
 from matinee.models.config import FIELD_RENAMES, Config, describe_type, matches_type
 
-__all__ = ["with_text_overrides"]
+__all__ = ["config_from_file", "read_config_file", "with_text_overrides"]
 
 C = TypeVar("C", bound=Config)
 
@@ -39,6 +41,44 @@ def with_text_overrides(config: C, overrides: Mapping[str, str]) -> C:
                 f"{type(config).__name__}.{key}: cannot read {text!r} as {wanted}"
             ) from None
     return dataclasses.replace(config, **values)  # type: ignore[arg-type]
+
+
+def read_config_file(path: Path) -> tuple[str | None, dict[str, Any]]:
+    """The model name (None if the file names none) and config fields of a JSON config file.
+
+    A config file is ``{"model": NAME, "config": {field: value, ...}}``, as ``matinee tune``
+    writes ``best.json``; a bare ``{field: value, ...}`` object is read as the config alone.
+
+    Raises:
+        ConfigError: a file that cannot be read, is not JSON, or holds no object.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"config file {path} cannot be read: {error}") from None
+    except ValueError as error:
+        raise ConfigError(f"config file {path} is not JSON: {error}") from None
+    if isinstance(data, dict) and isinstance(data.get("config"), dict):
+        model = data.get("model")
+        return (model if isinstance(model, str) else None), dict(data["config"])
+    if isinstance(data, dict) and "model" not in data:
+        return None, dict(data)
+    raise ConfigError(f'config file {path}: write {{"model": NAME, "config": {{...}}}}')
+
+
+def config_from_file(config_type: type[C], model: str, path: Path) -> C:
+    """The config of ``model`` read from the file at ``path`` (fields not given keep defaults).
+
+    Raises:
+        ConfigError: the file names another model, or holds fields the config lacks.
+    """
+    named, fields = read_config_file(path)
+    if named is not None and named != model:
+        raise ConfigError(f"config file {path} is for model {named!r}, not {model!r}")
+    try:
+        return config_type.from_dict(fields)
+    except ConfigError as error:
+        raise ConfigError(f"config file {path}: {error}") from None
 
 
 def _unknown_field(config: Config, key: str) -> str:
@@ -73,8 +113,11 @@ def _coerce_text(text: str, hint: object) -> object:
                 return choice
         raise ValueError(text)
     if origin is tuple:
-        parts = [part for part in text.replace(",", " ").replace("-", " ").split() if part]
         inner = get_args(hint)[0]
+        spaced = (
+            text.replace(",", " ") if inner is str else text.replace(",", " ").replace("-", " ")
+        )
+        parts = [part for part in spaced.split() if part]
         return tuple(_coerce_text(part, inner) for part in parts)
     if hint is bool:
         lowered = text.lower()

@@ -1,7 +1,7 @@
 """The project's one top-k routine, shared by evaluation and recommendation.
 
-It sits below both (it needs only numpy and scipy), so that neither imports the other's
-private helpers.
+It sits below both (it needs numpy, scipy and, for short lists, the compiled kernel of
+:mod:`matinee._topk_kernel`), so that neither imports the other's private helpers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from matinee.errors import ConfigError
 from matinee.types import FloatArray, IndexArray
 
-__all__ = ["PAD", "check_k", "select_top", "top_k", "top_k_row"]
+__all__ = ["KERNEL_MAX_K", "PAD", "check_k", "select_top", "top_k", "top_k_row"]
 
 
 def check_k(k: int) -> None:
@@ -27,6 +27,10 @@ def check_k(k: int) -> None:
 PAD = -1
 """Marks an empty slot in a recommendation row (fewer eligible movies than k)."""
 
+KERNEL_MAX_K = 256
+"""Longest list the compiled one-pass kernel ranks; longer lists go through ``argpartition``
+(the kernel's sorted buffer costs O(k) per movie that enters it)."""
+
 
 def top_k(
     scores: npt.ArrayLike, k: int, exclude: sp.csr_matrix | sp.csr_array | None = None
@@ -35,7 +39,9 @@ def top_k(
 
     Scores of excluded cells (for example movies a user rated in train) become ``-inf`` and are
     never returned, nor are NaN scores. Ties are broken by the lower movie index, so the result is
-    deterministic. Uses ``np.argpartition`` then sorts only the ``k`` candidates.
+    deterministic. Lists up to :data:`KERNEL_MAX_K` long come from a compiled one-pass kernel
+    (rows in parallel, no copy of the scores); longer ones from ``np.argpartition`` and a sort
+    of the ``k`` candidates only. Both give the same rows.
 
     Args:
         scores: ``(n_users, n_movies)`` scores, higher is better (a 1-D row is accepted).
@@ -43,20 +49,59 @@ def top_k(
         exclude: Optional ``(n_users, n_movies)`` sparse matrix; its stored cells are excluded.
     """
     check_k(k)
-    matrix = np.array(scores, dtype=np.float64, ndmin=2)
+    matrix = np.asarray(scores)
+    if matrix.dtype not in (np.float32, np.float64):
+        matrix = matrix.astype(np.float64)
+    matrix = np.atleast_2d(matrix)
     if matrix.ndim != 2:
         raise ConfigError(f"scores must be 2-D (users x movies), got shape {matrix.shape}")
+    mask = _exclusion_mask(exclude, matrix.shape)
     n_rows, n_movies = matrix.shape
-    matrix[np.isnan(matrix)] = -np.inf
-    if exclude is not None:
-        mask = sp.csr_matrix(exclude)
-        if mask.shape != matrix.shape:
-            raise ConfigError(f"exclude has shape {mask.shape}, scores have {matrix.shape}")
-        rows = np.repeat(np.arange(n_rows), np.diff(mask.indptr))
-        matrix[rows, mask.indices] = -np.inf
     width = min(int(k), n_movies)
     if width == 0 or n_rows == 0:
         return np.full((n_rows, width), PAD, dtype=np.int32)
+    if width <= KERNEL_MAX_K:
+        return _kernel_top_k(matrix, width, mask)
+    return _partition_top_k(matrix, width, mask)
+
+
+def _exclusion_mask(
+    exclude: sp.csr_matrix | sp.csr_array | None, shape: tuple[int, ...]
+) -> sp.csr_matrix | None:
+    """The excluded cells as CSR with sorted indices, checked against the scores' shape."""
+    if exclude is None:
+        return None
+    mask = sp.csr_matrix(exclude)
+    if mask.shape != shape:
+        raise ConfigError(f"exclude has shape {mask.shape}, scores have {shape}")
+    return mask if mask.has_sorted_indices else mask.sorted_indices()
+
+
+def _kernel_top_k(matrix: npt.NDArray[Any], width: int, mask: sp.csr_matrix | None) -> IndexArray:
+    """Top ``width`` of each row by the compiled one-pass kernel (rows in parallel)."""
+    from matinee._topk_kernel import top_k_rows
+
+    n_rows = matrix.shape[0]
+    if mask is None:
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        indices = np.zeros(0, dtype=np.int32)
+    else:
+        indptr, indices = mask.indptr.astype(np.int64), mask.indices.astype(np.int32)
+    out = np.empty((n_rows, width), dtype=np.int32)
+    top_k_rows(np.ascontiguousarray(matrix), width, indptr, indices, out)
+    return out
+
+
+def _partition_top_k(
+    matrix: npt.NDArray[Any], width: int, mask: sp.csr_matrix | None
+) -> IndexArray:
+    """Top ``width`` of each row by ``argpartition``, then a sort of the candidates only."""
+    matrix = np.array(matrix, dtype=np.float64)
+    n_rows, n_movies = matrix.shape
+    matrix[np.isnan(matrix)] = -np.inf
+    if mask is not None:
+        rows = np.repeat(np.arange(n_rows), np.diff(mask.indptr))
+        matrix[rows, mask.indices] = -np.inf
     if width < n_movies:
         candidates = np.argpartition(-matrix, width - 1, axis=1)[:, :width]
         _settle_boundary_ties(matrix, candidates)
@@ -106,7 +151,7 @@ def _settle_boundary_ties(matrix: FloatArray, candidates: npt.NDArray[np.intp]) 
     kth = np.take_along_axis(matrix, candidates, axis=1).min(axis=1)
     tied_total = np.count_nonzero(matrix == kth[:, None], axis=1)
     tied_kept = np.count_nonzero(np.take_along_axis(matrix, candidates, axis=1) == kth[:, None], 1)
-    rows = np.flatnonzero((tied_total != tied_kept) & np.isfinite(kth))
+    rows = np.flatnonzero((tied_total != tied_kept) & (kth > -np.inf))
     if rows.size:
         index = np.broadcast_to(np.arange(matrix.shape[1]), (rows.size, matrix.shape[1]))
         candidates[rows] = np.lexsort((index, -matrix[rows]), axis=1)[:, :width]

@@ -70,10 +70,21 @@ def ran(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[s
             "--split",
             "u1",
         ],
+        "tune": ["tune", "baseline", "--trials", "2", "--out", str(work / "tune")],
         "predict": ["predict", model, "1", "1"],
         "recommend": ["recommend", model, "--rated", ANIMATED, "-k", "5"],
         "similar": ["similar", model, "--movie", "Toy Story (1995)", "-k", "5"],
         "explain": ["explain", model, "--out", str(work / "report"), "--map", "pca"],
+        "spark train": [
+            "spark",
+            "train",
+            "baseline",
+            "--out",
+            str(work / "spark-baseline"),
+            "--split",
+            "u1",
+        ],
+        "spark evaluate": ["spark", "evaluate", str(work / "spark-baseline")],
     }
     outputs = {name: _run([*args, "--json"], env) for name, args in runs.items()}
     outputs["models NAME"] = _run(["models", "biased-mf", "--json"], env)
@@ -97,6 +108,14 @@ def test_model_commands_print_json(ran: dict[str, Any]) -> None:
     assert ran["evaluate"][0]["metrics"] == pytest.approx(ran["train"][0]["metrics"])
     assert set(ran["compare"][0]["models"]) == {"baseline", "nmf-matrix", "popular"}
     assert isinstance(ran["predict"][0]["prediction"], float)
+    assert ran["tune"][0]["trials"] == 2 and ran["tune"][0]["test_metrics"]["rmse"] < 1.0
+
+
+def test_spark_commands_print_json(ran: dict[str, Any]) -> None:
+    trained, evaluated = ran["spark train"][0], ran["spark evaluate"][0]
+    assert trained["model"] == "baseline"
+    assert evaluated["metrics"] == pytest.approx(trained["metrics"])
+    assert 0.9 < trained["metrics"]["rmse"] < 1.0
 
 
 def test_list_commands_print_json(ran: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import tracemalloc
 
 import numpy as np
@@ -7,9 +8,11 @@ import pytest
 import scipy.sparse as sp
 
 import matinee.models.neighbours.ease as ease_module
+from matinee.data.filters import MinMovieRatings, apply_filters
 from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
 from matinee.data.splits import per_user_holdout
+from matinee.data.synthetic import generate_ratings
 from matinee.errors import ConfigError, NotFittedError
 from matinee.evaluation.ranking_metrics import ndcg_at_k, relevance_matrix, top_k
 from matinee.models._ranker_common import session_rows
@@ -72,9 +75,16 @@ def test_predict_matches_score_users_for_pairs(tiny: Ratings) -> None:
     )
 
 
-def test_refuses_more_movies_than_the_limit(tiny: Ratings) -> None:
-    with pytest.raises(ConfigError, match=r"4 movies.*max_movies=3.*24 GiB holds about"):
-        EASE(EASEConfig(max_movies=3)).fit(tiny)
+def test_refuses_more_movies_than_the_limit_and_names_the_filter() -> None:
+    ratings = generate_ratings(3_000, n_users=60, n_movies=300, seed=2)
+    with pytest.raises(ConfigError, match=r"movies needs .* GiB.*max_movies=100") as refused:
+        EASE(EASEConfig(max_movies=100)).fit(ratings)
+    found = re.search(r"--min-movie-ratings (\d+)", str(refused.value))
+    assert found is not None
+    kept = apply_filters(ratings, [MinMovieRatings(int(found.group(1)))]).ratings
+    assert 0 < kept.n_movies <= 100
+    assert f"({kept.n_movies:,} movies" in str(refused.value)
+    assert EASE(EASEConfig(max_movies=100)).fit(kept).is_fitted
 
 
 def test_movies_that_fit_follows_the_square_law() -> None:

@@ -64,4 +64,4 @@ def test_ease_fold_in_equals_the_sparse_row_product(models: Models) -> None:
         ratings = rng.integers(1, 6, size=movies.size).astype(np.float32)
         row = fold_in_row(model.n_movies, movies, ratings, model.config.positive_threshold)
         expected = np.asarray(row @ model.weights_).ravel()
-        np.testing.assert_array_equal(model.rank_new_user(movies, ratings), expected)
+        np.testing.assert_array_equal(model.score_new_user(movies, ratings), expected)

@@ -56,8 +56,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "matinee.cli.models",
         "Run several models on the same splits and print one side-by-side table.",
     ),
+    "tune": (
+        "matinee.cli.tune",
+        "Search a model's settings with Optuna on inner splits; score the best once on test.",
+    ),
     "predict": (
-        "matinee.cli.models",
+        "matinee.cli.predict",
         "Predict one user's rating of one movie (raw MovieLens ids) with a saved model.",
     ),
     "recommend": (
@@ -73,6 +77,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Write PNGs and one self-contained HTML page explaining what a saved model learned.",
     ),
     "movies": ("matinee.cli.movies", "Find movies by title."),
+    "spark": ("matinee.cli.spark", "Train and evaluate models in Apache Spark."),
     "serve": (
         "matinee.cli.serve",
         "Serve saved models over HTTP: JSON API under /api/v1, docs at /docs, web page at /.",

@@ -1,4 +1,4 @@
-"""``matinee train | evaluate | compare | predict``: thin shells over training, evaluation, store.
+"""``matinee train | evaluate | compare``: thin shells over training, evaluation and the store.
 
 Every command takes ``--json`` for scripts; errors are :class:`~matinee.errors.MatineeError`
 printed by :func:`~matinee.cli.app.fail` with their exit code.
@@ -15,7 +15,17 @@ import typer
 from rich.table import Table
 
 from matinee.atomic import write_text_atomic
+from matinee.cli._configs import ConfigFile, file_configs, model_config, parse_settings
 from matinee.cli.app import app, console, fail, print_json
+from matinee.cli.filtering import (
+    MinMovieRatings,
+    MinUserRatings,
+    RecordedMinMovieRatings,
+    RecordedMinUserRatings,
+    apply_count_filters,
+    filters_record,
+    recorded_filters,
+)
 from matinee.config_text import with_text_overrides
 from matinee.errors import ConfigError, DataError, MatineeError
 from matinee.models.base import Recommender
@@ -26,7 +36,6 @@ __all__ = [
     "compare_command",
     "evaluate_command",
     "parse_settings",
-    "predict_command",
     "train_command",
 ]
 
@@ -53,17 +62,6 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="Config override key=value (repeatable)."),
 ]
-
-
-def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
-    """Read ``["key=value", ...]`` into a dict; a piece without ``=`` raises ConfigError."""
-    values: dict[str, str] = {}
-    for pair in pairs:
-        key, eq, value = pair.partition("=")
-        if not eq or not key.strip():
-            raise ConfigError(f"--set {pair!r}: write key=value, for example --set epochs=20")
-        values[key.strip()] = value.strip()
-    return values
 
 
 def _settings(json_output: bool) -> Settings:
@@ -108,15 +106,20 @@ def train_command(
         str, typer.Option("--split", help="Split spec (u1, random:0.2 ...) or none/all.")
     ] = "u1",
     set_values: SetOption = None,
+    config_file: ConfigFile = None,
     k: TopK = 10,
     relevance: Threshold = 4.0,
     device: Device = None,
+    min_movie_ratings: MinMovieRatings = None,
+    min_user_ratings: MinUserRatings = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Train a model, score it on the split's test part, and save it with its metrics."""
     try:
         options = FitOptions(progress=not json_output, device=device)
-        summary = _train(model, out, dataset, split, set_values or [], k, relevance, options)
+        counts = filters_record(min_user_ratings, min_movie_ratings)
+        given = (config_file, set_values or [])
+        summary = _train(model, out, dataset, split, given, k, relevance, options, counts)
     except MatineeError as error:
         raise fail(error) from None
     if json_output:
@@ -136,10 +139,11 @@ def _train(
     out: Path,
     dataset_name: str,
     spec: str,
-    pairs: Sequence[str],
+    settings_given: tuple[Path | None, Sequence[str]],
     k: int,
     relevance: float,
     options: FitOptions,
+    counts: dict[str, int],
 ) -> dict[str, Any]:
     from matinee.data.loader import load_dataset
     from matinee.evaluation.evaluate import evaluate
@@ -149,9 +153,11 @@ def _train(
 
     check_model_target(out)
     cls = model_class(name)
-    config = with_text_overrides(cls.config_type(), parse_settings(pairs))
+    config = model_config(name, *settings_given)
     settings = _settings(not options.progress)
-    dataset = load_dataset(dataset_name, settings=settings)
+    dataset = _filtered(
+        load_dataset(dataset_name, settings=settings), counts, spec, options.progress
+    )
     whole = spec.strip().lower() in WHOLE_DATA
     chosen = None if whole else _one_split(dataset, spec, settings)
     train = dataset.ratings if chosen is None else chosen.train
@@ -161,13 +167,17 @@ def _train(
     fit_seconds = time.perf_counter() - started
     metrics: dict[str, float] = {}
     if chosen is not None:
-        metrics = dict(evaluate(fitted, chosen, k=k, relevance_threshold=relevance).metrics)
+        result = evaluate(
+            fitted, chosen, k=k, relevance_threshold=relevance, show_progress=options.progress
+        )
+        metrics = dict(result.metrics)
     extra = {
         "dataset": dataset_name,
         "split": "all" if whole else spec,
         "k": k,
         "relevance_threshold": relevance,
         "fit_seconds": fit_seconds,
+        **counts,
     }
     save_bundle(fitted, out, train=train, metrics=metrics, extra=extra, movies=dataset.movies)
     return {
@@ -179,7 +189,14 @@ def _train(
         "config": config.to_dict(),
         "fit_seconds": fit_seconds,
         "metrics": metrics,
+        **counts,
     }
+
+
+def _filtered(dataset: Any, counts: dict[str, int], spec: str, show: bool) -> Any:
+    """The dataset cut by the recorded ``min_*_ratings`` counts (unchanged without any)."""
+    least_user, least_movie = counts.get("min_user_ratings"), counts.get("min_movie_ratings")
+    return apply_count_filters(dataset, least_user, least_movie, spec=spec, quiet=not show)
 
 
 @app.command("evaluate")
@@ -194,11 +211,14 @@ def evaluate_command(
     k: TopK = 10,
     relevance: Threshold = 4.0,
     device: Device = None,
+    min_movie_ratings: RecordedMinMovieRatings = None,
+    min_user_ratings: RecordedMinUserRatings = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Re-score a saved model on the split it was trained on (its data fingerprint is checked)."""
     try:
-        summary = _evaluate(model_dir, dataset, split, k, relevance, json_output, device)
+        asked = filters_record(min_user_ratings, min_movie_ratings)
+        summary = _evaluate(model_dir, dataset, split, k, relevance, json_output, device, asked)
     except MatineeError as error:
         raise fail(error) from None
     if json_output:
@@ -216,6 +236,7 @@ def _evaluate(
     relevance: float,
     json_output: bool,
     device: str | None = None,
+    asked: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     from matinee.data.loader import load_dataset
     from matinee.evaluation.evaluate import evaluate
@@ -235,13 +256,17 @@ def _evaluate(
         )
     model = load_model(model_dir, device=device)
     settings = _settings(json_output)
-    chosen = _one_split(load_dataset(name, settings=settings), spec, settings)
+    counts = filters_record(*recorded_filters(manifest.extra)) | (asked or {})
+    dataset = _filtered(load_dataset(name, settings=settings), counts, spec, not json_output)
+    chosen = _one_split(dataset, spec, settings)
     if model.data_fingerprint_ != chosen.train.fingerprint():
         raise DataError(
             f"{model_dir} was trained on other data than the training part of {name} {spec} "
             "(data fingerprints differ); scoring it there would leak test ratings"
         )
-    result = evaluate(model, chosen, k=k, relevance_threshold=relevance)
+    result = evaluate(
+        model, chosen, k=k, relevance_threshold=relevance, show_progress=not json_output
+    )
     return {
         "model": manifest.model,
         "dataset": name,
@@ -250,6 +275,7 @@ def _evaluate(
         "predict_seconds": result.predict_seconds,
         "n_test_ratings": result.n_test_ratings,
         "n_ranked_users": result.n_ranked_users,
+        **counts,
     }
 
 
@@ -264,6 +290,12 @@ def compare_command(
         list[str] | None,
         typer.Option("--set", help="Override model.key=value, e.g. mf.epochs=10 (repeatable)."),
     ] = None,
+    config_files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--config", help="JSON config file naming its model (repeatable); --set wins."
+        ),
+    ] = None,
     output_format: Annotated[
         str, typer.Option("--format", help="rich, markdown, json or csv.")
     ] = "rich",
@@ -271,6 +303,8 @@ def compare_command(
     k: TopK = 10,
     relevance: Threshold = 4.0,
     device: Device = None,
+    min_movie_ratings: MinMovieRatings = None,
+    min_user_ratings: MinUserRatings = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Run several models on the same splits and print one side-by-side table."""
@@ -280,7 +314,9 @@ def compare_command(
             raise ConfigError(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
         quiet = chosen_format != "rich"  # keep piped Markdown / JSON / CSV free of progress
         options = FitOptions(progress=not quiet, device=device)
-        table = _compare(models, dataset, split, set_values or [], k, relevance, options)
+        counts = filters_record(min_user_ratings, min_movie_ratings)
+        factories = _factories(models, set_values or [], config_files or [])
+        table = _compare(factories, dataset, split, k, relevance, options, counts)
         text = _render(table, "markdown" if chosen_format == "rich" else chosen_format)
         if out is not None:
             write_text_atomic(out, text)
@@ -292,7 +328,9 @@ def compare_command(
         typer.echo(text, nl=False)
 
 
-def _factories(names: str, pairs: Sequence[str]) -> dict[str, Callable[[], Recommender[Any]]]:
+def _factories(
+    names: str, pairs: Sequence[str], files: Sequence[Path] = ()
+) -> dict[str, Callable[[], Recommender[Any]]]:
     from matinee.models.registry import model_class
 
     chosen = [name.strip() for name in names.split(",") if name.strip()]
@@ -308,9 +346,11 @@ def _factories(names: str, pairs: Sequence[str]) -> dict[str, Callable[[], Recom
             )
         overrides[model][field] = value
     factories: dict[str, Callable[[], Recommender[Any]]] = {}
+    from_files = file_configs(chosen, files)
     for name in chosen:
         cls = model_class(name)
-        config = with_text_overrides(cls.config_type(), overrides[name])
+        base = from_files.get(name) or cls.config_type()
+        config = with_text_overrides(base, overrides[name])
         factories[name] = _factory(cls, config)
     return factories
 
@@ -320,21 +360,23 @@ def _factory(cls: type[Recommender[Any]], config: Any) -> Callable[[], Recommend
 
 
 def _compare(
-    names: str,
+    factories: dict[str, Callable[[], Recommender[Any]]],
     dataset_name: str,
     spec: str,
-    pairs: Sequence[str],
     k: int,
     relevance: float,
     options: FitOptions,
+    counts: dict[str, int],
 ) -> Any:
     from matinee.data.loader import load_dataset
     from matinee.data.split_spec import split_from_spec
     from matinee.evaluation.compare import compare
 
-    factories = _factories(names, pairs)
     settings = _settings(not options.progress)
-    splits = split_from_spec(load_dataset(dataset_name, settings=settings), spec, settings=settings)
+    dataset = _filtered(
+        load_dataset(dataset_name, settings=settings), counts, spec, options.progress
+    )
+    splits = split_from_spec(dataset, spec, settings=settings)
     return compare(
         factories,
         splits,
@@ -352,40 +394,3 @@ def _render(table: Any, output_format: str) -> str:
     if output_format == "json":
         return str(table.to_json()) + "\n"
     return str(table.to_csv())
-
-
-@app.command("predict")
-def predict_command(
-    model_dir: ModelDir,
-    user_id: Annotated[int, typer.Argument(help="Raw MovieLens user id.")],
-    movie_id: Annotated[int, typer.Argument(help="Raw MovieLens movie id.")],
-    json_output: JsonFlag = False,
-) -> None:
-    """Predict one user's rating of one movie (raw MovieLens ids) with a saved model."""
-    try:
-        summary = _predict(model_dir, user_id, movie_id)
-    except MatineeError as error:
-        raise fail(error) from None
-    if json_output:
-        print_json(summary)
-        return
-    what = "predicted rating" if summary["is_rating"] else "ranking score"
-    title = f" ({summary['title']})" if summary.get("title") else ""
-    console.print(
-        f"user {user_id}, movie {movie_id}{title}: {what} [bold]{summary['prediction']:.3f}[/]"
-    )
-
-
-def _predict(model_dir: Path, user_id: int, movie_id: int) -> dict[str, Any]:
-    from matinee.service import ModelBundle
-
-    bundle = ModelBundle.load(model_dir, settings=Settings.from_env(show_progress=False))
-    value = bundle.predict(user_id, [movie_id])[0]
-    return {
-        "model": bundle.manifest.model,
-        "user_id": user_id,
-        "movie_id": movie_id,
-        "prediction": value,
-        "is_rating": bundle.predicts_ratings,
-        "title": bundle.movie(movie_id).title if bundle.catalog.has_titles else None,
-    }

@@ -35,6 +35,7 @@ __all__ = [
     "apply_filters",
     "filter_dataset",
     "top_user_indices",
+    "with_filtered_ratings",
 ]
 
 log = logging.getLogger(__name__)
@@ -124,13 +125,27 @@ def _check_number(owner: object, name: str, value: float) -> None:
 
 
 @dataclass(frozen=True)
-class MinMovieRatings:
-    """Keep movies with at least ``n`` ratings."""
+class _CountFilter:
+    """A filter with one whole-number setting ``n`` (at least 1)."""
 
     n: int
 
     def __post_init__(self) -> None:
         _check_count(self, "n", self.n)
+
+
+@dataclass(frozen=True)
+class _NumberFilter:
+    """A filter with one finite-number setting ``x``."""
+
+    x: float
+
+    def __post_init__(self) -> None:
+        _check_number(self, "x", self.x)
+
+
+class MinMovieRatings(_CountFilter):
+    """Keep movies with at least ``n`` ratings."""
 
     def apply(self, ratings: Ratings) -> FilterResult:
         """Drop the ratings of movies rated fewer than ``n`` times."""
@@ -138,14 +153,8 @@ class MinMovieRatings:
         return _keep_rows(ratings, keep, f"min {self.n} ratings per movie")
 
 
-@dataclass(frozen=True)
-class MinUserRatings:
+class MinUserRatings(_CountFilter):
     """Keep users with at least ``n`` ratings."""
-
-    n: int
-
-    def __post_init__(self) -> None:
-        _check_count(self, "n", self.n)
 
     def apply(self, ratings: Ratings) -> FilterResult:
         """Drop the ratings of users with fewer than ``n`` ratings."""
@@ -153,14 +162,8 @@ class MinUserRatings:
         return _keep_rows(ratings, keep, f"min {self.n} ratings per user")
 
 
-@dataclass(frozen=True)
-class MinMovieMean:
+class MinMovieMean(_NumberFilter):
     """Keep movies whose mean rating is at least ``x``."""
-
-    x: float
-
-    def __post_init__(self) -> None:
-        _check_number(self, "x", self.x)
 
     def apply(self, ratings: Ratings) -> FilterResult:
         """Drop the ratings of movies whose mean rating is below ``x``."""
@@ -171,14 +174,8 @@ class MinMovieMean:
         return _keep_rows(ratings, keep, f"min mean rating {self.x:g} per movie")
 
 
-@dataclass(frozen=True)
-class TopUsers:
+class TopUsers(_CountFilter):
     """Keep the ``n`` most active users (ties broken by lower user index, that is raw id)."""
-
-    n: int
-
-    def __post_init__(self) -> None:
-        _check_count(self, "n", self.n)
 
     def apply(self, ratings: Ratings) -> FilterResult:
         """Keep only the ratings of the ``n`` users with the most ratings."""
@@ -194,14 +191,8 @@ def top_user_indices(ratings: Ratings, n: int) -> npt.NDArray[np.intp]:
     return order[: min(n, _active(counts))]
 
 
-@dataclass(frozen=True)
-class RatingThreshold:
+class RatingThreshold(_NumberFilter):
     """Keep ratings of at least ``x``: turns explicit ratings into implicit "liked" events."""
-
-    x: float
-
-    def __post_init__(self) -> None:
-        _check_number(self, "x", self.x)
 
     def apply(self, ratings: Ratings) -> FilterResult:
         """Drop ratings below ``x``."""
@@ -281,9 +272,16 @@ def filter_dataset(
     :func:`apply_filters` on ``dataset.ratings`` to get it as a value.
     """
     result = apply_filters(dataset.ratings, filters, until_stable=until_stable)
-    kept = result.ratings
-    movie_ids = pl.Series(kept.movies.raw_ids)
-    user_ids = pl.Series(kept.users.raw_ids)
+    return with_filtered_ratings(dataset, result.ratings)
+
+
+def with_filtered_ratings(dataset: Dataset, kept: Ratings) -> Dataset:
+    """``dataset`` with ratings ``kept`` (a filtered subset) and its other tables cut to match.
+
+    For callers that ran :func:`apply_filters` themselves to keep its report.
+    """
+    movie_ids = pl.Series(kept.movies.raw_ids).implode()
+    user_ids = pl.Series(kept.users.raw_ids).implode()
     tags = dataset.tags
     if tags is not None:
         tags = tags.filter(pl.col("movie_id").is_in(movie_ids) & pl.col("user_id").is_in(user_ids))

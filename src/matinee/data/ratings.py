@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +20,8 @@ __all__ = ["DENSE_LIMIT", "Ratings"]
 
 DENSE_LIMIT = 50_000_000
 """Most cells a dense users x movies pivot may have (about 200 MB of float32)."""
+
+T = TypeVar("T")
 
 
 def _frozen(array: npt.ArrayLike, dtype: npt.DTypeLike) -> np.ndarray:
@@ -163,11 +167,20 @@ class Ratings:
         """Mean rating (0.0 for no ratings)."""
         return float(self.rating.mean(dtype=np.float64)) if len(self) else 0.0
 
+    def _cached(self, key: str, kind: type[T], build: Callable[[], T]) -> T:
+        """The value cached under ``key``, built by ``build`` on first use (the data is frozen)."""
+        cached = self._cache.get(key)
+        if isinstance(cached, kind):
+            return cached
+        value = build()
+        self._cache[key] = value
+        return value
+
     def fingerprint(self) -> str:
         """A sha256 over ids, ratings and times: equal data, equal fingerprint."""
-        cached = self._cache.get("fingerprint")
-        if isinstance(cached, str):
-            return cached
+        return self._cached("fingerprint", str, self._fingerprint)
+
+    def _fingerprint(self) -> str:
         digest = hashlib.sha256()
         for array in (
             self.users.raw_ids,
@@ -180,32 +193,28 @@ class Ratings:
             digest.update(f"{array.dtype.str}:{array.size};".encode())
             digest.update(np.ascontiguousarray(array).data)
         digest.update(repr(self.rating_scale).encode())
-        value = digest.hexdigest()
-        self._cache["fingerprint"] = value
-        return value
+        return digest.hexdigest()
 
     def user_movie_matrix(self) -> sp.csr_matrix:
         """CSR users x movies of ratings (duplicates summed; MovieLens has none)."""
-        cached = self._cache.get("user_movie")
-        if isinstance(cached, sp.csr_matrix):
-            return cached
+        return self._cached("user_movie", sp.csr_matrix, self._user_movie_matrix)
+
+    def _user_movie_matrix(self) -> sp.csr_matrix:
         matrix = sp.csr_matrix(
             (self.rating, (self.user_idx, self.movie_idx)),
             shape=(self.n_users, self.n_movies),
             dtype=np.float32,
         )
         matrix.sort_indices()
-        self._cache["user_movie"] = matrix
         return matrix
 
     def movie_user_matrix(self) -> sp.csr_matrix:
         """CSR movies x users of ratings."""
-        cached = self._cache.get("movie_user")
-        if isinstance(cached, sp.csr_matrix):
-            return cached
+        return self._cached("movie_user", sp.csr_matrix, self._movie_user_matrix)
+
+    def _movie_user_matrix(self) -> sp.csr_matrix:
         matrix = self.user_movie_matrix().T.tocsr()
         matrix.sort_indices()
-        self._cache["movie_user"] = matrix
         return matrix
 
     def dense(self, *, fill: float = 0.0, movies_by_users: bool = False) -> npt.NDArray[np.float32]:

@@ -63,6 +63,18 @@ _ML1M_OCCUPATIONS = (
     "K-12 student", "lawyer", "programmer", "retired", "sales/marketing", "scientist",
     "self-employed", "technician/engineer", "tradesman/craftsman", "unemployed", "writer",
 )  # fmt: skip
+_ML100K_USERS = {
+    "user_id": pl.Int64, "age": pl.Int32, "gender": pl.Utf8, "occupation": pl.Utf8,
+    "zip_code": pl.Utf8,
+}  # fmt: skip
+"""``u.user``: age in years, occupation by name."""
+_ML1M_USERS = {
+    "user_id": pl.Int64, "gender": pl.Utf8, "age": pl.Int32, "occupation": pl.Int32,
+    "zip_code": pl.Utf8,
+}  # fmt: skip
+"""``users.dat``: age as a group code, occupation as an index of :data:`_ML1M_OCCUPATIONS`."""
+_TAGS = {"user_id": pl.Int64, "movie_id": pl.Int64, "tag": pl.Utf8, "timestamp": pl.Int64}
+"""``tags.dat`` and ``tags.csv``: who tagged which movie with what, and when."""
 
 
 LAYOUT_RATINGS_FILE: Mapping[LayoutKind, tuple[str, RatingsFormat]] = {
@@ -88,15 +100,19 @@ def _table(
     separator: str,
     encoding: str = "utf-8",
     header: bool = False,
+    unique: str | None = None,
 ) -> pl.DataFrame:
-    """Parse a small delimited file with polars; ``::`` files are read through a 1-char stand-in."""
+    """Parse a small delimited file with polars; ``::`` files are read through a 1-char stand-in.
+
+    With ``unique`` (a side table's id column), a file that repeats an id is refused.
+    """
     text = source.read_text(name, encoding)
     quote: str | None = '"' if separator == "," else None
     if separator == "::":
         text, separator = text.replace("::", "\x1f"), "\x1f"
     _check_last_line(source, name, text, separator, len(schema))
     try:
-        return pl.read_csv(
+        frame = pl.read_csv(
             io.BytesIO(text.encode()),
             has_header=header,
             new_columns=list(schema),
@@ -108,6 +124,9 @@ def _table(
     except (pl.exceptions.PolarsError, ValueError) as error:
         line = _first_short_line(text, separator, len(schema), header)
         raise MalformedFileError(source.display(name), line, f"{error}".splitlines()[0]) from None
+    if unique is not None:
+        _check_unique(source, name, frame, unique, header)
+    return frame
 
 
 def _check_last_line(source: Source, name: str, text: str, separator: str, fields: int) -> None:
@@ -185,41 +204,38 @@ def read_ml100k(source: Source, *, name: str, rating_scale: tuple[float, float])
     item_schema: dict[str, type[pl.DataType]] = {"movie_id": pl.Int64, "title": pl.Utf8}
     item_schema |= {column: pl.Utf8 for column in ("released", "video", "imdb_url")}
     item_schema |= {flag: pl.Int8 for flag in flags}
-    items = _table(source, "u.item", item_schema, separator="|", encoding="latin-1")
-    _check_unique(source, "u.item", items, "movie_id", header=False)
+    items = _table(
+        source, "u.item", item_schema, separator="|", encoding="latin-1", unique="movie_id"
+    )
     genres = pl.concat_list(
         pl.when(pl.col(flag) == 1).then(pl.lit(genre)).otherwise(pl.lit(None, pl.Utf8))
         for flag, genre in zip(flags, genre_names["genre"], strict=True)
     ).list.drop_nulls()
-    users = _table(
-        source,
-        "u.user",
-        {"user_id": pl.Int64, "age": pl.Int32, "gender": pl.Utf8, "occupation": pl.Utf8,
-         "zip_code": pl.Utf8},
-        separator="|",
-    )  # fmt: skip
-    _check_unique(source, "u.user", users, "user_id", header=False)
+    users = _table(source, "u.user", _ML100K_USERS, separator="|", unique="user_id")
     return Dataset(name, ratings, _finish_movies(items, genres), users=users)
+
+
+def _tags(
+    source: Source, name: str, *, separator: str, header: bool = False
+) -> pl.DataFrame | None:
+    """The release's tags file, or None where the release has none."""
+    if not source.has(name):
+        return None
+    return _table(source, name, _TAGS, separator=separator, header=header)
 
 
 def _dat_movies(source: Source, encoding: str) -> pl.DataFrame:
     schema = {"movie_id": pl.Int64, "title": pl.Utf8, "genres": pl.Utf8}
-    movies = _table(source, "movies.dat", schema, separator="::", encoding=encoding)
-    _check_unique(source, "movies.dat", movies, "movie_id", header=False)
+    movies = _table(
+        source, "movies.dat", schema, separator="::", encoding=encoding, unique="movie_id"
+    )
     return _finish_movies(movies, _split_genres())
 
 
 def read_ml1m(source: Source, *, name: str, rating_scale: tuple[float, float]) -> Dataset:
     """ml-1m: ``::`` ``.dat`` files in ISO-8859-1, with ``users.dat`` (age group, job code)."""
     ratings = _read_ratings(source, "ml-1m", rating_scale)
-    users = _table(
-        source,
-        "users.dat",
-        {"user_id": pl.Int64, "gender": pl.Utf8, "age": pl.Int32, "occupation": pl.Int32,
-         "zip_code": pl.Utf8},
-        separator="::",
-    )  # fmt: skip
-    _check_unique(source, "users.dat", users, "user_id", header=False)
+    users = _table(source, "users.dat", _ML1M_USERS, separator="::", unique="user_id")
     occupations = pl.Series(_ML1M_OCCUPATIONS)
     users = users.with_columns(
         pl.col("occupation").map_batches(
@@ -233,15 +249,7 @@ def read_ml1m(source: Source, *, name: str, rating_scale: tuple[float, float]) -
 def read_ml10m(source: Source, *, name: str, rating_scale: tuple[float, float]) -> Dataset:
     """ml-10m (``ml-10M100K``): ``::`` ``.dat`` files in UTF-8, with ``tags.dat``."""
     ratings = _read_ratings(source, "ml-10m", rating_scale)
-    tags = None
-    if source.has("tags.dat"):
-        tag_schema = {
-            "user_id": pl.Int64,
-            "movie_id": pl.Int64,
-            "tag": pl.Utf8,
-            "timestamp": pl.Int64,
-        }
-        tags = _table(source, "tags.dat", tag_schema, separator="::")
+    tags = _tags(source, "tags.dat", separator="::")
     return Dataset(name, ratings, _dat_movies(source, "utf-8"), tags=tags)
 
 
@@ -252,21 +260,14 @@ def read_csv_release(source: Source, *, name: str, rating_scale: tuple[float, fl
     """
     ratings = _read_ratings(source, "csv", rating_scale)
     movie_schema = {"movie_id": pl.Int64, "title": pl.Utf8, "genres": pl.Utf8}
-    movies = _table(source, "movies.csv", movie_schema, separator=",", header=True)
-    _check_unique(source, "movies.csv", movies, "movie_id", header=True)
+    movies = _table(
+        source, "movies.csv", movie_schema, separator=",", header=True, unique="movie_id"
+    )
     if source.has("links.csv"):
         link_schema = {"movie_id": pl.Int64, "imdb_id": pl.Int64, "tmdb_id": pl.Int64}
         links = _table(source, "links.csv", link_schema, separator=",", header=True)
         movies = movies.join(links, on="movie_id", how="left")
-    tags = None
-    if source.has("tags.csv"):
-        tag_schema = {
-            "user_id": pl.Int64,
-            "movie_id": pl.Int64,
-            "tag": pl.Utf8,
-            "timestamp": pl.Int64,
-        }
-        tags = _table(source, "tags.csv", tag_schema, separator=",", header=True)
+    tags = _tags(source, "tags.csv", separator=",", header=True)
     return Dataset(name, ratings, _finish_movies(movies, _split_genres()), tags=tags)
 
 

@@ -4,8 +4,10 @@ Parts never share a rating and keep the id maps of the data they were cut from.
 
 All strategies are vectorised: per-user rules sort once by (user, key) and work on group
 offsets, so they run on ml-25m without a Python loop per user. Randomness comes only from
-``np.random.default_rng(seed)``: the same seed gives the same split. Each split logs how many
-test ratings have a user or movie unseen in train (:meth:`Split.cold_start`).
+hashes of the seed and the raw ids (:mod:`matinee.data.split_keys`): the same seed gives the
+same split, on one machine or in Spark (:mod:`matinee.spark.splits` computes the same keys), and
+a rating's part does not depend on row order. Each split logs how many test ratings have a user
+or movie unseen in train (:meth:`Split.cold_start`).
 
 :func:`~matinee.data.split_spec.split_from_spec` turns the CLI's ``--split`` text into splits.
 """
@@ -21,6 +23,7 @@ import numpy.typing as npt
 from matinee.data.filters import top_user_indices
 from matinee.data.ratings import Ratings
 from matinee.data.split import Split
+from matinee.data.split_keys import order_by_key, row_keys, user_keys
 from matinee.errors import SplitError
 
 __all__ = [
@@ -66,11 +69,11 @@ def _within_user_rank(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Each row's 0-based position within its user when sorted by ``key``, and user counts.
 
-    ``key`` must lie in [0, 2**32): one stable argsort of ``user << 32 | key`` is several times
-    faster than ``np.lexsort`` on two columns. Ties keep row order.
+    Equal keys within a user are ordered by raw movie id, so the rank depends on the data only,
+    never on row order (Spark ranks the same way).
     """
-    combined = (ratings.user_idx.astype(np.int64) << 32) | key
-    order = np.argsort(combined, kind="stable")
+    by_key = order_by_key(key, ratings.movies.raw_ids[ratings.movie_idx])
+    order = by_key[np.argsort(ratings.user_idx[by_key], kind="stable")]
     counts = ratings.user_counts()
     starts = np.cumsum(counts) - counts
     rank = np.empty(len(ratings), dtype=np.int64)
@@ -78,19 +81,18 @@ def _within_user_rank(
     return rank, counts
 
 
-def _time_key(timestamp: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Timestamps shifted to start at 0, or their dense ranks when they span 2**32 s or more."""
-    if timestamp.size == 0:
-        return timestamp.astype(np.int64)
-    shifted: npt.NDArray[np.int64] = timestamp - timestamp.min()
-    if int(shifted.max()) < 2**32:
-        return shifted
-    _, inverse = np.unique(timestamp, return_inverse=True)
-    return np.asarray(inverse, dtype=np.int64).ravel()
+def _rating_keys(ratings: Ratings, seed: int) -> npt.NDArray[np.int64]:
+    """``xxhash64(seed, user_id, movie_id)`` of every rating."""
+    return row_keys(
+        seed, ratings.users.raw_ids[ratings.user_idx], ratings.movies.raw_ids[ratings.movie_idx]
+    )
 
 
-def _random_key(rng: np.random.Generator, n: int) -> npt.NDArray[np.int64]:
-    return rng.integers(0, 2**32, n, dtype=np.int64)
+def _key_order(ratings: Ratings, seed: int) -> npt.NDArray[np.intp]:
+    """Row positions ordered by their rating key (ties by raw user id, then raw movie id)."""
+    user_ids = ratings.users.raw_ids[ratings.user_idx]
+    movie_ids = ratings.movies.raw_ids[ratings.movie_idx]
+    return order_by_key(row_keys(seed, user_ids, movie_ids), user_ids, movie_ids)
 
 
 def _share(fraction: float, total: int) -> int:
@@ -103,7 +105,8 @@ def random_split(
 ) -> Split:
     """Hold out a random share of all ratings as test (and optionally validation).
 
-    Test gets ``round(test_fraction * n)`` ratings, validation ``round(validation_fraction * n)``,
+    Ratings are ordered by their key ``xxhash64(seed, user_id, movie_id)``: test gets the first
+    ``round(test_fraction * n)`` ratings, validation the next ``round(validation_fraction * n)``,
     train the rest; each part must be non-empty.
     """
     _check_not_empty(ratings)
@@ -117,7 +120,7 @@ def random_split(
             f"test_fraction={test_fraction} and validation_fraction={validation_fraction} leave "
             f"no training rating out of {n}"
         )
-    order = np.random.default_rng(seed).permutation(n)
+    order = _key_order(ratings, seed)
     part = np.zeros(n, dtype=np.int8)
     part[order[:n_test]] = 1
     part[order[n_test : n_test + n_val]] = 2
@@ -132,12 +135,16 @@ def random_split(
 
 
 def kfold(ratings: Ratings, k: int = 5, *, seed: int = 0) -> list[Split]:
-    """K-fold cross-validation: the k test folds partition the ratings (sizes differ by <= 1)."""
+    """K-fold cross-validation: the k test folds partition the ratings (sizes differ by <= 1).
+
+    Fold ``i`` holds the ratings at positions ``p`` with ``p * k // n == i`` in rating-key order.
+    """
     _check_count("k", k, low=2)
     if len(ratings) < k:
         raise SplitError(f"cannot make {k} folds from {len(ratings)} rating(s)")
-    fold = np.empty(len(ratings), dtype=np.int64)
-    fold[np.random.default_rng(seed).permutation(len(ratings))] = np.arange(len(ratings)) % k
+    n = len(ratings)
+    fold = np.empty(n, dtype=np.int64)
+    fold[_key_order(ratings, seed)] = np.arange(n, dtype=np.int64) * k // n
     return [
         _finish(
             Split(
@@ -157,7 +164,8 @@ def user_split(
 
     This is the protocol of user-based autoencoders trained on whole users; test users are unseen
     in train, so scoring them needs fold-in (see :func:`hidden_ratings` for that protocol).
-    Shares are of the users that have ratings, rounded half up, at least one user per part asked.
+    Shares are of the users that have ratings, rounded half up, at least one user per part asked;
+    users ordered by ``xxhash64(seed, user_id)`` go to test first, then validation.
     """
     _check_fraction("test_fraction", test_fraction)
     _check_fraction("validation_fraction", validation_fraction, zero_ok=True)
@@ -191,7 +199,8 @@ def _assign_users(
             f"cannot hold out {n_test} test and {n_val} validation user(s): only "
             f"{candidates.size} eligible of {np.count_nonzero(counts > 0)} users with ratings"
         )
-    chosen = np.random.default_rng(seed).permutation(candidates)
+    raw = ratings.users.raw_ids[candidates]
+    chosen = candidates[order_by_key(user_keys(seed, raw), raw)]
     group = np.zeros(ratings.n_users, dtype=np.int8)
     group[chosen[:n_test]] = 1
     group[chosen[n_test : n_test + n_val]] = 2
@@ -213,8 +222,9 @@ def per_user_holdout(
     Per user with ``c`` ratings, test gets ``min(n, c - min_train)`` ratings (or
     ``min(round(fraction * c), c - min_train)``), so train keeps at least ``min_train`` of them.
     With ``validation``, as many again go to validation, from what is left above ``min_train``.
-    ``strategy="random"`` picks the held-out ratings at random; ``"latest"`` picks the latest by
-    timestamp (test the very latest, validation the ones before), so every held-out time is at
+    ``strategy="random"`` holds out the ratings with the highest keys
+    ``xxhash64(seed, user_id, movie_id)``; ``"latest"`` the latest by timestamp, equal times by
+    raw movie id (test the very latest, validation the ones before), so every held-out time is at
     least every train time of that user. Users with ``min_train`` ratings or fewer stay whole in
     train (logged).
     """
@@ -228,8 +238,7 @@ def per_user_holdout(
     if strategy not in ("random", "latest"):
         raise SplitError(f"strategy must be 'random' or 'latest', got {strategy!r}")
     _check_not_empty(ratings)
-    rng = np.random.default_rng(seed)
-    key = _time_key(ratings.timestamp) if strategy == "latest" else _random_key(rng, len(ratings))
+    key = ratings.timestamp if strategy == "latest" else _rating_keys(ratings, seed)
     rank, counts = _within_user_rank(ratings, key)
     spare = np.maximum(counts - min_train, 0)
     if n is not None:
@@ -310,7 +319,8 @@ def hidden_ratings(
        a ``validation_users`` share validation users, the rest (and every user with one rating)
        training users.
     3. For each held-out user hide ``round(hidden_fraction * c)`` of their ``c`` ratings at
-       random, at least one and at most ``c - 1``.
+       random (lowest keys ``xxhash64(seed, user_id, movie_id)``), at least one and at most
+       ``c - 1``.
 
     Parts: ``train`` = all ratings of training users plus the visible ratings of validation
     users; ``fold_in`` = the visible ratings of test users; ``test`` = the hidden ratings of
@@ -328,8 +338,7 @@ def hidden_ratings(
     _check_not_empty(ratings)
     counts = ratings.user_counts()
     group = _assign_users(ratings, test_users, validation_users, seed, eligible=counts >= 2)
-    rng = np.random.default_rng([seed, 1])
-    rank, counts = _within_user_rank(ratings, _random_key(rng, len(ratings)))
+    rank, counts = _within_user_rank(ratings, _rating_keys(ratings, seed))
     n_hidden = np.clip(np.floor(hidden_fraction * counts + 0.5), 1, np.maximum(counts - 1, 1))
     row_group = group[ratings.user_idx]
     hidden = (row_group > 0) & (rank < n_hidden[ratings.user_idx])

@@ -9,6 +9,7 @@ it ranks. Movies a user rated in train, validation or fold-in are never ranked.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +18,13 @@ import scipy.sparse as sp
 
 from matinee.data.split import Split
 from matinee.evaluation import ranking_metrics
+from matinee.logs import ProgressBar, progress
 from matinee.models.base import Recommender
 from matinee.types import FloatArray, IndexArray
 
 __all__ = ["SCORE_CELLS", "Scored", "score_test"]
+
+log = logging.getLogger(__name__)
 
 SCORE_CELLS = 1 << 24
 """Most cells (users x movies) scored at once: about 64 MB of float32, whatever the catalogue."""
@@ -36,10 +40,13 @@ class Scored:
     top: list[IndexArray] = field(default_factory=list)
 
 
-def score_test(model: Recommender[Any], split: Split, k: int, threshold: float) -> Scored:
+def score_test(
+    model: Recommender[Any], split: Split, k: int, threshold: float, *, show_progress: bool = False
+) -> Scored:
     """Rating predictions for every test row and top-k rows for every ranked test user.
 
-    Users with a test rating >= ``threshold`` are ranked (none with an infinite threshold).
+    Users with a test rating >= ``threshold`` are ranked (none with an infinite threshold);
+    ``show_progress`` draws a bar over them.
     """
     test = split.test
     folded = _fold_in_users(split)
@@ -53,10 +60,24 @@ def score_test(model: Recommender[Any], split: Split, k: int, threshold: float) 
     scored = Scored(predictions=predictions, truths=test.rating.astype(np.float64))
     relevant_users = np.unique(test.user_idx[test.rating >= threshold])
     known_ranked = relevant_users[~np.isin(relevant_users, folded)]
-    _rank_known_users(model, split, known_ranked, k, scored)
-    if folded.size:
-        _score_fold_in_users(model, split, folded, relevant_users, k, scored)
+    n_ranked = known_ranked.size + int(np.isin(folded, relevant_users).sum())
+    with progress(_block_text(n_ranked, model.n_movies), n_ranked, enabled=show_progress) as bar:
+        _rank_known_users(model, split, known_ranked, k, scored, bar)
+        if folded.size:
+            _score_fold_in_users(model, split, folded, relevant_users, k, scored, bar)
     return scored
+
+
+def _block_text(n_users: int, n_movies: int) -> str:
+    """What ranking will take, said (and logged) before any block is allocated."""
+    rows = min(_rows_per_batch(n_movies), max(n_users, 1))
+    megabytes = rows * n_movies * 4 / 1e6
+    text = (
+        f"ranking {n_users:,} users x {n_movies:,} movies, {rows:,} users a block "
+        f"({megabytes:,.0f} MB of scores)"
+    )
+    log.info("%s", text)
+    return text
 
 
 def _fold_in_users(split: Split) -> IndexArray:
@@ -72,7 +93,12 @@ def _rows_per_batch(n_movies: int) -> int:
 
 
 def _rank_known_users(
-    model: Recommender[Any], split: Split, users: IndexArray, k: int, scored: Scored
+    model: Recommender[Any],
+    split: Split,
+    users: IndexArray,
+    k: int,
+    scored: Scored,
+    bar: ProgressBar,
 ) -> None:
     """Top-k of users the model was trained on, scoring a bounded block of users at a time.
 
@@ -87,6 +113,7 @@ def _rank_known_users(
         scores = model.rank_users(block)
         scored.top.append(ranking_metrics.top_k(scores, k, exclude=seen[block]))
         scored.ranked_users.append(block)
+        bar.advance(block.size)
 
 
 def _score_fold_in_users(
@@ -96,6 +123,7 @@ def _score_fold_in_users(
     relevant_users: IndexArray,
     k: int,
     scored: Scored,
+    bar: ProgressBar,
 ) -> None:
     """Fold in each held-out user from ``fold_in``; predict their test ratings and rank."""
     fold_in = split.fold_in
@@ -115,6 +143,7 @@ def _score_fold_in_users(
         exclude = sp.vstack(rows).tocsr()
         scored.top.append(ranking_metrics.top_k(scores, k, exclude=exclude))
         scored.ranked_users.append(block)
+        bar.advance(block.size)
 
 
 def _predict_fold_in(

@@ -163,6 +163,7 @@ def evaluate(
     k: int = 10,
     relevance_threshold: float = 4.0,
     metrics: Sequence[str] | None = None,
+    show_progress: bool = False,
 ) -> EvalResult:
     """Score a fitted model on ``split.test`` with rating and full-ranking metrics.
 
@@ -173,6 +174,8 @@ def evaluate(
         relevance_threshold: Test ratings at or above this are the relevant movies.
         metrics: Base names to compute (see :data:`RATING_METRICS`, :data:`RANKING_METRICS`);
             None computes every one that applies to the model.
+        show_progress: Draw a progress bar over the ranked users (its label states the memory
+            of one scoring block).
 
     Raises:
         ConfigError: A bad ``k``, threshold or metric name.
@@ -188,7 +191,8 @@ def evaluate(
         raise DataError(f"split {split.name!r} has no test ratings to evaluate on")
     started = time.perf_counter()
     ranking = [name for name in chosen if name in RANKING_METRICS]
-    scored = score_test(model, split, k, relevance_threshold if ranking else math.inf)
+    threshold = relevance_threshold if ranking else math.inf
+    scored = score_test(model, split, k, threshold, show_progress=show_progress)
     seconds = time.perf_counter() - started
     values: dict[str, float] = {}
     for name in chosen:

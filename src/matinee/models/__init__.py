@@ -13,106 +13,43 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from matinee.models._lazy import lazy_exports
+from matinee.models._lazy import lazy_package
 
 if TYPE_CHECKING:
-    from matinee.models.base import Recommender
-    from matinee.models.baselines import (
-        BiasBaseline,
-        BiasBaselineConfig,
-        GlobalMean,
-        GlobalMeanConfig,
-        MostPopular,
-        PopularConfig,
-    )
-    from matinee.models.config import Config, EpochConfig
-    from matinee.models.factorization import (
-        BiasedMF,
-        BiasedMFConfig,
-        DotProductMF,
-        DotProductMFConfig,
-        ImplicitALS,
-        ImplicitALSConfig,
-        MaskedNMF,
-        MaskedNMFConfig,
-        MatrixNMF,
-        MatrixNMFConfig,
-        SVDpp,
-        SVDppConfig,
-    )
-    from matinee.models.neighbours import (
-        EASE,
-        EASEConfig,
-        ItemKNN,
-        ItemKNNConfig,
-        RP3Beta,
-        RP3BetaConfig,
-    )
-    from matinee.models.neural import (
-        AutoRec,
-        AutoRecConfig,
-        EmbeddingNet,
-        EmbeddingNetConfig,
-        MovieAutoencoder,
-        MovieAutoencoderConfig,
-    )
-    from matinee.models.registry import available_models, model_class
+    from matinee.models.base import Recommender as Recommender
+    from matinee.models.baselines import BiasBaseline as BiasBaseline
+    from matinee.models.baselines import BiasBaselineConfig as BiasBaselineConfig
+    from matinee.models.baselines import GlobalMean as GlobalMean
+    from matinee.models.baselines import GlobalMeanConfig as GlobalMeanConfig
+    from matinee.models.baselines import MostPopular as MostPopular
+    from matinee.models.baselines import PopularConfig as PopularConfig
+    from matinee.models.config import Config as Config
+    from matinee.models.config import EpochConfig as EpochConfig
+    from matinee.models.factorization import BiasedMF as BiasedMF
+    from matinee.models.factorization import BiasedMFConfig as BiasedMFConfig
+    from matinee.models.factorization import DotProductMF as DotProductMF
+    from matinee.models.factorization import DotProductMFConfig as DotProductMFConfig
+    from matinee.models.factorization import ImplicitALS as ImplicitALS
+    from matinee.models.factorization import ImplicitALSConfig as ImplicitALSConfig
+    from matinee.models.factorization import MaskedNMF as MaskedNMF
+    from matinee.models.factorization import MaskedNMFConfig as MaskedNMFConfig
+    from matinee.models.factorization import MatrixNMF as MatrixNMF
+    from matinee.models.factorization import MatrixNMFConfig as MatrixNMFConfig
+    from matinee.models.factorization import SVDpp as SVDpp
+    from matinee.models.factorization import SVDppConfig as SVDppConfig
+    from matinee.models.neighbours import EASE as EASE
+    from matinee.models.neighbours import EASEConfig as EASEConfig
+    from matinee.models.neighbours import ItemKNN as ItemKNN
+    from matinee.models.neighbours import ItemKNNConfig as ItemKNNConfig
+    from matinee.models.neighbours import RP3Beta as RP3Beta
+    from matinee.models.neighbours import RP3BetaConfig as RP3BetaConfig
+    from matinee.models.neural import AutoRec as AutoRec
+    from matinee.models.neural import AutoRecConfig as AutoRecConfig
+    from matinee.models.neural import EmbeddingNet as EmbeddingNet
+    from matinee.models.neural import EmbeddingNetConfig as EmbeddingNetConfig
+    from matinee.models.neural import MovieAutoencoder as MovieAutoencoder
+    from matinee.models.neural import MovieAutoencoderConfig as MovieAutoencoderConfig
+    from matinee.models.registry import available_models as available_models
+    from matinee.models.registry import model_class as model_class
 
-_FAMILIES = {
-    "baselines": (
-        "BiasBaseline BiasBaselineConfig GlobalMean GlobalMeanConfig MostPopular PopularConfig"
-    ),
-    "factorization": (
-        "BiasedMF BiasedMFConfig DotProductMF DotProductMFConfig ImplicitALS ImplicitALSConfig "
-        "MaskedNMF MaskedNMFConfig MatrixNMF MatrixNMFConfig SVDpp SVDppConfig"
-    ),
-    "neighbours": "EASE EASEConfig ItemKNN ItemKNNConfig RP3Beta RP3BetaConfig",
-    "neural": (
-        "AutoRec AutoRecConfig EmbeddingNet EmbeddingNetConfig MovieAutoencoder "
-        "MovieAutoencoderConfig"
-    ),
-    "base": "Recommender",
-    "config": "Config EpochConfig",
-    "registry": "available_models model_class",
-}
-_WHERE = {name: module for module, names in _FAMILIES.items() for name in names.split()}
-
-__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
-
-__all__ = [
-    "AutoRec",
-    "AutoRecConfig",
-    "BiasBaseline",
-    "BiasBaselineConfig",
-    "BiasedMF",
-    "BiasedMFConfig",
-    "Config",
-    "DotProductMF",
-    "DotProductMFConfig",
-    "EASE",
-    "EASEConfig",
-    "EmbeddingNet",
-    "EmbeddingNetConfig",
-    "EpochConfig",
-    "GlobalMean",
-    "GlobalMeanConfig",
-    "ImplicitALS",
-    "ImplicitALSConfig",
-    "ItemKNN",
-    "ItemKNNConfig",
-    "MaskedNMF",
-    "MaskedNMFConfig",
-    "MatrixNMF",
-    "MatrixNMFConfig",
-    "MostPopular",
-    "MovieAutoencoder",
-    "MovieAutoencoderConfig",
-    "PopularConfig",
-    "RP3Beta",
-    "RP3BetaConfig",
-    "Recommender",
-    "SVDpp",
-    "SVDppConfig",
-    "available_models",
-    "model_class",
-]
+__getattr__, __dir__, __all__ = lazy_package(__name__, globals())

@@ -1,7 +1,10 @@
 """Lazy re-exports (PEP 562): a package names its classes but imports a module on first use.
 
 This keeps ``from matinee.models import BiasedMF`` cheap and keeps torch out of the process until
-a neural model is asked for.
+a neural model is asked for. :data:`FAMILIES` is the one table of what each family package
+exports from which module; ``matinee.models`` exports all of them (and :data:`ROOT`). Each
+package's ``TYPE_CHECKING`` imports give type checkers the same names; a test holds the two to
+each other.
 """
 
 from __future__ import annotations
@@ -12,7 +15,69 @@ from typing import Any
 
 from matinee.errors import MatineeError
 
-__all__ = ["lazy_exports"]
+__all__ = ["EXTRAS", "FAMILIES", "ROOT", "exports", "lazy_exports", "lazy_package"]
+
+_PACKAGE = "matinee.models"
+
+FAMILIES: Mapping[str, Mapping[str, str]] = {
+    "baselines": {
+        "baseline": "BiasBaseline BiasBaselineConfig GlobalMean GlobalMeanConfig",
+        "popular": "MostPopular PopularConfig",
+    },
+    "factorization": {
+        "mf": "BiasedMF BiasedMFConfig DotProductMF DotProductMFConfig",
+        "svdpp": "SVDpp SVDppConfig",
+        "nmf": "MaskedNMF MaskedNMFConfig MatrixNMF MatrixNMFConfig",
+        "ials": "ImplicitALS ImplicitALSConfig",
+    },
+    "neighbours": {
+        "ease": "EASE EASEConfig",
+        "knn": "ItemKNN ItemKNNConfig",
+        "rp3beta": "RP3Beta RP3BetaConfig",
+    },
+    "neural": {
+        "embedding_net": "EmbeddingNet EmbeddingNetConfig",
+        "autorec": "AutoRec AutoRecConfig",
+        "movie_autoencoder": "MovieAutoencoder MovieAutoencoderConfig",
+    },
+}
+"""Family package (under ``matinee.models``) -> its module -> the names that module exports."""
+
+ROOT: Mapping[str, str] = {
+    "base": "Recommender",
+    "config": "Config EpochConfig",
+    "registry": "available_models model_class",
+}
+"""Module of ``matinee.models`` -> the names ``matinee.models`` exports from it, beside the
+families'."""
+
+EXTRAS: Mapping[str, str] = {"neural": "neural"}
+"""Family -> the optional extra its modules need, named in the error when it is missing."""
+
+
+def exports(package: str) -> dict[str, str]:
+    """Exported name -> module (relative to ``package``) for ``matinee.models`` or a family."""
+    if package == _PACKAGE:
+        tables = {family: " ".join(modules.values()) for family, modules in FAMILIES.items()}
+        tables |= ROOT
+    else:
+        tables = dict(FAMILIES[package.removeprefix(f"{_PACKAGE}.")])
+    return {name: module for module, names in tables.items() for name in names.split()}
+
+
+def lazy_package(
+    package: str, namespace: dict[str, Any]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
+    """``__getattr__``, ``__dir__`` and ``__all__`` of ``matinee.models`` or a family package.
+
+    Args:
+        package: The package's ``__name__``.
+        namespace: The package's ``globals()``: each name is cached there once imported.
+    """
+    where = exports(package)
+    extra = EXTRAS.get(package.removeprefix(f"{_PACKAGE}."))
+    getattr_, dir_ = lazy_exports(package, where, namespace, extra=extra)
+    return getattr_, dir_, sorted(where)
 
 
 def lazy_exports(

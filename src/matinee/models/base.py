@@ -8,7 +8,7 @@ range, clipping predictions to the rating scale, and packing parameters for savi
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import numpy as np
@@ -145,9 +145,7 @@ class Recommender(ABC, Generic[C]):
         For rating models the scores are predicted ratings before clipping, so that ranking is
         not flattened by ties at the top of the scale.
         """
-        user_idx = self._check_indices(users, self.n_users, "user")
-        scores: ScoreArray = np.asarray(self._score_users(user_idx), dtype=np.float32)
-        return scores
+        return self._for_users(self._score_users, users)
 
     def score_new_user(self, movies: npt.ArrayLike, ratings: npt.ArrayLike) -> ScoreArray:
         """Scores of every movie for someone who is not in the training data.
@@ -156,8 +154,7 @@ class Recommender(ABC, Generic[C]):
             movies: Indices of the movies the person rated.
             ratings: Their ratings, on the model's rating scale.
         """
-        movie_idx, values = self._check_new_user(movies, ratings)
-        return np.asarray(self._score_new_user(movie_idx, values), dtype=np.float32)
+        return self._for_new_user(self._score_new_user, movies, ratings)
 
     def rank_users(self, users: npt.ArrayLike) -> ScoreArray:
         """List scores of every movie for each user: higher first; shape like ``score_users``.
@@ -165,19 +162,33 @@ class Recommender(ABC, Generic[C]):
         What orders a top-k list. Rankers return their scores; rating models return a score
         made for ranking (see each model's docstring), which is not a rating.
         """
-        user_idx = self._check_indices(users, self.n_users, "user")
-        scores: ScoreArray = np.asarray(self._rank_users(user_idx), dtype=np.float32)
-        return scores
+        return self._for_users(self._rank_users, users)
 
     def rank_new_user(self, movies: npt.ArrayLike, ratings: npt.ArrayLike) -> ScoreArray:
         """List scores of every movie for someone not in the training data (as ``rank_users``).
 
-        Args:
-            movies: Indices of the movies the person rated.
-            ratings: Their ratings, on the model's rating scale.
+        ``movies`` and ``ratings`` are what :meth:`score_new_user` takes.
         """
+        return self._for_new_user(self._rank_new_user, movies, ratings)
+
+    def _for_users(
+        self, kernel: Callable[[IndexArray], npt.ArrayLike], users: npt.ArrayLike
+    ) -> ScoreArray:
+        """``kernel``'s scores for checked user indices, as float32."""
+        user_idx = self._check_indices(users, self.n_users, "user")
+        scores: ScoreArray = np.asarray(kernel(user_idx), dtype=np.float32)
+        return scores
+
+    def _for_new_user(
+        self,
+        kernel: Callable[[IndexArray, RatingArray], npt.ArrayLike],
+        movies: npt.ArrayLike,
+        ratings: npt.ArrayLike,
+    ) -> ScoreArray:
+        """``kernel``'s scores for a checked new user's ratings, as float32."""
         movie_idx, values = self._check_new_user(movies, ratings)
-        return np.asarray(self._rank_new_user(movie_idx, values), dtype=np.float32)
+        scores: ScoreArray = np.asarray(kernel(movie_idx, values), dtype=np.float32)
+        return scores
 
     def _check_new_user(
         self, movies: npt.ArrayLike, ratings: npt.ArrayLike

@@ -1,8 +1,9 @@
 """Config: the frozen, typed, keyword-only hyperparameters every model declares.
 
 A model's config is a frozen dataclass whose fields each carry a docstring. Construction only
-stores and validates: field types are checked against the annotations, and each config adds its
-own range checks in :meth:`Config.validate` with the helpers below.
+stores and validates: field types are checked against the annotations, and the range a field
+declares with :func:`setting` is checked by :meth:`Config.validate`; a config adds checks that
+span fields (or that no range can say) by extending ``validate`` with the helpers below.
 """
 
 from __future__ import annotations
@@ -13,19 +14,29 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Self, get_args, get_origin
+from typing import Any, ClassVar, Literal, Self, TypedDict, TypeVar, Unpack, get_args, get_origin
 
 from matinee.errors import ConfigError
+from matinee.models.search import Dimension
 
 __all__ = [
     "FIELD_RENAMES",
+    "Bounds",
     "Config",
     "EpochConfig",
     "check_fraction",
+    "check_layers",
     "check_range",
     "describe_type",
+    "fraction",
     "matches_type",
+    "setting",
 ]
+
+T = TypeVar("T")
+
+_RANGE = "matinee.range"
+"""Key of a field's metadata that holds its :func:`check_range` bounds."""
 
 FIELD_RENAMES: dict[str, dict[str, str]] = {
     "ImplicitALSConfig": {
@@ -79,6 +90,56 @@ def check_fraction(config: object, name: str) -> None:
     check_range(config, name, low=0.0, high=1.0, high_open=True)
 
 
+def check_layers(config: object, name: str) -> None:
+    """Raise :class:`ConfigError` unless ``config.<name>`` is non-empty and holds positive sizes."""
+    value = getattr(config, name)
+    if not value or min(value) < 1:
+        raise ConfigError(
+            f"{type(config).__name__}.{name} must be positive layer sizes, got {value}"
+        )
+
+
+class Bounds(TypedDict, total=False):
+    """The range of a field, as the keyword arguments of :func:`check_range` name it."""
+
+    low: float
+    high: float
+    low_open: bool
+    high_open: bool
+
+
+def setting(default: T, **bounds: Unpack[Bounds]) -> T:
+    """A config field's default with the range :meth:`Config.validate` holds it to.
+
+    The bounds mean what they mean in :func:`check_range`. A subclass that redeclares the field
+    only to change its default keeps the bounds declared above it.
+    """
+    return dataclasses.field(default=default, metadata={_RANGE: bounds})
+
+
+def fraction(default: float) -> float:
+    """A config field's default whose values must lie in [0, 1) (as :func:`check_fraction`)."""
+    return setting(default, low=0.0, high=1.0, high_open=True)
+
+
+_RANGES: dict[type, dict[str, Bounds]] = {}
+"""Config class -> its fields' declared bounds (worked out once per class)."""
+
+
+def _declared_ranges(cls: type) -> dict[str, Bounds]:
+    """Field name -> the bounds the nearest class of ``cls``'s MRO declares for it."""
+    if cls in _RANGES:
+        return _RANGES[cls]
+    ranges: dict[str, Bounds] = {}
+    for klass in reversed(cls.__mro__):
+        for name, field in vars(klass).get("__dataclass_fields__", {}).items():
+            if _RANGE in field.metadata:
+                ranges[name] = field.metadata[_RANGE]
+    names = [field.name for field in dataclasses.fields(cls)]
+    _RANGES[cls] = {name: ranges[name] for name in names if name in ranges}
+    return _RANGES[cls]
+
+
 def matches_type(value: object, hint: object) -> bool:
     """Whether ``value`` is of the type ``hint`` (the annotations configs use)."""
     origin = get_origin(hint)
@@ -110,7 +171,10 @@ def matches_type(value: object, hint: object) -> bool:
 class Config:
     """Base of every model's hyperparameters."""
 
-    seed: int = 0
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {}
+    """The fields ``matinee tune`` searches by default, with their ranges (none here)."""
+
+    seed: int = setting(0, low=0)
     """Seed of every random choice made in ``fit`` (initialisation, shuffling, dropout)."""
 
     def __post_init__(self) -> None:
@@ -128,8 +192,9 @@ class Config:
         self.validate()
 
     def validate(self) -> None:
-        """Check value ranges; subclasses extend this and call ``super().validate()``."""
-        check_range(self, "seed", low=0)
+        """Check each field's declared range; subclasses extend this, calling the parent first."""
+        for name, bounds in _declared_ranges(type(self)).items():
+            check_range(self, name, **bounds)
 
     def to_dict(self) -> dict[str, Any]:
         """Field values as plain JSON-ready data (tuples become lists)."""
@@ -200,25 +265,18 @@ def describe_type(hint: object) -> str:
 class EpochConfig(Config):
     """Hyperparameters shared by models trained epoch by epoch through the training loop."""
 
-    epochs: int = 20
+    epochs: int = setting(20, low=1)
     """Most passes over the training data."""
 
-    patience: int | None = None
+    patience: int | None = setting(None, low=1)
     """Stop after this many epochs without a better validation loss (None: never stop early).
     Needs a validation set in ``fit``."""
 
-    min_delta: float = 0.0
+    min_delta: float = setting(0.0, low=0.0)
     """Smallest drop in validation loss that counts as better."""
 
     restore_best: bool = True
     """After training with a validation set, go back to the weights of the best epoch."""
-
-    def validate(self) -> None:
-        """Check the loop's settings."""
-        super().validate()
-        check_range(self, "epochs", low=1)
-        check_range(self, "patience", low=1)
-        check_range(self, "min_delta", low=0.0)
 
 
 def _check_finite(config: object, name: str, value: object) -> None:

@@ -25,6 +25,7 @@ MODELS: dict[str, tuple[str, str | None]] = {
     "item-knn": ("matinee.models.neighbours.knn:ItemKNN", None),
     "rp3beta": ("matinee.models.neighbours.rp3beta:RP3Beta", None),
     "popular": ("matinee.models.baselines.popular:MostPopular", None),
+    "blend": ("matinee.models.blend:Blend", "neural"),
     "embedding-net": ("matinee.models.neural.embedding_net:EmbeddingNet", "neural"),
     "autorec": ("matinee.models.neural.autorec:AutoRec", "neural"),
     "movie-autoencoder": ("matinee.models.neural.movie_autoencoder:MovieAutoencoder", "neural"),
@@ -52,6 +53,7 @@ SUMMARIES: dict[str, str] = {
     "popular": (
         "Scores each movie by its share of users with a positive interaction; same list for all."
     ),
+    "blend": "A stacked blend of rating models, weighted by ridge regression on held-out ratings.",
     "embedding-net": (
         "A neural net on concatenated user and movie embeddings, trained on the squared error."
     ),

@@ -23,7 +23,7 @@ with neither (popular, the bias baselines, AutoRec) have nothing to say: no reas
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +37,14 @@ N_REASONS = 3
 """Reasons given per recommended movie."""
 
 _ITEM_ITEM = ("ease", "item-knn", "rp3beta")
+
+
+class _Asked(NamedTuple):
+    """What reasons are asked for: the rated movies, their ratings, the recommended movies."""
+
+    rated: npt.NDArray[np.int64]
+    ratings: npt.NDArray[np.float32]
+    candidates: npt.NDArray[np.int64]
 
 
 def reason_weights(
@@ -58,12 +66,13 @@ def reason_weights(
     """
     if rated.size == 0 or candidates.size == 0:
         return None
+    asked = _Asked(rated, ratings, candidates)
     if model.name in _ITEM_ITEM:
-        return _item_item(model, rated, ratings, candidates)
+        return _item_item(model, asked)
     vectors = model.movie_vectors()
     if vectors is None:
         return None
-    return _factor(model, vectors, rated, ratings, candidates)
+    return _factor(model, vectors, asked)
 
 
 def top_reasons(weights: npt.NDArray[np.float64]) -> list[list[tuple[int, float]]]:
@@ -79,12 +88,8 @@ def top_reasons(weights: npt.NDArray[np.float64]) -> list[list[tuple[int, float]
     ]
 
 
-def _item_item(
-    model: Recommender[Any],
-    rated: npt.NDArray[np.int64],
-    ratings: npt.NDArray[np.float32],
-    candidates: npt.NDArray[np.int64],
-) -> npt.NDArray[np.float64]:
+def _item_item(model: Recommender[Any], asked: _Asked) -> npt.NDArray[np.float64]:
+    rated, ratings, candidates = asked
     weights = model.weights_  # type: ignore[attr-defined]
     if sp.issparse(weights):
         dense = weights[rated][:, candidates].toarray()
@@ -99,12 +104,9 @@ def _item_item(
 
 
 def _factor(
-    model: Recommender[Any],
-    vectors: npt.NDArray[np.floating[Any]],
-    rated: npt.NDArray[np.int64],
-    ratings: npt.NDArray[np.float32],
-    candidates: npt.NDArray[np.int64],
+    model: Recommender[Any], vectors: npt.NDArray[np.floating[Any]], asked: _Asked
 ) -> npt.NDArray[np.float64]:
+    rated, ratings, candidates = asked
     rows = np.asarray(vectors[np.r_[rated, candidates]], dtype=np.float64)
     norms = np.linalg.norm(rows, axis=1)
     norms[norms == 0] = 1.0

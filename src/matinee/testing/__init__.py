@@ -26,9 +26,14 @@ CONTRACT_SETTINGS: dict[str, Mapping[str, object]] = {
         "learning_rate": 0.01,
     },
     "movie-autoencoder": {"masked_loss": True, "reg": 0.001, "epochs": 15, "batch_size": 4},
+    "blend": {
+        "parts": ("baseline", "biased-mf", "svdpp"),
+        "part_settings": ("biased-mf.epochs=15", "svdpp.epochs=15"),
+    },
 }
 """Registry name -> config fields that make a model small and fast for the contract suite (the
-neural models; the movie autoencoder's loss is masked because the test data are sparse)."""
+neural models; the movie autoencoder's loss is masked because the test data are sparse; the
+blend without its neural part, which tests/models/test_blend.py covers)."""
 
 
 def contract_settings(name: str) -> Mapping[str, object]:

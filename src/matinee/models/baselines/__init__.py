@@ -7,33 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from matinee.models._lazy import lazy_exports
+from matinee.models._lazy import lazy_package
 
 if TYPE_CHECKING:
-    from matinee.models.baselines.baseline import (
-        BiasBaseline,
-        BiasBaselineConfig,
-        GlobalMean,
-        GlobalMeanConfig,
-    )
-    from matinee.models.baselines.popular import MostPopular, PopularConfig
+    from matinee.models.baselines.baseline import BiasBaseline as BiasBaseline
+    from matinee.models.baselines.baseline import BiasBaselineConfig as BiasBaselineConfig
+    from matinee.models.baselines.baseline import GlobalMean as GlobalMean
+    from matinee.models.baselines.baseline import GlobalMeanConfig as GlobalMeanConfig
+    from matinee.models.baselines.popular import MostPopular as MostPopular
+    from matinee.models.baselines.popular import PopularConfig as PopularConfig
 
-_WHERE = {
-    "BiasBaseline": "baseline",
-    "BiasBaselineConfig": "baseline",
-    "GlobalMean": "baseline",
-    "GlobalMeanConfig": "baseline",
-    "MostPopular": "popular",
-    "PopularConfig": "popular",
-}
-
-__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
-
-__all__ = [
-    "BiasBaseline",
-    "BiasBaselineConfig",
-    "GlobalMean",
-    "GlobalMeanConfig",
-    "MostPopular",
-    "PopularConfig",
-]
+__getattr__, __dir__, __all__ = lazy_package(__name__, globals())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -12,8 +12,9 @@ import numpy.typing as npt
 from matinee.data.ratings import Ratings
 from matinee.models._rating_common import check_shape, clipped_rmse
 from matinee.models.base import Recommender
-from matinee.models.config import Config, EpochConfig, check_range
+from matinee.models.config import Config, EpochConfig, setting
 from matinee.models.ranking import RankingSpec, TasteRanked, interaction_vectors
+from matinee.models.search import Dimension, FloatRange
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -65,20 +66,20 @@ class GlobalMean(Recommender[GlobalMeanConfig]):
 class BiasBaselineConfig(EpochConfig):
     """Hyperparameters of :class:`BiasBaseline` (defaults tuned on ml-100k u1-u5)."""
 
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "reg_users": FloatRange(0.5, 50.0, log=True),
+        "reg_movies": FloatRange(0.5, 50.0, log=True),
+    }
+    """Default ranges of ``matinee tune``."""
+
     epochs: int = 10
     """Rounds of alternating updates (movie biases, then user biases); 10 is plenty."""
 
-    reg_users: float = 5.0
+    reg_users: float = setting(5.0, low=0.0)
     """Ridge penalty on each user bias: it shrinks users with few ratings towards zero."""
 
-    reg_movies: float = 3.0
+    reg_movies: float = setting(3.0, low=0.0)
     """Ridge penalty on each movie bias: it shrinks rarely rated movies towards zero."""
-
-    def validate(self) -> None:
-        """Check ranges."""
-        super().validate()
-        check_range(self, "reg_users", low=0.0)
-        check_range(self, "reg_movies", low=0.0)
 
 
 class _BiasTrainer(ArrayTrainer):

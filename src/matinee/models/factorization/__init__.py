@@ -7,52 +7,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from matinee.models._lazy import lazy_exports
+from matinee.models._lazy import lazy_package
 
 if TYPE_CHECKING:
-    from matinee.models.factorization.ials import ImplicitALS, ImplicitALSConfig
-    from matinee.models.factorization.mf import (
-        BiasedMF,
-        BiasedMFConfig,
-        DotProductMF,
-        DotProductMFConfig,
-    )
-    from matinee.models.factorization.nmf import (
-        MaskedNMF,
-        MaskedNMFConfig,
-        MatrixNMF,
-        MatrixNMFConfig,
-    )
-    from matinee.models.factorization.svdpp import SVDpp, SVDppConfig
+    from matinee.models.factorization.ials import ImplicitALS as ImplicitALS
+    from matinee.models.factorization.ials import ImplicitALSConfig as ImplicitALSConfig
+    from matinee.models.factorization.mf import BiasedMF as BiasedMF
+    from matinee.models.factorization.mf import BiasedMFConfig as BiasedMFConfig
+    from matinee.models.factorization.mf import DotProductMF as DotProductMF
+    from matinee.models.factorization.mf import DotProductMFConfig as DotProductMFConfig
+    from matinee.models.factorization.nmf import MaskedNMF as MaskedNMF
+    from matinee.models.factorization.nmf import MaskedNMFConfig as MaskedNMFConfig
+    from matinee.models.factorization.nmf import MatrixNMF as MatrixNMF
+    from matinee.models.factorization.nmf import MatrixNMFConfig as MatrixNMFConfig
+    from matinee.models.factorization.svdpp import SVDpp as SVDpp
+    from matinee.models.factorization.svdpp import SVDppConfig as SVDppConfig
 
-_WHERE = {
-    "BiasedMF": "mf",
-    "BiasedMFConfig": "mf",
-    "DotProductMF": "mf",
-    "DotProductMFConfig": "mf",
-    "SVDpp": "svdpp",
-    "SVDppConfig": "svdpp",
-    "MaskedNMF": "nmf",
-    "MaskedNMFConfig": "nmf",
-    "MatrixNMF": "nmf",
-    "MatrixNMFConfig": "nmf",
-    "ImplicitALS": "ials",
-    "ImplicitALSConfig": "ials",
-}
-
-__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
-
-__all__ = [
-    "BiasedMF",
-    "BiasedMFConfig",
-    "DotProductMF",
-    "DotProductMFConfig",
-    "ImplicitALS",
-    "ImplicitALSConfig",
-    "MaskedNMF",
-    "MaskedNMFConfig",
-    "MatrixNMF",
-    "MatrixNMFConfig",
-    "SVDpp",
-    "SVDppConfig",
-]
+__getattr__, __dir__, __all__ = lazy_package(__name__, globals())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from matinee.models.config import EpochConfig, check_range
+from matinee.models.config import EpochConfig, setting
 
 __all__ = ["FactorConfig", "SGDFactorConfig"]
 
@@ -16,35 +16,22 @@ class FactorConfig(EpochConfig):
     epochs: int = 40
     """Passes over the training ratings."""
 
-    n_factors: int = 50
+    n_factors: int = setting(50, low=1, high=4096)
     """Length of each user and movie vector."""
-
-    def validate(self) -> None:
-        """Check ranges."""
-        super().validate()
-        check_range(self, "n_factors", low=1, high=4096)
 
 
 @dataclass(frozen=True, kw_only=True)
 class SGDFactorConfig(FactorConfig):
     """Fields of factor models trained by SGD with a decaying step and L2 on the factors."""
 
-    learning_rate: float = 0.01
+    learning_rate: float = setting(0.01, low=0.0, low_open=True, high=1.0)
     """SGD step size of the first epoch."""
 
-    lr_decay: float = 0.95
+    lr_decay: float = setting(0.95, low=0.0, low_open=True, high=1.0)
     """Factor applied to the learning rate after every epoch (1.0: constant)."""
 
-    reg: float = 0.05
+    reg: float = setting(0.05, low=0.0)
     """L2 penalty on the factors, applied at each rating's update."""
 
-    init_std: float = 0.1
+    init_std: float = setting(0.1, low=0.0)
     """Standard deviation of the random part of the initial factors."""
-
-    def validate(self) -> None:
-        """Check ranges."""
-        super().validate()
-        check_range(self, "learning_rate", low=0.0, low_open=True, high=1.0)
-        check_range(self, "lr_decay", low=0.0, low_open=True, high=1.0)
-        check_range(self, "reg", low=0.0)
-        check_range(self, "init_std", low=0.0)

@@ -19,10 +19,17 @@ import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ModelFitError
-from matinee.models._ranker_common import RankerConfig, interactions
+from matinee.models._ranker_common import (
+    FoldInConfig,
+    damp_popularity,
+    fold_in_weights,
+    interactions,
+    movie_counts,
+)
 from matinee.models.base import Recommender
-from matinee.models.config import EpochConfig, check_range
+from matinee.models.config import EpochConfig, setting
 from matinee.models.factorization._ials_kernels import conjugate_gradient_rows, implicit_loss
+from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -32,36 +39,38 @@ Factors = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True, kw_only=True)
-class ImplicitALSConfig(EpochConfig, RankerConfig):
+class ImplicitALSConfig(EpochConfig, FoldInConfig):
     """Hyperparameters of :class:`ImplicitALS`."""
+
+    rank_popularity_exponent: float = 0.1
+    """New-user list scores over (count + 1) to this power (see :class:`FoldInConfig`)."""
+
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "n_factors": IntRange(16, 256, log=True),
+        "reg": FloatRange(0.001, 1.0, log=True),
+        "alpha": FloatRange(0.5, 40.0, log=True),
+        "epochs": IntRange(5, 30),
+    }
+    """Default ranges of ``matinee tune``."""
 
     epochs: int = 15
     """Alternating passes (users, then movies)."""
 
-    n_factors: int = 64
+    n_factors: int = setting(64, low=1)
     """Length of each user and movie vector."""
 
-    reg: float = 0.05
+    reg: float = setting(0.05, low=0.0, low_open=True)
     """L2 penalty ``lambda`` on both factor matrices."""
 
-    alpha: float = 2.0
+    alpha: float = setting(2.0, low=0.0)
     """Extra confidence on rated cells: ``c = 1 + alpha``."""
 
-    cg_steps: int = 3
+    cg_steps: int = setting(3, low=1)
     """Conjugate-gradient steps per row and pass (3 is close to an exact solve after a few
     epochs)."""
 
-    init_std: float = 0.01
+    init_std: float = setting(0.01, low=0.0, low_open=True)
     """Standard deviation of the random initial factors."""
-
-    def validate(self) -> None:
-        """Check the ranges."""
-        super().validate()
-        check_range(self, "n_factors", low=1)
-        check_range(self, "reg", low=0.0, low_open=True)
-        check_range(self, "alpha", low=0.0)
-        check_range(self, "cg_steps", low=1)
-        check_range(self, "init_std", low=0.0, low_open=True)
 
 
 class _ALSTrainer(ArrayTrainer):
@@ -122,6 +131,7 @@ class ImplicitALS(Recommender[ImplicitALSConfig]):
         self.user_factors_: Factors | None = None
         self.movie_factors_: Factors | None = None
         self._movie_gram: npt.NDArray[np.float64] | None = None
+        self.movie_counts_: npt.NDArray[np.float64] | None = None
 
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
@@ -135,6 +145,7 @@ class ImplicitALS(Recommender[ImplicitALSConfig]):
         trainer = _ALSTrainer(self.config, matrix, users, items)
         history = run_epochs(trainer, self.config, options, description="implicit ALS")
         self.user_factors_, self.movie_factors_ = trainer.weights["users"], trainer.weights["items"]
+        self.movie_counts_ = movie_counts(matrix)
         self._movie_gram = None
         return history
 
@@ -155,23 +166,42 @@ class ImplicitALS(Recommender[ImplicitALSConfig]):
         user_factors, movie_factors = self._factors()
         return user_factors[users] @ movie_factors.T
 
-    def user_vector(self, movies: IndexArray, ratings: RatingArray) -> Factors:
+    def user_vector(
+        self, movies: IndexArray, ratings: RatingArray, *, weighted: bool = False
+    ) -> Factors:
         """The least-squares user vector of someone who rated ``movies`` (exact, not CG).
 
         ``Y^T Y + lambda I`` is computed once and kept, so a fold-in costs ``O(n k^2)`` only
-        for the ``n`` rated movies.
+        for the ``n`` rated movies. With ``weighted`` each rating's extra confidence ``alpha``
+        is scaled by its :func:`fold_in_weights` (liked movies count fully).
         """
         _, movie_factors = self._factors()
         threshold = self.config.positive_threshold
         keep = np.ones(movies.size, dtype=bool) if threshold is None else ratings >= threshold
         rated = movie_factors[movies[keep]].astype(np.float64)
-        confidence = 1.0 + self.config.alpha
+        strength = np.ones(rated.shape[0])
+        if weighted:
+            strength = fold_in_weights(ratings[keep], self.config).astype(np.float64)
+        extra = self.config.alpha * strength
         if self._movie_gram is None:
             gram = movie_factors.T.astype(np.float64) @ movie_factors
             self._movie_gram = gram + self.config.reg * np.eye(self.config.n_factors)
-        system = self._movie_gram + (confidence - 1.0) * rated.T @ rated
-        target = confidence * rated.sum(axis=0)
+        system = self._movie_gram + (extra[:, None] * rated).T @ rated
+        target = ((1.0 + extra)[:, None] * rated).sum(axis=0)
         return np.linalg.solve(system, target).astype(np.float32)
+
+    def _rank_new_user(
+        self, movies: IndexArray, ratings: RatingArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        """The weighted fold-in's scores, popularity damped (see :class:`FoldInConfig`).
+
+        Models saved before the movie counts were kept rank without the damping.
+        """
+        _, movie_factors = self._factors()
+        scores = movie_factors @ self.user_vector(movies, ratings, weighted=True)
+        if self.movie_counts_ is None:
+            return scores
+        return damp_popularity(scores, self.movie_counts_, self.config.rank_popularity_exponent)
 
     def _score_new_user(
         self, movies: IndexArray, ratings: RatingArray
@@ -185,7 +215,8 @@ class ImplicitALS(Recommender[ImplicitALSConfig]):
 
     def _parameters(self) -> dict[str, np.ndarray]:
         user_factors, movie_factors = self._factors()
-        return {"user_factors": user_factors, "movie_factors": movie_factors}
+        counts = {} if self.movie_counts_ is None else {"movie_counts": self.movie_counts_}
+        return {"user_factors": user_factors, "movie_factors": movie_factors, **counts}
 
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
         users = np.asarray(params["user_factors"], dtype=np.float32)
@@ -197,4 +228,10 @@ class ImplicitALS(Recommender[ImplicitALSConfig]):
                 f"({self.n_users}, {width}) and ({self.n_movies}, {width})"
             )
         self.user_factors_, self.movie_factors_ = users, movies
+        self.movie_counts_ = None
+        if "movie_counts" in params:
+            counts = np.asarray(params["movie_counts"], dtype=np.float64)
+            if counts.shape != (self.n_movies,):
+                raise ValueError(f"movie_counts has shape {counts.shape}, expected {self.n_movies}")
+            self.movie_counts_ = counts
         self._movie_gram = None

@@ -25,9 +25,10 @@ from matinee.models._rating_common import (
     clipped_rmse,
     ridge_fold_in,
 )
-from matinee.models.config import check_range
+from matinee.models.config import check_range, setting
 from matinee.models.factorization._als import als_half_step
 from matinee.models.factorization._config import SGDFactorConfig
+from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors
 from matinee.models.factorization._sgd import (
     BLOCKS,
     aligned_rows,
@@ -36,7 +37,8 @@ from matinee.models.factorization._sgd import (
     factor_dot,
     threads_for,
 )
-from matinee.models.ranking import RankingSpec, TasteRanked
+from matinee.models.ranking import RankingSpec
+from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -62,10 +64,27 @@ class _FactorConfig(SGDFactorConfig):
 class DotProductMFConfig(_FactorConfig):
     """Hyperparameters of :class:`DotProductMF` (the shared ones; light tuning on ml-100k)."""
 
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "n_factors": IntRange(8, 200, log=True),
+        "learning_rate": FloatRange(0.002, 0.05, log=True),
+        "reg": FloatRange(0.005, 0.2, log=True),
+        "epochs": IntRange(10, 100),
+    }
+    """Default ranges of ``matinee tune``."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class BiasedMFConfig(_FactorConfig):
     """Hyperparameters of :class:`BiasedMF` (defaults tuned on ml-100k u1-u5)."""
+
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "n_factors": IntRange(8, 200, log=True),
+        "learning_rate": FloatRange(0.002, 0.05, log=True),
+        "reg": FloatRange(0.01, 0.2, log=True),
+        "reg_bias": FloatRange(0.001, 0.1, log=True),
+        "epochs": IntRange(20, 150),
+    }
+    """Default ranges of ``matinee tune``."""
 
     epochs: int = 100
     """Passes of SGD (or rounds of ALS) over the training ratings."""
@@ -85,13 +104,12 @@ class BiasedMFConfig(_FactorConfig):
     solver: Literal["sgd", "als"] = "sgd"
     """How to fit: parallel SGD ("sgd") or alternating ridge solves ("als", no learning rate)."""
 
-    reg_bias: float = 0.02
+    reg_bias: float = setting(0.02, low=0.0)
     """L2 penalty on the user and movie biases, applied at each rating's update."""
 
     def validate(self) -> None:
-        """Check ranges."""
+        """Check the declared ranges, and that ALS gets a positive ``reg``."""
         super().validate()
-        check_range(self, "reg_bias", low=0.0)
         if self.solver == "als" and self.reg <= 0.0:
             check_range(self, "reg", low=0.0, low_open=True)
 
@@ -220,7 +238,7 @@ class _FactorTrainer(ArrayTrainer):
         }
 
 
-class _FactorModel(TasteRanked[F]):
+class _FactorModel(BiasedFactorModel[F]):
     """What both factor models share: training, scoring, fold-in of factors, parameters."""
 
     ranking_spec = RankingSpec(reg=10.0, popularity_exponent=0.2)
@@ -248,25 +266,16 @@ class _FactorModel(TasteRanked[F]):
     def _mean(self) -> float:
         return self.global_mean_ if self._uses_bias else 0.0
 
-    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
-        dot = factor_dot(users, movies, self.user_factors_, self.movie_factors_)
-        return self._mean + self.user_bias_[users] + self.movie_bias_[movies] + dot
-
-    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
-        scores = self.user_factors_[users] @ self.movie_factors_.T
-        scores += (self._mean + self.user_bias_[users])[:, None]
-        scores += self.movie_bias_[None, :]
-        return scores
+    def _biased(self) -> BiasedFactors:
+        """The weights as one scorer (zero biases and mean for the dot-product model)."""
+        return BiasedFactors(
+            self._mean, self.user_factors_, self.movie_factors_, self.user_bias_, self.movie_bias_
+        )
 
     def _score_new_user(
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
-        user_bias, user_factors = self._fold_in(movies, ratings)
-        offset = self._mean + user_bias
-        scores: npt.NDArray[np.float64] = (
-            offset + self.movie_bias_ + self.movie_factors_ @ user_factors
-        )
-        return scores
+        return self._biased().new_user_scores(*self._fold_in(movies, ratings))
 
     def _fold_in(self, movies: IndexArray, ratings: RatingArray) -> tuple[float, npt.NDArray[Any]]:
         """Ridge least squares for the new user's factors given the movie factors."""

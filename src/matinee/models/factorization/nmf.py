@@ -11,7 +11,7 @@ import logging
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -27,11 +27,12 @@ from matinee.models._rating_common import (
     clipped_rmse,
 )
 from matinee.models.base import Recommender
-from matinee.models.config import Config, check_range
+from matinee.models.config import Config, setting
 from matinee.models.factorization._als import nmf_half_step
 from matinee.models.factorization._config import FactorConfig
 from matinee.models.factorization._sgd import factor_dot, threads_for
 from matinee.models.ranking import RankingSpec, TasteRanked
+from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -55,27 +56,28 @@ def _nnls_fold_in(
 class MaskedNMFConfig(FactorConfig):
     """Hyperparameters of :class:`MaskedNMF` (defaults tuned on ml-100k u1-u5)."""
 
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "n_factors": IntRange(4, 60, log=True),
+        "reg_users": FloatRange(0.01, 1.0, log=True),
+        "reg_movies": FloatRange(0.01, 1.0, log=True),
+        "epochs": IntRange(20, 100),
+    }
+    """Default ranges of ``matinee tune``."""
+
     epochs: int = 50
     """Rounds of multiplicative updates (users, then movies)."""
 
     n_factors: int = 15
     """Length of each non-negative user and movie vector."""
 
-    reg_users: float = 0.15
+    reg_users: float = setting(0.15, low=0.0)
     """L2 penalty on user factors, scaled by each user's rating count."""
 
-    reg_movies: float = 0.15
+    reg_movies: float = setting(0.15, low=0.0)
     """L2 penalty on movie factors, scaled by each movie's rating count."""
 
-    init_high: float = 1.0
+    init_high: float = setting(1.0, low=0.0, low_open=True)
     """Initial factors are drawn uniformly from ``[0, init_high)``."""
-
-    def validate(self) -> None:
-        """Check ranges."""
-        super().validate()
-        check_range(self, "reg_users", low=0.0)
-        check_range(self, "reg_movies", low=0.0)
-        check_range(self, "init_high", low=0.0, low_open=True)
 
 
 class _MaskedNMFTrainer(ArrayTrainer):
@@ -185,35 +187,32 @@ class MaskedNMF(TasteRanked[MaskedNMFConfig], _NonNegativeFactors):
 class MatrixNMFConfig(Config):
     """Hyperparameters of :class:`MatrixNMF`, passed to ``sklearn.decomposition.NMF``."""
 
-    n_factors: int = 15
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "n_factors": IntRange(4, 60, log=True),
+        "reg": FloatRange(0.0, 1.0),
+    }
+    """Default ranges of ``matinee tune``."""
+
+    n_factors: int = setting(15, low=1, high=4096)
     """Number of non-negative features (scikit-learn's ``n_components``)."""
 
     orientation: Literal["user-movie", "movie-user"] = "user-movie"
     """Which matrix to factor: users x movies, or movies x users (the notebooks used both)."""
 
-    reg: float = 0.0
+    reg: float = setting(0.0, low=0.0)
     """Regularization strength on both factors (scikit-learn's ``alpha_W``; ``alpha_H="same"``)."""
 
-    l1_ratio: float = 0.0
+    l1_ratio: float = setting(0.0, low=0.0, high=1.0)
     """Mix of L1 (1.0) and L2 (0.0) in the regularization."""
 
     init: Literal["random", "nndsvd", "nndsvda", "nndsvdar"] = "random"
     """How scikit-learn initialises the factors ("random" uses ``seed``)."""
 
-    max_iter: int = 200
+    max_iter: int = setting(200, low=1)
     """Most solver iterations."""
 
-    tol: float = 1e-4
+    tol: float = setting(1e-4, low=0.0)
     """Stopping tolerance of the solver."""
-
-    def validate(self) -> None:
-        """Check ranges."""
-        super().validate()
-        check_range(self, "n_factors", low=1, high=4096)
-        check_range(self, "reg", low=0.0)
-        check_range(self, "l1_ratio", low=0.0, high=1.0)
-        check_range(self, "max_iter", low=1)
-        check_range(self, "tol", low=0.0)
 
 
 class MatrixNMF(_NonNegativeFactors):

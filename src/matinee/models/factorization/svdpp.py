@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -18,10 +18,12 @@ from matinee.models._rating_common import (
     clipped_rmse,
     ridge_fold_in,
 )
-from matinee.models.config import check_range
+from matinee.models.config import setting
 from matinee.models.factorization._config import SGDFactorConfig
+from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors
 from matinee.models.factorization._sgd import factor_dot, svdpp_epoch
-from matinee.models.ranking import RankingSpec, TasteRanked
+from matinee.models.ranking import RankingSpec
+from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -32,6 +34,15 @@ __all__ = ["SVDpp", "SVDppConfig"]
 class SVDppConfig(SGDFactorConfig):
     """Hyperparameters of :class:`SVDpp` (defaults tuned on ml-100k u1-u5)."""
 
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "n_factors": IntRange(8, 200, log=True),
+        "learning_rate": FloatRange(0.002, 0.03, log=True),
+        "reg": FloatRange(0.01, 0.2, log=True),
+        "reg_implicit": FloatRange(0.01, 0.5, log=True),
+        "epochs": IntRange(10, 80),
+    }
+    """Default ranges of ``matinee tune``."""
+
     learning_rate: float = 0.007
     """SGD step size of the first epoch."""
 
@@ -41,20 +52,14 @@ class SVDppConfig(SGDFactorConfig):
     reg: float = 0.08
     """L2 penalty on the user and movie factors."""
 
-    reg_bias: float = 0.02
+    reg_bias: float = setting(0.02, low=0.0)
     """L2 penalty on the user and movie biases."""
 
-    reg_implicit: float = 0.12
+    reg_implicit: float = setting(0.12, low=0.0)
     """L2 penalty on the implicit factors ``y_j``."""
 
     init_std: float = 0.03
     """Standard deviation of the initial factors."""
-
-    def validate(self) -> None:
-        """Check ranges."""
-        super().validate()
-        check_range(self, "reg_bias", low=0.0)
-        check_range(self, "reg_implicit", low=0.0)
 
 
 def implicit_sums(
@@ -132,7 +137,7 @@ class _SVDppTrainer(ArrayTrainer):
         return clipped_rmse(predicted, data.rating, self.scale)
 
 
-class SVDpp(TasteRanked[SVDppConfig]):
+class SVDpp(BiasedFactorModel[SVDppConfig]):
     """SVD++: ``r = mu + b_u + b_i + q_i . (p_u + |N(u)|^-1/2 sum_{j in N(u)} y_j)``.
 
     ``N(u)`` is the set of movies the user rated in training: who rated what carries signal
@@ -165,15 +170,15 @@ class SVDpp(TasteRanked[SVDppConfig]):
         self.user_vectors_ = trainer.user_vectors()
         return history
 
-    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
-        dot = factor_dot(users, movies, self.user_vectors_, self.movie_factors_)
-        return self.global_mean_ + self.user_bias_[users] + self.movie_bias_[movies] + dot
-
-    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
-        scores = self.user_vectors_[users] @ self.movie_factors_.T
-        scores += (self.global_mean_ + self.user_bias_[users])[:, None]
-        scores += self.movie_bias_[None, :]
-        return scores
+    def _biased(self) -> BiasedFactors:
+        """The weights as one scorer, with the full user vectors ``p_u + |N(u)|^-1/2 sum y_j``."""
+        return BiasedFactors(
+            mean=self.global_mean_,
+            user_vectors=self.user_vectors_,
+            movie_factors=self.movie_factors_,
+            user_bias=self.user_bias_,
+            movie_bias=self.movie_bias_,
+        )
 
     def _score_new_user(
         self, movies: IndexArray, ratings: RatingArray
@@ -192,11 +197,7 @@ class SVDpp(TasteRanked[SVDppConfig]):
         targets = ratings - self.global_mean_ - self.movie_bias_[movies] - movie_factors @ implicit
         solution = ridge_fold_in(features, targets, penalties)
         user_vector = (solution[1:] + implicit).astype(np.float32)
-        offset = self.global_mean_ + float(solution[0])
-        scores: npt.NDArray[np.float64] = (
-            offset + self.movie_bias_ + self.movie_factors_ @ user_vector
-        )
-        return scores
+        return self._biased().new_user_scores(float(solution[0]), user_vector)
 
     def movie_vectors(self) -> npt.NDArray[np.floating[Any]] | None:
         """The movie factors ``q_i``."""

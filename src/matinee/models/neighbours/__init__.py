@@ -7,29 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from matinee.models._lazy import lazy_exports
+from matinee.models._lazy import lazy_package
 
 if TYPE_CHECKING:
-    from matinee.models.neighbours.ease import EASE, EASEConfig
-    from matinee.models.neighbours.knn import ItemKNN, ItemKNNConfig
-    from matinee.models.neighbours.rp3beta import RP3Beta, RP3BetaConfig
+    from matinee.models.neighbours.ease import EASE as EASE
+    from matinee.models.neighbours.ease import EASEConfig as EASEConfig
+    from matinee.models.neighbours.knn import ItemKNN as ItemKNN
+    from matinee.models.neighbours.knn import ItemKNNConfig as ItemKNNConfig
+    from matinee.models.neighbours.rp3beta import RP3Beta as RP3Beta
+    from matinee.models.neighbours.rp3beta import RP3BetaConfig as RP3BetaConfig
 
-_WHERE = {
-    "EASE": "ease",
-    "EASEConfig": "ease",
-    "ItemKNN": "knn",
-    "ItemKNNConfig": "knn",
-    "RP3Beta": "rp3beta",
-    "RP3BetaConfig": "rp3beta",
-}
-
-__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
-
-__all__ = [
-    "EASE",
-    "EASEConfig",
-    "ItemKNN",
-    "ItemKNNConfig",
-    "RP3Beta",
-    "RP3BetaConfig",
-]
+__getattr__, __dir__, __all__ = lazy_package(__name__, globals())

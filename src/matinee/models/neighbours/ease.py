@@ -19,7 +19,8 @@ sittings, this lifts NDCG@10 well above plain EASE (see ``benchmarks/results/ran
 Memory: ``B`` is a dense ``n_movies x n_movies`` matrix, ``n_movies^2 * 8`` bytes in float64 (4
 in float32). The fit builds the Gram matrix in that one buffer and inverts it in place, so the peak
 is about one such matrix plus a column block. On 24 GiB that holds about 56,000 movies in float64
-and 80,000 in float32; ``max_movies`` refuses larger fits before any memory is taken.
+and 80,000 in float32; ``max_movies`` refuses larger fits before any memory is taken, naming the
+memory and the ``--min-movie-ratings`` filter that would fit.
 """
 
 from __future__ import annotations
@@ -39,13 +40,17 @@ from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, ModelFitError
 from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models._ranker_common import (
-    RankerConfig,
+    FoldInConfig,
+    damp_popularity,
     fold_in_columns,
     interactions,
+    movie_counts,
     session_rows,
+    weighted_fold_in_row,
 )
 from matinee.models.base import Recommender
-from matinee.models.config import check_range
+from matinee.models.config import fraction, setting
+from matinee.models.search import Dimension, FloatRange
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -64,27 +69,37 @@ def movies_that_fit(memory_bytes: float, precision: Literal["float32", "float64"
 
 
 @dataclass(frozen=True, kw_only=True)
-class EASEConfig(RankerConfig):
+class EASEConfig(FoldInConfig):
     """Hyperparameters of :class:`EASE`."""
 
-    reg: float = 500.0
+    rank_popularity_exponent: float = 0.2
+    """New-user list scores over (count + 1) to this power (see :class:`FoldInConfig`): 0.2
+    keeps NDCG@10 on new users above the unweighted fold-in's and turns most one-taste lists
+    to that taste (``benchmarks/results/new_users.md``)."""
+
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "reg": FloatRange(10.0, 5000.0, log=True),
+    }
+    """Default ranges of ``matinee tune``."""
+
+    reg: float = setting(500.0, low=0.0, low_open=True)
     """L2 penalty ``lambda`` added to the Gram diagonal; larger values trust co-counts less."""
 
-    dropout: float = 0.0
+    dropout: float = fraction(0.0)
     """Emphasised-denoising strength ``p`` (EDLAE, Steck 2020): each movie's diagonal also gets
     ``p / (1 - p)`` times its own count, regularising popular movies more. 0 is plain EASE."""
 
-    activity_exponent: float = 0.0
+    activity_exponent: float = setting(0.0, low=0.0, high=1.0)
     """Weight each user's row by ``n_u ** -a`` (``n_u`` their positives) in the Gram matrix, so
     that heavy raters do not dominate the co-counts; ``lambda`` is scaled by the mean squared
     weight to stay comparable. 0 is plain EASE."""
 
-    session_window: int = 0
+    session_window: int = setting(0, low=0)
     """Session rows: each positive rating also adds a training row of the movies its user rated
     within this many places of it in time order (so ``2 w + 1`` movies at most). Needs meaningful
     timestamps; 0 turns session rows off (plain EASE)."""
 
-    session_weight: float = 0.5
+    session_weight: float = setting(0.5, low=0.0, low_open=True)
     """Weight ``mu`` of the session rows in the Gram matrix ``X^T X + mu S^T S``; larger trusts
     same-sitting co-ratings more than whole-profile ones. Only used when ``session_window`` > 0."""
 
@@ -93,18 +108,8 @@ class EASEConfig(RankerConfig):
     and the saved size; on ml-latest-small (random 10% test) its NDCG@10 equals float64's to six
     digits (0.254725). float64 inverts more exactly."""
 
-    max_movies: int = 50_000
+    max_movies: int = setting(50_000, low=1)
     """Refuse to fit above this many movies (the dense weights need ``n^2`` floats)."""
-
-    def validate(self) -> None:
-        """Check the ranges."""
-        super().validate()
-        check_range(self, "reg", low=0.0, low_open=True)
-        check_range(self, "max_movies", low=1)
-        check_range(self, "dropout", low=0.0, high=1.0, high_open=True)
-        check_range(self, "activity_exponent", low=0.0, high=1.0)
-        check_range(self, "session_window", low=0)
-        check_range(self, "session_weight", low=0.0, low_open=True)
 
 
 def ease_weights(
@@ -181,16 +186,9 @@ class EASE(Recommender[EASEConfig]):
         self, train: Ratings, validation: Ratings | None, options: FitOptions
     ) -> list[EpochRecord]:
         n_movies = train.n_movies
+        itemsize = 4 if self.config.precision == "float32" else 8
         if n_movies > self.config.max_movies:
-            itemsize = 4 if self.config.precision == "float32" else 8
-            need = n_movies**2 * itemsize / _GIB
-            fits = movies_that_fit(24 * _GIB, self.config.precision)
-            raise ConfigError(
-                f"EASE with {n_movies:,} movies needs {need:,.1f} GiB for its dense weights, over "
-                f"EASEConfig.max_movies={self.config.max_movies:,}; 24 GiB holds about "
-                f"{fits:,} movies in {self.config.precision}. Filter rare movies first, or raise "
-                "max_movies if the memory is there"
-            )
+            raise ConfigError(self._too_many_movies(train, itemsize))
         self.user_items_ = interactions(train, self.config.positive_threshold)
         weighted, regularization = self._weighted_rows(self.user_items_)
         if self.config.session_window > 0:
@@ -199,11 +197,32 @@ class EASE(Recommender[EASEConfig]):
             )
             sessions.data *= np.float32(math.sqrt(self.config.session_weight))
             weighted = sp.csr_matrix(sp.vstack([weighted, sessions], format="csr"))
-        log.info("EASE: inverting a %d x %d Gram matrix", n_movies, n_movies)
+        log.info(
+            "EASE: inverting a %d x %d Gram matrix in place (%.2f GiB)",
+            n_movies,
+            n_movies,
+            n_movies**2 * itemsize / _GIB,
+        )
         self.weights_ = ease_weights(
             weighted, regularization, np.dtype(self.config.precision), dropout=self.config.dropout
         )
         return []
+
+    def _too_many_movies(self, train: Ratings, itemsize: int) -> str:
+        """The refusal: the memory asked for, and the rating-count filter that would fit."""
+        limit = self.config.max_movies
+        need = train.n_movies**2 * itemsize / _GIB
+        counts = np.sort(train.movie_counts())[::-1]
+        least = int(counts[limit]) + 1
+        kept = int(np.count_nonzero(counts >= least))
+        return (
+            f"EASE with {train.n_movies:,} movies needs {need:,.1f} GiB for its dense "
+            f"{self.config.precision} weights, over EASEConfig.max_movies={limit:,} "
+            f"({limit**2 * itemsize / _GIB:,.1f} GiB). Keep the movies with at least {least:,} "
+            f"ratings ({kept:,} movies, {kept**2 * itemsize / _GIB:,.1f} GiB): "
+            f"--min-movie-ratings {least} on matinee train / compare, or MinMovieRatings({least}) "
+            "from matinee.data.filters; or raise max_movies if the memory is there"
+        )
 
     def _weighted_rows(self, matrix: sp.csr_matrix) -> tuple[sp.csr_matrix, float]:
         """Rows scaled by ``n_u ** -a`` and the matching ``lambda`` (unchanged when ``a`` = 0)."""
@@ -244,6 +263,17 @@ class EASE(Recommender[EASEConfig]):
         for column in fold_in_columns(movies, ratings, self.config.positive_threshold).tolist():
             scores += weights[column]  # the sparse row @ weights, summed in the same order
         return scores
+
+    def _rank_new_user(
+        self, movies: IndexArray, ratings: RatingArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        """Liked ratings weighted fully, then popularity damped (see :class:`FoldInConfig`)."""
+        weights, user_items = self._state()
+        row = weighted_fold_in_row(self.n_movies, movies, ratings, self.config)
+        scores = np.asarray(row @ weights).ravel()
+        return damp_popularity(
+            scores, movie_counts(user_items), self.config.rank_popularity_exponent
+        )
 
     def movie_similarities(self, movie: int) -> npt.NDArray[np.floating[Any]]:
         """How strongly each movie goes with ``movie``: the mean of its EASE row and column."""

@@ -22,12 +22,16 @@ from matinee.data.ratings import Ratings
 from matinee.errors import ModelFitError
 from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models._ranker_common import (
-    RankerConfig,
+    FoldInConfig,
+    damp_popularity,
     interactions,
+    movie_counts,
     top_neighbours,
+    weighted_fold_in_row,
 )
 from matinee.models.base import Recommender
-from matinee.models.config import check_range
+from matinee.models.config import setting
+from matinee.models.search import Choice, Dimension, FloatRange, IntRange
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -35,23 +39,28 @@ __all__ = ["ItemKNN", "ItemKNNConfig", "item_similarities"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class ItemKNNConfig(RankerConfig):
+class ItemKNNConfig(FoldInConfig):
     """Hyperparameters of :class:`ItemKNN`."""
+
+    rank_popularity_exponent: float = 0.1
+    """New-user list scores over (count + 1) to this power (see :class:`FoldInConfig`); the
+    kNN sums lose accuracy fastest when damped, so the damping is light."""
+
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "similarity": Choice(("cosine", "adjusted-cosine")),
+        "neighbours": IntRange(10, 500, log=True),
+        "shrinkage": FloatRange(0.0, 100.0),
+    }
+    """Default ranges of ``matinee tune``."""
 
     similarity: Literal["cosine", "adjusted-cosine"] = "cosine"
     """Cosine over 0/1 interactions, or adjusted cosine over user-centred ratings."""
 
-    neighbours: int = 100
+    neighbours: int = setting(100, low=1)
     """Most similar movies kept per movie."""
 
-    shrinkage: float = 10.0
+    shrinkage: float = setting(10.0, low=0.0)
     """Added to the norm product, pulling similarities built on few co-raters towards zero."""
-
-    def validate(self) -> None:
-        """Check the ranges."""
-        super().validate()
-        check_range(self, "neighbours", low=1)
-        check_range(self, "shrinkage", low=0.0)
 
 
 def _user_centred(train: Ratings, threshold: float | None) -> sp.csr_matrix:
@@ -163,6 +172,24 @@ class ItemKNN(Recommender[ItemKNNConfig]):
         row = np.zeros(self.n_movies, dtype=np.float32)
         row[movies[keep]] = 1.0 if values is None else values
         return np.asarray(weights.T @ row).ravel()
+
+    def _rank_new_user(
+        self, movies: IndexArray, ratings: RatingArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        """Liked ratings weighted fully, then popularity damped (see :class:`FoldInConfig`).
+
+        With adjusted cosine the row holds the ratings times their weights.
+        """
+        _, weights, user_items = self._state()
+        row = weighted_fold_in_row(self.n_movies, movies, ratings, self.config)
+        if self.config.similarity == "adjusted-cosine":
+            keep = np.isin(movies, row.indices)
+            order = np.argsort(movies[keep], kind="stable")
+            row.data = row.data * ratings[keep][order]
+        scores = (row @ weights).toarray()
+        return damp_popularity(
+            scores, movie_counts(user_items), self.config.rank_popularity_exponent
+        )
 
     def movie_similarities(self, movie: int) -> npt.NDArray[np.floating[Any]]:
         """Similarity of every movie to ``movie`` (zero outside its kept neighbours)."""

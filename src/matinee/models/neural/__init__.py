@@ -7,29 +7,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from matinee.models._lazy import lazy_exports
+from matinee.models._lazy import lazy_package
 
 if TYPE_CHECKING:
-    from matinee.models.neural.autorec import AutoRec, AutoRecConfig
-    from matinee.models.neural.embedding_net import EmbeddingNet, EmbeddingNetConfig
-    from matinee.models.neural.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
+    from matinee.models.neural.autorec import AutoRec as AutoRec
+    from matinee.models.neural.autorec import AutoRecConfig as AutoRecConfig
+    from matinee.models.neural.embedding_net import EmbeddingNet as EmbeddingNet
+    from matinee.models.neural.embedding_net import EmbeddingNetConfig as EmbeddingNetConfig
+    from matinee.models.neural.movie_autoencoder import MovieAutoencoder as MovieAutoencoder
+    from matinee.models.neural.movie_autoencoder import (
+        MovieAutoencoderConfig as MovieAutoencoderConfig,
+    )
 
-_WHERE = {
-    "EmbeddingNet": "embedding_net",
-    "EmbeddingNetConfig": "embedding_net",
-    "AutoRec": "autorec",
-    "AutoRecConfig": "autorec",
-    "MovieAutoencoder": "movie_autoencoder",
-    "MovieAutoencoderConfig": "movie_autoencoder",
-}
-
-__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals(), extra="neural")
-
-__all__ = [
-    "AutoRec",
-    "AutoRecConfig",
-    "EmbeddingNet",
-    "EmbeddingNetConfig",
-    "MovieAutoencoder",
-    "MovieAutoencoderConfig",
-]
+__getattr__, __dir__, __all__ = lazy_package(__name__, globals())

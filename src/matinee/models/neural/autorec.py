@@ -30,8 +30,7 @@ import scipy.sparse as sp
 import torch
 
 from matinee.data.ratings import Ratings
-from matinee.errors import ConfigError
-from matinee.models.config import EpochConfig, check_fraction, check_range
+from matinee.models.config import EpochConfig, check_layers, fraction, setting
 from matinee.models.neural._autoencoder import AutoencoderModel
 from matinee.models.neural._autorec_net import AutoRecNet
 from matinee.models.neural._torch import (
@@ -44,6 +43,7 @@ from matinee.models.neural._torch import (
     sparse_rows,
     to_tensor,
 )
+from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -63,6 +63,13 @@ an epoch), because there the Adam step and the L2 term over every weight dominat
 class AutoRecConfig(EpochConfig):
     """Hyperparameters of :class:`AutoRec`; the defaults are the paper's I-AutoRec, tuned."""
 
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "reg": FloatRange(1e-5, 0.1, log=True),
+        "learning_rate": FloatRange(1e-4, 0.01, log=True),
+        "epochs": IntRange(10, 100),
+    }
+    """Default ranges of ``matinee tune``."""
+
     kind: Literal["item", "user"] = "item"
     """``item`` encodes each movie's ratings (I-AutoRec, the better one), ``user`` each user's."""
 
@@ -75,22 +82,22 @@ class AutoRecConfig(EpochConfig):
     output_activation: Activation = "identity"
     """Activation of the output layer (the paper uses identity)."""
 
-    dropout: float = 0.0
+    dropout: float = fraction(0.0)
     """Dropout rate after each hidden layer."""
 
-    reg: float = 1e-3
+    reg: float = setting(1e-3, low=0.0)
     """L2 penalty on all weight matrices, relative to the mean squared error."""
 
-    reg_l1: float = 0.0
+    reg_l1: float = setting(0.0, low=0.0)
     """L1 penalty on all weight matrices, relative to the mean squared error."""
 
     optimizer: Literal["adam", "rmsprop"] = "adam"
     """Optimizer of the weights."""
 
-    learning_rate: float = 1e-3
+    learning_rate: float = setting(1e-3, low=0.0, low_open=True)
     """Step size of the optimizer."""
 
-    batch_size: int = 64
+    batch_size: int = setting(64, low=1)
     """Rating vectors (movies for ``item``, users for ``user``) per optimisation step."""
 
     epochs: int = 20
@@ -100,25 +107,16 @@ class AutoRecConfig(EpochConfig):
     """Where the output is decoded during training: observed entries only (``sparse``), every
     entry then masked (``dense``), or chosen by density (``auto``)."""
 
-    reg_fold_in: float = 1.0
+    reg_fold_in: float = setting(1.0, low=0.0)
     """Pull of a new user's decoder row towards the average user's (item AutoRec fold-in)."""
 
-    fold_in_steps: int = 50
+    fold_in_steps: int = setting(50, low=1)
     """Most L-BFGS iterations when folding in a new user (item AutoRec)."""
 
     def validate(self) -> None:
-        """Check ranges."""
+        """Check the declared ranges and the layer sizes."""
         super().validate()
-        if not self.hidden or min(self.hidden) < 1:
-            raise ConfigError(
-                f"AutoRecConfig.hidden must be positive layer sizes, got {self.hidden}"
-            )
-        check_fraction(self, "dropout")
-        for name in ("reg", "reg_l1", "reg_fold_in"):
-            check_range(self, name, low=0.0)
-        check_range(self, "learning_rate", low=0.0, low_open=True)
-        check_range(self, "batch_size", low=1)
-        check_range(self, "fold_in_steps", low=1)
+        check_layers(self, "hidden")
 
 
 class _Trainer(ModuleTrainer):

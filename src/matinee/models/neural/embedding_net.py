@@ -25,9 +25,8 @@ import torch
 from torch import nn
 
 from matinee.data.ratings import Ratings
-from matinee.errors import ConfigError
 from matinee.models.base import Recommender
-from matinee.models.config import EpochConfig, check_fraction, check_range
+from matinee.models.config import EpochConfig, check_layers, fraction, setting
 from matinee.models.neural._torch import (
     ModuleTrainer,
     check_not_diverged,
@@ -40,6 +39,7 @@ from matinee.models.neural._torch import (
     state_arrays,
     to_tensor,
 )
+from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -56,25 +56,33 @@ class EmbeddingNetConfig(EpochConfig):
     :data:`TUNED` is a better setting for ml-100k (lighter dropout and L2, larger batches).
     """
 
-    n_factors: int = 50
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "n_factors": IntRange(8, 128, log=True),
+        "reg": FloatRange(1e-6, 1e-2, log=True),
+        "learning_rate": FloatRange(1e-4, 0.01, log=True),
+        "epochs": IntRange(4, 30),
+    }
+    """Default ranges of ``matinee tune``."""
+
+    n_factors: int = setting(50, low=1)
     """Size of each user and movie embedding."""
 
-    reg: float = 1e-4
+    reg: float = setting(1e-4, low=0.0)
     """L2 penalty on the embedding matrices, added to the mean squared error."""
 
-    embedding_dropout: float = 0.3
+    embedding_dropout: float = fraction(0.3)
     """Dropout on the concatenated embeddings."""
 
     hidden: tuple[int, ...] = (70,)
     """Units of each dense ReLU layer."""
 
-    hidden_dropout: float = 0.75
+    hidden_dropout: float = fraction(0.75)
     """Dropout after each dense layer."""
 
-    learning_rate: float = 1e-3
+    learning_rate: float = setting(1e-3, low=0.0, low_open=True)
     """Adam step size."""
 
-    batch_size: int = 64
+    batch_size: int = setting(64, low=1)
     """Ratings per optimisation step."""
 
     epochs: int = 8
@@ -84,27 +92,16 @@ class EmbeddingNetConfig(EpochConfig):
     """Map the output through a sigmoid into the rating range (widened by half a star at each end,
     so that the extreme ratings can be reached)."""
 
-    reg_fold_in: float = 1.0
+    reg_fold_in: float = setting(1.0, low=0.0)
     """Pull of a new user's embedding towards the average user's, against their squared errors."""
 
-    fold_in_steps: int = 50
+    fold_in_steps: int = setting(50, low=1)
     """Most L-BFGS iterations when fitting a new user's embedding."""
 
     def validate(self) -> None:
-        """Check ranges."""
+        """Check the declared ranges and the layer sizes."""
         super().validate()
-        check_range(self, "n_factors", low=1)
-        if not self.hidden or min(self.hidden) < 1:
-            raise ConfigError(
-                f"EmbeddingNetConfig.hidden must be positive layer sizes, got {self.hidden}"
-            )
-        check_fraction(self, "embedding_dropout")
-        check_fraction(self, "hidden_dropout")
-        check_range(self, "reg", low=0.0)
-        check_range(self, "reg_fold_in", low=0.0)
-        check_range(self, "learning_rate", low=0.0, low_open=True)
-        check_range(self, "batch_size", low=1)
-        check_range(self, "fold_in_steps", low=1)
+        check_layers(self, "hidden")
 
 
 TUNED = EmbeddingNetConfig(

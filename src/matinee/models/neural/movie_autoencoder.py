@@ -28,7 +28,7 @@ import numpy.typing as npt
 import torch
 
 from matinee.data.ratings import Ratings
-from matinee.models.config import EpochConfig, check_fraction, check_range
+from matinee.models.config import EpochConfig, fraction, setting
 from matinee.models.neural._autoencoder import AutoencoderModel
 from matinee.models.neural._autorec_net import AutoRecNet
 from matinee.models.neural._torch import (
@@ -41,6 +41,7 @@ from matinee.models.neural._torch import (
     sparse_rows,
     to_tensor,
 )
+from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -51,22 +52,29 @@ __all__ = ["MovieAutoencoder", "MovieAutoencoderConfig"]
 class MovieAutoencoderConfig(EpochConfig):
     """Hyperparameters of :class:`MovieAutoencoder`; the defaults are the notebook's."""
 
-    n_factors: int = 50
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
+        "n_factors": IntRange(8, 128, log=True),
+        "reg": FloatRange(0.001, 1.0, log=True),
+        "learning_rate": FloatRange(0.001, 0.3, log=True),
+    }
+    """Default ranges of ``matinee tune``."""
+
+    n_factors: int = setting(50, low=1)
     """Size of each movie's vector (the hidden layer)."""
 
     hidden_activation: Activation = "sigmoid"
     """Activation of the hidden layer."""
 
-    reg: float = 0.2
+    reg: float = setting(0.2, low=0.0)
     """L2 penalty on the encoder weights (Keras ``kernel_regularizer=l2(0.2)``)."""
 
     masked_loss: bool = False
     """Count observed ratings only in the loss, instead of the whole zero-filled row."""
 
-    learning_rate: float = 0.1
+    learning_rate: float = setting(0.1, low=0.0, low_open=True)
     """SGD step size (Nesterov momentum 0.9)."""
 
-    batch_size: int = 32
+    batch_size: int = setting(32, low=1)
     """Movies per optimisation step."""
 
     epochs: int = 100
@@ -75,25 +83,14 @@ class MovieAutoencoderConfig(EpochConfig):
     patience: int | None = 5
     """Stop after this many epochs without a better validation loss (None: never stop early)."""
 
-    validation_fraction: float = 0.1
+    validation_fraction: float = fraction(0.1)
     """Share of the movies held out to stop early when ``fit`` gets no validation set (0: none)."""
 
-    reg_fold_in: float = 1.0
+    reg_fold_in: float = setting(1.0, low=0.0)
     """Pull of a new viewer's decoder weights towards the average viewer's."""
 
-    fold_in_steps: int = 50
+    fold_in_steps: int = setting(50, low=1)
     """Most L-BFGS iterations when folding in a new viewer."""
-
-    def validate(self) -> None:
-        """Check ranges."""
-        super().validate()
-        check_range(self, "n_factors", low=1)
-        check_range(self, "reg", low=0.0)
-        check_range(self, "learning_rate", low=0.0, low_open=True)
-        check_range(self, "batch_size", low=1)
-        check_fraction(self, "validation_fraction")
-        check_range(self, "reg_fold_in", low=0.0)
-        check_range(self, "fold_in_steps", low=1)
 
 
 class _Trainer(ModuleTrainer):

@@ -1,0 +1,235 @@
+"""MovieLens 25M end to end through the command line a user runs (issue 16).
+
+Synthetic ratings in the ml-25m layout (162,541 users, 59,047 movies per 25,000,095 ratings,
+scaled with ``--ratings``) are written once as a release folder under ``--data-dir`` and read
+through ``MATINEE_DATA_MIRROR``, so the reader, the parsed-copy cache, the split, the fit, the
+evaluation and the save are all measured. Each command runs as its own process; its wall time
+and peak resident memory come from ``os.wait4`` on that process alone.
+
+Parts (``--part``, repeatable):
+
+* ``e2e``: ``matinee train biased-mf ... --split random:0.1 --set n_factors=64 --set
+  epochs=20`` (RMSE and full-ranking metrics), then ``matinee evaluate`` on the saved model;
+  targets 60 s and 3 GB for train, 30 s for the evaluation;
+* ``models``: ``matinee train NAME`` for every model (``--epochs`` caps iterative ones; EASE and
+  item-kNN also with ``--min-movie-ratings``): fits or not, time, peak memory, the reason;
+* ``peers``: epoch and iteration times beside Surprise, implicit and Spark, from
+  ``benchmarks/_scale_peers.py`` where that module exists.
+
+    python benchmarks/bench_scale.py --part e2e
+    python benchmarks/bench_scale.py --part models --epochs 2 --timeout 900
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TRAIN_TARGET_SECONDS, TRAIN_TARGET_GB, EVALUATE_TARGET_SECONDS = 60.0, 3.0, 30.0
+ML25M_RATINGS, ML25M_USERS, ML25M_MOVIES = 25_000_095, 162_541, 59_047
+ITERATIVE = {"mf", "biased-mf", "svdpp", "nmf", "ials", "baseline", "autorec", "embedding-net"}
+FILTERED = {"ease": 200, "item-knn": 500}
+"""Models also run on a filtered catalogue, with the --min-movie-ratings they get at 25M
+(scaled with the number of ratings): 11,382 and 5,648 movies of the synthetic 59,047."""
+
+
+def release(data_dir: Path, n_ratings: int) -> Path:
+    """The mirror folder holding an ml-25m-layout release of ``n_ratings`` (written once)."""
+    mirror = data_dir / f"mirror-{n_ratings}"
+    folder = mirror / "ml-25m"
+    if not (folder / "ratings.csv").is_file():
+        from matinee.data.synthetic import write_synthetic_release
+
+        scale = n_ratings / ML25M_RATINGS
+        write_synthetic_release(
+            folder,
+            n_ratings,
+            n_users=max(1, round(ML25M_USERS * scale)),
+            n_movies=max(1, round(ML25M_MOVIES * scale)),
+        )
+    return mirror
+
+
+def run_cli(args: list[str], env: dict[str, str], timeout: float) -> dict[str, Any]:
+    """Run ``matinee ARGS --json`` as its own process: wall, peak memory, JSON or error line."""
+    command = [sys.executable, "-m", "matinee", *args, "--json"]
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, text=True)
+        status, usage, late = _wait(process, started + timeout)
+        seconds = time.perf_counter() - started
+        stdout.seek(0)
+        stderr.seek(0)
+        out, err = stdout.read(), stderr.read()
+    code = os.waitstatus_to_exitcode(status)
+    row: dict[str, Any] = {"command": "matinee " + " ".join(args), "seconds": seconds}
+    row["peak_gb"] = usage.ru_maxrss / 1024**2
+    row["exit_code"] = code
+    if code == 0:
+        row["output"] = json.loads(out)
+    elif late:
+        row["error"] = f"over the {timeout:.0f} s limit of this run"
+    else:
+        lines = [line for line in err.splitlines() if line.startswith("error:")]
+        row["error"] = lines[-1] if lines else (err.strip().splitlines() or ["killed"])[-1]
+    return row
+
+
+def _wait(process: subprocess.Popen[str], deadline: float) -> tuple[int, Any, bool]:
+    """Reap ``process`` by ``os.wait4`` (its own peak memory), killing it at ``deadline``."""
+    late = False
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return status, usage, late
+        if not late and time.perf_counter() > deadline:
+            process.kill()
+            late = True
+        time.sleep(0.2)
+
+
+def e2e(env: dict[str, str], work: Path, timeout: float) -> list[dict[str, Any]]:
+    """Train biased MF as the issue does, then re-evaluate the saved model."""
+    out = work / "bmf"
+    train = [
+        "train", "biased-mf", "--dataset", "ml-25m", "--split", "random:0.1",
+        "--set", "n_factors=64", "--set", "epochs=20", "--out", str(out),
+    ]  # fmt: skip
+    rows = [run_cli(train, env, timeout)]
+    rows[0]["target"] = f"{TRAIN_TARGET_SECONDS:.0f} s, {TRAIN_TARGET_GB:.0f} GB"
+    if rows[0]["exit_code"] == 0:
+        rows.append(run_cli(["evaluate", str(out)], env, timeout))
+        rows[1]["target"] = f"{EVALUATE_TARGET_SECONDS:.0f} s"
+    return rows
+
+
+def models(
+    env: dict[str, str], work: Path, epochs: int, timeout: float, n_ratings: int
+) -> list[dict[str, Any]]:
+    """Every registered model trained on the release, one process each."""
+    from matinee.models.registry import available_models
+
+    rows = []
+    for name in available_models():
+        base = ["train", name, "--dataset", "ml-25m", "--split", "random:0.1"]
+        base += ["--out", str(work / name)]
+        if name in ITERATIVE:
+            base += ["--set", f"epochs={epochs}"]
+        variants = [base]
+        if name in FILTERED:
+            variants.append([*base[:-2], "--out", str(work / f"{name}-filtered")])
+            least = max(1, round(FILTERED[name] * n_ratings / ML25M_RATINGS))
+            variants[-1] += ["--min-movie-ratings", str(least)]
+        for args in variants:
+            row = run_cli(args, env, timeout)
+            row["model"] = name
+            rows.append(row)
+            print(_model_line(row), file=sys.stderr)
+    return rows
+
+
+def peers() -> dict[str, Any]:
+    """The peers part of ``benchmarks/_scale_peers.py``, or why it did not run."""
+    path = Path(__file__).resolve().parent / "_scale_peers.py"
+    if not path.is_file():
+        return {"skipped": f"{path.name} does not exist in this tree (scale-kernels writes it)"}
+    spec = importlib.util.spec_from_file_location("_scale_peers", path)
+    if spec is None or spec.loader is None:
+        return {"skipped": f"{path.name} could not be loaded"}
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result: dict[str, Any] = module.main([])
+    return result
+
+
+def _metric(row: dict[str, Any], name: str) -> str:
+    value = row.get("output", {}).get("metrics", {}).get(name)
+    return "" if value is None else f"{value:.4f}"
+
+
+def _model_line(row: dict[str, Any]) -> str:
+    peak = "" if row["peak_gb"] is None else f"{row['peak_gb']:.2f}"
+    fits = "yes" if row["exit_code"] == 0 else "no"
+    reason = row.get("error", "").removeprefix("error: ")
+    filtered = " (filtered)" if "--min-movie-ratings" in row["command"] else ""
+    return (
+        f"| `{row['model']}`{filtered} | {fits} | {row['seconds']:.0f} | {peak} | "
+        f"{_metric(row, 'rmse')} | {_metric(row, 'ndcg@10')} | {reason} |"
+    )
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report as Markdown tables."""
+    lines = [f"# bench_scale: {report['ratings']:,} ratings ({report['note']})", ""]
+    if "e2e" in report:
+        lines += [
+            "| step | wall s | peak GB | target | RMSE | NDCG@10 |",
+            "|---|---:|---:|---|---:|---:|",
+        ]
+        for row in report["e2e"]:
+            peak = "" if row["peak_gb"] is None else f"{row['peak_gb']:.2f}"
+            lines.append(
+                f"| `{row['command']}` | {row['seconds']:.1f} | {peak} | {row.get('target', '')} "
+                f"| {_metric(row, 'rmse')} | {_metric(row, 'ndcg@10')} |"
+            )
+        lines.append("")
+    if "models" in report:
+        lines += [
+            f"Every model (iterative ones at {report['epochs']} epochs):",
+            "",
+            "| model | fits | wall s | peak GB | RMSE | NDCG@10 | reason |",
+            "|---|---|---:|---:|---:|---:|---|",
+            *(_model_line(row) for row in report["models"]),
+            "",
+        ]
+    if "peers" in report:
+        lines += ["Peers: " + json.dumps(report["peers"]), ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", action="append", choices=["e2e", "models", "peers"])
+    parser.add_argument("--ratings", type=int, default=ML25M_RATINGS)
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/scale-data"))
+    parser.add_argument(
+        "--epochs", type=int, default=2, help="Epochs of iterative models (models)."
+    )
+    parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds per command.")
+    parser.add_argument("--note", default="2 cores shared with other jobs")
+    parser.add_argument("--name", default="scale")
+    args = parser.parse_args(argv)
+    parts = args.part or ["e2e"]
+    mirror = release(args.data_dir, args.ratings)
+    env = {
+        **os.environ,
+        "MATINEE_DATA_MIRROR": str(mirror),
+        "MATINEE_CACHE_DIR": str(args.data_dir / f"cache-{args.ratings}"),
+    }
+    work = args.data_dir / f"runs-{args.ratings}-{os.getpid()}"
+    report: dict[str, Any] = {"ratings": args.ratings, "note": args.note, "epochs": args.epochs}
+    if "e2e" in parts:
+        report["e2e"] = e2e(env, work, args.timeout)
+    if "models" in parts:
+        report["models"] = models(env, work, args.epochs, args.timeout, args.ratings)
+    if "peers" in parts:
+        report["peers"] = peers()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / f"{args.name}.md").write_text(markdown(report))
+    print(markdown(report))
+    return report
+
+
+if __name__ == "__main__":
+    main()

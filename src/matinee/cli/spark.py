@@ -1,0 +1,204 @@
+"""``matinee spark train | evaluate``: train and score models in Apache Spark (extra ``spark``).
+
+The split and the metrics are computed in Spark with Matinee's definitions; the trained model
+is saved as an ordinary Matinee model, so ``matinee evaluate``, ``recommend`` and ``serve`` use
+it on one machine. pyspark is imported only when a command runs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from matinee.cli.app import app, console, fail, print_json
+from matinee.cli.models import parse_settings
+from matinee.config_text import with_text_overrides
+from matinee.errors import ConfigError, MatineeError
+from matinee.settings import Settings
+
+__all__ = ["spark_app", "spark_evaluate_command", "spark_train_command"]
+
+spark_app = typer.Typer(help="Train and evaluate models in Apache Spark.", no_args_is_help=True)
+app.add_typer(spark_app, name="spark")
+
+MODEL_NAMES = {"als": "biased-mf", "ials": "ials", "baseline": "baseline"}
+"""``matinee spark train`` names -> the Matinee model each exports to."""
+
+Master = Annotated[
+    str | None,
+    typer.Option("--master", help="Spark master URL (default: spark-submit's, else local[2])."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+TopK = Annotated[int, typer.Option("-k", "--top-k", help="Length of ranked lists.")]
+Threshold = Annotated[
+    float, typer.Option("--relevance", help="Test ratings at or above this are relevant.")
+]
+
+
+def _one(splits: list[Any], spec: str) -> Any:
+    if len(splits) != 1:
+        raise ConfigError(f"--split {spec!r} makes {len(splits)} splits; give one (u1, random:0.2)")
+    return splits[0]
+
+
+def _fit(name: str, train: Any, pairs: list[str]) -> Any:
+    from matinee.models.baselines.baseline import BiasBaselineConfig
+    from matinee.models.factorization.ials import ImplicitALSConfig
+    from matinee.models.factorization.mf import BiasedMFConfig
+    from matinee.spark import trainers
+
+    overrides = parse_settings(pairs)
+    if name == "als":
+        overrides.setdefault("solver", "als")
+        return trainers.train_biased_als(train, with_text_overrides(BiasedMFConfig(), overrides))
+    if name == "ials":
+        config = with_text_overrides(ImplicitALSConfig(), overrides)
+        return trainers.train_implicit_als(train, config)
+    if name == "baseline":
+        return trainers.train_baseline(train, with_text_overrides(BiasBaselineConfig(), overrides))
+    raise ConfigError(f"unknown Spark model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
+
+
+def _train(
+    name: str,
+    dataset: str,
+    spec: str,
+    out: Path,
+    master: str | None,
+    pairs: list[str],
+    k: int,
+    relevance: float,
+) -> dict[str, Any]:
+    from matinee.data.loader import load_dataset
+    from matinee.service import save_bundle
+    from matinee.spark.evaluate import spark_evaluate
+    from matinee.spark.readers import collect_ratings, ratings_frame
+    from matinee.spark.session import spark_session
+    from matinee.spark.splits import spark_split_from_spec
+    from matinee.store.files import check_model_target
+
+    check_model_target(out)
+    settings = Settings.from_env(show_progress=False)
+    spark = spark_session(master)
+    loaded = load_dataset(dataset, settings=settings)
+    data = ratings_frame(spark, loaded.ratings, settings=settings, name=dataset)
+    split = _one(spark_split_from_spec(spark, data, spec, settings=settings), spec)
+    started = time.perf_counter()
+    model = _fit(name, split.train, pairs)
+    fit_seconds = time.perf_counter() - started
+    metrics = spark_evaluate(model, split, k=k, relevance_threshold=relevance)
+    train = collect_ratings(split.train)
+    model.data_fingerprint_ = train.fingerprint()
+    extra = {
+        "dataset": dataset,
+        "split": spec,
+        "k": k,
+        "relevance_threshold": relevance,
+        "fit_seconds": fit_seconds,
+        "engine": f"spark {spark.version} on {spark.sparkContext.master}",
+    }
+    save_bundle(model, out, train=train, metrics=metrics, extra=extra, movies=loaded.movies)
+    return {
+        "model": model.name,
+        "dataset": dataset,
+        "split": spec,
+        "out": str(out),
+        "engine": extra["engine"],
+        "config": model.config.to_dict(),
+        "fit_seconds": fit_seconds,
+        "metrics": metrics,
+    }
+
+
+def _print(title: str, summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(summary)
+        return
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for metric, value in summary["metrics"].items():
+        table.add_row(metric, f"{value:.4f}")
+    console.print(table)
+
+
+@spark_app.command("train")
+def spark_train_command(
+    model: Annotated[str, typer.Argument(help="als (biased ALS), ials or baseline.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to save the model in.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="Release name.")] = "ml-100k",
+    split: Annotated[
+        str, typer.Option("--split", help="Split spec, e.g. u1 or random:0.2.")
+    ] = "u1",
+    master: Master = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")
+    ] = None,
+    k: TopK = 10,
+    relevance: Threshold = 4.0,
+    json_output: JsonFlag = False,
+) -> None:
+    """Train a model in Spark, score it there on the split's test part, and save it."""
+    try:
+        summary = _train(model, dataset, split, out, master, set_ or [], k, relevance)
+    except MatineeError as error:
+        raise fail(error) from None
+    _print(f"{summary['model']} (Spark) on {dataset} {split}", summary, json_output)
+
+
+@spark_app.command("evaluate")
+def spark_evaluate_command(
+    model_dir: Annotated[Path, typer.Argument(help="A saved model.", metavar="MODEL_DIR")],
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Release; default: the one trained on.")
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option("--split", help="Split spec; default: the one trained on.")
+    ] = None,
+    master: Master = None,
+    k: TopK = 10,
+    relevance: Threshold = 4.0,
+    json_output: JsonFlag = False,
+) -> None:
+    """Score a saved model in Spark on a split's test part (Matinee's metric definitions)."""
+    try:
+        summary = _evaluate(model_dir, dataset, split, master, k, relevance)
+    except MatineeError as error:
+        raise fail(error) from None
+    _print(
+        f"{summary['model']} (Spark) on {summary['dataset']} {summary['split']}",
+        summary,
+        json_output,
+    )
+
+
+def _evaluate(
+    model_dir: Path,
+    dataset: str | None,
+    spec: str | None,
+    master: str | None,
+    k: int,
+    relevance: float,
+) -> dict[str, Any]:
+    from matinee.spark.evaluate import spark_evaluate
+    from matinee.spark.readers import read_release
+    from matinee.spark.session import spark_session
+    from matinee.spark.splits import spark_split_from_spec
+    from matinee.store.files import load_model, read_manifest
+
+    manifest = read_manifest(model_dir)
+    name = dataset or manifest.extra.get("dataset")
+    spec = spec or manifest.extra.get("split")
+    if not isinstance(name, str) or not isinstance(spec, str):
+        raise ConfigError(f"{model_dir} does not record its dataset and split; pass both")
+    model = load_model(model_dir)
+    settings = Settings.from_env(show_progress=False)
+    spark = spark_session(master)
+    data = read_release(spark, name, settings=settings)
+    split = _one(spark_split_from_spec(spark, data, spec, settings=settings), spec)
+    metrics = spark_evaluate(model, split, k=k, relevance_threshold=relevance)
+    return {"model": manifest.model, "dataset": name, "split": spec, "metrics": metrics}
