@@ -2,18 +2,21 @@
 
 Run ``.venv/bin/python benchmarks/bench_serve.py [--quick]``. The script:
 
-1. trains EASE and biased MF on ml-latest-small (the whole release) and saves each as a bundle;
+1. trains EASE and biased MF on ml-latest-small (the whole release) and saves each as a bundle
+   (``--cache DIR`` keeps them for the next run), and biased MF on 25M synthetic ratings with
+   60,000 movies (:data:`SYNTHETIC_EPOCHS` epochs, trained once and kept in
+   ``--synthetic-cache``, default ``/tmp/serve-25m``; about a minute and 2.7 GB);
 2. for each model starts a real ``matinee serve DIR --workers N`` process on 127.0.0.1 and drives
-   it with a bounded asyncio + httpx load generator (closed loop: each of C clients sends its
-   next ``POST /api/v1/recommendations`` when the last one is answered) at 1, 8 and 32 clients,
-   for a fixed time per level; each request rates 10 random popular movies by id, ``k=10``;
-3. reports throughput, p50 and p99 latency and every failed request;
-4. re-runs the middle level on EASE while the model directory is replaced on disk (the
+   it at 1, 8 and 32 clients for a fixed time per level, closed loop (each client sends its next
+   ``POST /api/v1/recommendations`` when the last one is answered), with ``wrk`` when it is
+   installed (``apt-get install -y wrk``) and else a bounded asyncio + httpx client; each
+   request rates 10 random popular movies by id, ``k=10``;
+3. reports the client used, throughput, p50 and p99 latency and every failed request;
+4. re-runs 8 clients on EASE (httpx client) while the model directory is replaced on disk (the
    watcher swaps it in), and checks that the swap happened and no request failed.
 
-The load generator runs on the same machine as the server and takes CPU from it, so the
-figures are a floor. Biased MF on 25M synthetic ratings (issue 18's third row) is left out
-here: training it takes longer than this bounded run allows. Results go to
+The load generator runs on the same machine as the server and takes CPU from it (wrk far less
+than the Python client), so the figures are a floor. Results go to
 ``benchmarks/results/serve.json`` and ``serve.md`` (``serve-quick.*`` with ``--quick``).
 """
 
@@ -35,10 +38,17 @@ from typing import Any
 import httpx
 import numpy as np
 
+from _wrk import available as wrk_available
+from _wrk import drive_wrk
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 RELEASE = "ml-latest-small"
 N_RATED = 10
+CLIENTS = {
+    "wrk": "wrk (C, closed loop: each connection sends its next request when answered)",
+    "httpx": "httpx.AsyncClient in one asyncio process (closed loop)",
+}
 
 
 def load_release() -> Any:
@@ -62,6 +72,48 @@ def train_models(root: Path, data: Any) -> tuple[dict[str, tuple[Any, Path]], li
         print(f"trained {name} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     counts = data.ratings.to_polars().group_by("movie_id").len().sort("len", descending=True)
     return dirs, counts["movie_id"].head(500).to_list()
+
+
+SYNTHETIC_RATINGS = 25_000_000
+SYNTHETIC_MOVIES = 60_000
+SYNTHETIC_EPOCHS = 5
+"""Epochs for the 25M model: fewer than the ml-latest-small run's 20, to bound the training."""
+
+
+def synthetic_model(cache: Path) -> tuple[Path, list[int]]:
+    """Biased MF on 25M synthetic ratings (60,000 movies), trained once and kept at ``cache``.
+
+    A later run reuses the saved model when ``cache`` holds one; the popular ids are kept beside
+    it (``popular.json``).
+    """
+    import polars as pl
+
+    from matinee.data.synthetic import generate_ratings
+    from matinee.models import BiasedMF, BiasedMFConfig
+    from matinee.service import save_bundle
+
+    directory, popular_file = cache / "biased-mf-25m", cache / "popular.json"
+    if (directory / "manifest.json").is_file() and popular_file.is_file():
+        return directory, json.loads(popular_file.read_text())
+    started = time.perf_counter()
+    ratings = generate_ratings(SYNTHETIC_RATINGS, n_movies=SYNTHETIC_MOVIES, seed=0)
+    ids = ratings.movies.raw_ids
+    movies = pl.DataFrame(
+        {
+            "movie_id": pl.Series(ids, dtype=pl.Int64),
+            "title": [f"Synthetic Movie {i}" for i in ids.tolist()],
+            "year": pl.Series([None] * ids.size, dtype=pl.Int64),
+            "genres": pl.Series([[] for _ in range(ids.size)], dtype=pl.List(pl.String)),
+        }
+    )
+    model = BiasedMF(BiasedMFConfig(epochs=SYNTHETIC_EPOCHS))
+    model.fit(ratings)
+    save_bundle(model, directory, train=ratings, movies=movies)
+    order = np.argsort(-ratings.movie_counts(), kind="stable")[:500]
+    popular = [int(ids[i]) for i in order]
+    popular_file.write_text(json.dumps(popular))
+    print(f"trained biased-mf-25m in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return directory, popular
 
 
 def request_bodies(popular: list[int], n: int, seed: int = 0) -> list[bytes]:
@@ -225,6 +277,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Machine: {report['machine']}. {report['note']}",
         "",
+        f"Load generator: {report['client']}; the swap run uses the httpx client.",
+        "",
         "| model | clients | requests | errors | req/s | p50 ms | p99 ms |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -241,10 +295,39 @@ def markdown(report: dict[str, Any]) -> str:
         f"swapped in: {swap['swapped']}; {swap['requests']} requests, {swap['errors']} failed; "
         f"p99 {swap['p99_ms']} ms.",
         "",
-        "Biased MF on 25M synthetic ratings: left out (training it does not fit this bounded run).",
+        f"biased-mf-25m: {report['synthetic'] or 'left out (--no-synthetic)'}.",
         "",
     ]
     return "\n".join(lines)
+
+
+def cached_models(cache: Path, data: Any) -> tuple[dict[str, tuple[Any, Path]], list[int]]:
+    """:func:`train_models` once into ``cache``; later runs load the saved models from there."""
+    from matinee.service import ModelBundle
+
+    popular_file = cache / "popular-small.json"
+    names = ("ease", "biased-mf")
+    if popular_file.is_file() and all((cache / n / "manifest.json").is_file() for n in names):
+        dirs = {n: (ModelBundle.load(cache / n).model, cache / n) for n in names}
+        return dirs, json.loads(popular_file.read_text())
+    dirs, popular = train_models(cache, data)
+    popular_file.write_text(json.dumps(popular))
+    return dirs, popular
+
+
+def run_levels(
+    name: str, bodies: list[bytes], levels: list[int], args: Any
+) -> list[dict[str, Any]]:
+    """Every concurrency level against the started server at ``args.url``, one row each."""
+    rows = []
+    for clients in levels:
+        if args.client == "wrk":
+            row = drive_wrk(args.url, bodies, clients, args.seconds)
+        else:
+            row = asyncio.run(drive(args.url, bodies, clients, args.seconds))
+        rows.append({"model": name, **row})
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    return rows
 
 
 def main() -> None:
@@ -253,27 +336,44 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=None, help="Time per level.")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes.")
     parser.add_argument("--clients", default="1,8,32", help="Concurrency levels.")
+    parser.add_argument(
+        "--client",
+        choices=["wrk", "httpx"],
+        default="wrk" if wrk_available() else "httpx",
+        help="Load generator (default: wrk when installed).",
+    )
+    parser.add_argument("--cache", type=Path, default=None, help="Keep trained models here.")
+    parser.add_argument(
+        "--synthetic-cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "serve-25m",
+        help="Where the 25M-rating biased MF is trained once and kept.",
+    )
+    parser.add_argument("--no-synthetic", action="store_true", help="Skip the 25M model.")
     args = parser.parse_args()
-    seconds = args.seconds or (3.0 if args.quick else 15.0)
+    args.seconds = args.seconds or (3.0 if args.quick else 15.0)
     levels = [int(c) for c in args.clients.split(",")]
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="matinee-bench-serve-") as tmp:
         data = load_release()
-        dirs, popular = train_models(Path(tmp), data)
-        bodies = request_bodies(popular, 2000)
+        cache = args.cache or Path(tmp)
+        cache.mkdir(parents=True, exist_ok=True)
+        dirs, popular = cached_models(cache, data)
+        served = [(name, saved[1], popular) for name, saved in dirs.items()]
+        if not args.no_synthetic:
+            directory, synthetic_popular = synthetic_model(args.synthetic_cache)
+            served.append(("biased-mf-25m", directory, synthetic_popular))
         runs, swap = [], None
-        for name, saved in dirs.items():
-            process, url = start_server(saved[1], args.workers)
+        for name, directory, ids in served:
+            bodies = request_bodies(ids, 2000)
+            process, args.url = start_server(directory, args.workers)
             try:
-                asyncio.run(drive(url, bodies, 4, 1.0))
-                for clients in levels:
-                    row = asyncio.run(drive(url, bodies, clients, seconds))
-                    runs.append({"model": name, **row})
-                    print(json.dumps(runs[-1]), file=sys.stderr)
+                asyncio.run(drive(args.url, bodies, 4, 1.0))
+                runs += run_levels(name, bodies, levels, args)
                 if name == "ease":
                     swap = {
                         "model": name,
-                        **swap_run(url, saved, data, bodies, 8, max(seconds, 6.0)),
+                        **swap_run(args.url, dirs[name], data, bodies, 8, max(args.seconds, 6.0)),
                     }
                     print(json.dumps(swap), file=sys.stderr)
             finally:
@@ -281,11 +381,16 @@ def main() -> None:
     report = {
         "release": RELEASE,
         "workers": args.workers,
-        "seconds_per_level": seconds,
+        "client": CLIENTS[args.client],
+        "seconds_per_level": args.seconds,
+        "synthetic": None
+        if args.no_synthetic
+        else f"biased MF ({SYNTHETIC_EPOCHS} epochs) on {SYNTHETIC_RATINGS:,} synthetic ratings, "
+        f"{SYNTHETIC_MOVIES:,} movies",
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}",
         "note": "The load generator shares the server's CPUs; load average before the run: "
-        f"{load_before:.1f}.",
+        f"{load_before:.1f}, after: {os.getloadavg()[0]:.1f}.",
         "runs": runs,
         "swap": swap,
     }

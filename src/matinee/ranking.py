@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from matinee.errors import ConfigError
 from matinee.types import FloatArray, IndexArray
 
-__all__ = ["KERNEL_MAX_K", "PAD", "check_k", "select_top", "top_k"]
+__all__ = ["KERNEL_MAX_K", "PAD", "check_k", "select_top", "top_k", "top_k_row"]
 
 
 def check_k(k: int) -> None:
@@ -112,6 +112,33 @@ def _partition_top_k(
     best = np.take_along_axis(candidates, order, axis=1).astype(np.int32)
     best[np.take_along_axis(candidate_scores, order, axis=1) == -np.inf] = PAD
     return best
+
+
+def top_k_row(scores: npt.ArrayLike, k: int) -> npt.NDArray[np.int64]:
+    """The ``k`` best indices of one score row, best first, as :func:`top_k` orders them.
+
+    The same answer as ``top_k(scores, k)[0]`` without its ``-1`` padding (ties to the lower
+    index; ``-inf`` and NaN never returned), for one request's row: one partition, then a sort
+    of the movies scoring at least the k-th best, with no 2-D copies of the row.
+
+    Raises:
+        ConfigError: ``k`` below 1 or ``scores`` not 1-D.
+    """
+    check_k(k)
+    row = np.asarray(scores)
+    if row.ndim != 1:
+        raise ConfigError(f"top_k_row takes one 1-D row of scores, got shape {row.shape}")
+    valid = row > -np.inf
+    values = row if valid.all() else np.where(valid, row, -np.inf)
+    width = min(int(k), row.size)
+    if width == 0:
+        return np.empty(0, dtype=np.int64)
+    kth = -np.inf
+    if width < row.size:
+        kth = values[np.argpartition(-values, width - 1)[:width]].min()
+    candidates = np.flatnonzero(values >= kth if kth > -np.inf else valid)
+    order = np.lexsort((candidates, -values[candidates]))[:width]
+    return candidates[order].astype(np.int64)
 
 
 def _settle_boundary_ties(matrix: FloatArray, candidates: npt.NDArray[np.intp]) -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "FoldInConfig",
     "RankerConfig",
     "damp_popularity",
+    "fold_in_columns",
     "fold_in_row",
     "fold_in_weights",
     "interactions",
@@ -121,12 +122,18 @@ def session_rows(train: Ratings, threshold: float | None, window: int) -> sp.csr
     return matrix
 
 
+def fold_in_columns(
+    movies: IndexArray, ratings: RatingArray, threshold: float | None
+) -> npt.NDArray[np.int32]:
+    """The movies a new user's row holds (rated at or above ``threshold``), ascending."""
+    return np.sort(movies[_positive(ratings, threshold)]).astype(np.int32)
+
+
 def fold_in_row(
     n_movies: int, movies: IndexArray, ratings: RatingArray, threshold: float | None
 ) -> sp.csr_matrix:
     """A 1 x movies CSR row for a new user, built the way :func:`interactions` builds a user."""
-    keep = _positive(ratings, threshold)
-    columns = np.sort(movies[keep]).astype(np.int32)
+    columns = fold_in_columns(movies, ratings, threshold)
     return sp.csr_matrix(
         (
             np.ones(columns.size, dtype=np.float32),

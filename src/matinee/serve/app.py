@@ -10,9 +10,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from threadpoolctl import threadpool_limits
 
 import matinee
 from matinee.errors import ConfigError
@@ -71,7 +71,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = limits.scoring_threads
+        blas = threadpool_limits(limits.blas_threads, user_api="blas")
         watcher = registry.watch(limits.reload_poll_s) if watch else None
         state.ready = True
         try:
@@ -80,6 +80,7 @@ def create_app(
             state.ready = False
             if watcher is not None:
                 watcher.stop()
+            blas.restore_original_limits()
 
     app = FastAPI(
         title="Matinee",

@@ -33,8 +33,14 @@ class ServeLimits:
     """Longest search text or title."""
 
     scoring_threads: int = field(default_factory=lambda: max(2, os.cpu_count() or 1))
-    """Requests scored at once per process (the thread pool's size); more only queue for
+    """Requests scored at once per process (the scoring threads' own pool, apart from the one
+    admin reloads and file routes use, so those never hold scoring up); more only queue for
     the same cores and stretch every request's latency."""
+
+    blas_threads: int = 1
+    """BLAS threads per server process. A request's linear algebra is small, and several
+    threads per solve only contend with the other requests and workers: on a busy 2-core
+    machine a biased-MF request took 150 ms with OpenBLAS's 2 threads and 3 ms with 1."""
 
     reload_poll_s: float = 1.0
     """How often the watcher looks at each model's manifest for a replacement."""
@@ -52,6 +58,8 @@ class ServeLimits:
             "max_body_bytes",
             "max_search_limit",
             "max_query_chars",
+            "scoring_threads",
+            "blas_threads",
         ):
             if not isinstance(getattr(self, name), int):
                 raise ConfigError(

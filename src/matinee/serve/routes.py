@@ -1,15 +1,24 @@
 """The JSON routes of ``/api/v1``: thin functions over :class:`~matinee.service.ModelBundle`.
 
-Every route is a plain ``def``, so FastAPI runs it in its thread pool and scoring never
-blocks the event loop. A route takes the bundle once at its start, so a model swapped in
-meanwhile does not change an answer half-way. (No ``from __future__ import annotations``
+The routes that score (recommendations, similar movies) run their work in the app's own
+scoring threads (``ServeLimits.scoring_threads``), never on the event loop and never queued
+behind an admin reload in FastAPI's shared pool; they send JSON encoded by orjson in one step,
+since the service builds exactly the response model's fields (the schemathesis tests check
+every answer against the schema). The other routes are plain ``def`` or cheap ``async def``.
+A route takes the bundle once at its start, so a model swapped in meanwhile does not change
+an answer half-way. (No ``from __future__ import annotations``
 here: FastAPI reads the annotations, some of which are classes built per app.)
 """
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
+import orjson
 from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi.responses import Response
 from pydantic import Field
 
 from matinee.errors import UnknownIdError
@@ -56,7 +65,7 @@ UserId = Annotated[int, Path(ge=0, le=MAX_ID, description="MovieLens user id.", 
 Year = Annotated[int | None, Query(ge=0, le=9999, description="Inclusive release-year bound.")]
 
 
-def list_filters(
+async def list_filters(
     genres: Annotated[
         list[str] | None,
         Query(
@@ -74,7 +83,7 @@ def list_filters(
         Query(max_length=10_000, description="Movie ids never to return."),
     ] = None,
 ) -> ListFilters:
-    """The list filters of a GET request's query string."""
+    """The list filters of a GET request's query string (on the event loop: it is cheap)."""
     return ListFilters(
         genres=_genres(genres or []),
         years=(min_year, max_year),
@@ -88,6 +97,27 @@ Filters = Annotated[ListFilters, Depends(list_filters)]
 
 def _genres(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+Scorer = Callable[..., Awaitable[Response]]
+
+JSON = "application/json"
+
+
+def scorer(threads: int) -> Scorer:
+    """``await score(fn, *args)``: ``fn(*args)`` in one of ``threads`` scoring threads, as JSON."""
+    limiter = anyio.CapacityLimiter(threads)
+
+    async def score(function: Callable[..., dict[str, Any]], *args: Any) -> Response:
+        payload = await anyio.to_thread.run_sync(partial(function, *args), limiter=limiter)
+        return json_response(payload)
+
+    return score
+
+
+def json_response(payload: dict[str, Any]) -> Response:
+    """``payload`` as a JSON response, encoded by orjson (numpy scalars included)."""
+    return Response(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY), media_type=JSON)
 
 
 def _items(rows: Sequence[Recommendation]) -> list[dict[str, Any]]:
@@ -153,6 +183,17 @@ def _new_user(bundle: ModelBundle, body: Any) -> dict[str, Any]:
     return {"model": bundle.name, "resolved": resolved, "items": _items(rows)}
 
 
+def _similar(bundle: ModelBundle, movie_id: int, k: int, filters: ListFilters) -> dict[str, Any]:
+    movie = bundle.movie(movie_id)
+    rows = bundle.similar(movie_id, k=k, filters=filters)
+    return {"model": bundle.name, "movie": movie.to_dict(), "items": _items(rows)}
+
+
+def _known_user(bundle: ModelBundle, user_id: int, k: int, filters: ListFilters) -> dict[str, Any]:
+    rows = bundle.recommend_user(user_id, k=k, filters=filters)
+    return {"model": bundle.name, "user_id": user_id, "items": _items(rows)}
+
+
 def api_router(registry: ModelRegistry, limits: ServeLimits) -> APIRouter:
     """The ``/api/v1`` routes over ``registry``, with ``limits`` in their parameters."""
     router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -160,6 +201,7 @@ def api_router(registry: ModelRegistry, limits: ServeLimits) -> APIRouter:
         int, Query(ge=1, le=limits.max_k, description=f"List length, 1 to {limits.max_k}.")
     ]
     request_body = recommendation_request(limits)
+    score = scorer(limits.scoring_threads)
 
     @router.get("/models", response_model=ModelsResponse, tags=["models"])
     async def list_models() -> dict[str, Any]:
@@ -188,30 +230,25 @@ def api_router(registry: ModelRegistry, limits: ServeLimits) -> APIRouter:
         return registry.get(model).movie(movie_id).to_dict()
 
     @router.get("/movies/{movie_id}/similar", response_model=SimilarResponse, tags=["movies"])
-    def similar_movies(
+    async def similar_movies(
         movie_id: MovieId, filters: Filters, k: top_k = 10, model: ModelName = None
-    ) -> dict[str, Any]:
+    ) -> Response:
         """The ``k`` movies most like this one (item-item weights or movie-vector cosines)."""
-        bundle = registry.get(model)
-        movie = bundle.movie(movie_id)
-        rows = bundle.similar(movie_id, k=k, filters=filters)
-        return {"model": bundle.name, "movie": movie.to_dict(), "items": _items(rows)}
+        return await score(_similar, registry.get(model), movie_id, k, filters)
 
     @router.post("/recommendations", response_model=NewUserResponse, tags=["recommendations"])
-    def recommend_new_user(body: request_body) -> dict[str, Any]:  # type: ignore[valid-type]
+    async def recommend_new_user(body: request_body) -> Response:  # type: ignore[valid-type]
         """Top-k movies for a new user from a few ratings given by movie id or title."""
-        return _new_user(registry.get(body.model), body)  # type: ignore[attr-defined]
+        return await score(_new_user, registry.get(body.model), body)  # type: ignore[attr-defined]
 
     @router.get(
         "/users/{user_id}/recommendations", response_model=UserResponse, tags=["recommendations"]
     )
-    def recommend_user(
+    async def recommend_user(
         user_id: UserId, filters: Filters, k: top_k = 10, model: ModelName = None
-    ) -> dict[str, Any]:
+    ) -> Response:
         """Top-k movies for a user of the training data; what they rated never comes back."""
-        bundle = registry.get(model)
-        rows = bundle.recommend_user(user_id, k=k, filters=filters)
-        return {"model": bundle.name, "user_id": user_id, "items": _items(rows)}
+        return await score(_known_user, registry.get(model), user_id, k, filters)
 
     @router.post("/admin/reload", response_model=ReloadResponse, tags=["admin"])
     def reload_models(

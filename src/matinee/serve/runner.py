@@ -20,6 +20,15 @@ WORKER_HEALTHCHECK_S = 120
 connections it holds."""
 
 
+KEEP_ALIVE_S = 75
+"""How long an idle keep-alive connection stays open. uvicorn's default (5 s) equals httpx's
+pool expiry, so a client may reuse a connection just as the server closes it; and a worker
+whose event loop stalls while it loads a model (up to a second measured under load, longer on
+a busier machine) wakes to an expired keep-alive timer before it reads the request already
+waiting on that connection (uvloop runs timers before I/O), closing it unanswered: the likely
+cause of the one ``ReadError`` in 2,019 requests of an earlier swap run."""
+
+
 def run_server(
     model_dirs: Sequence[Path],
     *,
@@ -57,6 +66,7 @@ def run_server(
         "access_log": access_log,
         "log_level": log_level,
         "timeout_graceful_shutdown": 10,
+        "timeout_keep_alive": KEEP_ALIVE_S,
     }
     if workers == 1:
         uvicorn.run(create_app(model_dirs, limits=limits, watch=watch), **options)  # type: ignore[arg-type]

@@ -72,23 +72,29 @@ def reason_weights(
     vectors = model.movie_vectors()
     if vectors is None:
         return None
-    return _factor(model, np.asarray(vectors, dtype=np.float64), asked)
+    return _factor(model, vectors, asked)
 
 
 def top_reasons(weights: npt.NDArray[np.float64]) -> list[list[tuple[int, float]]]:
-    """Per candidate row: up to :data:`N_REASONS` (column, weight) pairs with weight > 0."""
-    found = []
-    for row in weights:
-        order = np.lexsort((np.arange(row.size), -row))[:N_REASONS]
-        found.append([(int(j), float(row[j])) for j in order if row[j] > 0])
-    return found
+    """Per candidate row: up to :data:`N_REASONS` (column, weight) pairs with weight > 0.
+
+    A stable sort of the negated weights keeps the lower column first among equal weights.
+    """
+    order = np.argsort(-weights, axis=1, kind="stable")[:, :N_REASONS]
+    best = np.take_along_axis(weights, order, axis=1)
+    return [
+        [(j, w) for j, w in zip(columns, values, strict=True) if w > 0]
+        for columns, values in zip(order.tolist(), best.tolist(), strict=True)
+    ]
 
 
 def _item_item(model: Recommender[Any], asked: _Asked) -> npt.NDArray[np.float64]:
     rated, ratings, candidates = asked
     weights = model.weights_  # type: ignore[attr-defined]
-    block = weights[rated][:, candidates]
-    dense = block.toarray() if sp.issparse(block) else np.asarray(block)
+    if sp.issparse(weights):
+        dense = weights[rated][:, candidates].toarray()
+    else:  # only the rated x candidates block, never whole rows of a dense matrix
+        dense = np.asarray(weights[np.ix_(rated, candidates)])
     threshold = model.config.positive_threshold
     entry = np.ones(rated.size) if threshold is None else (ratings >= threshold).astype(float)
     if getattr(model.config, "similarity", None) == "adjusted-cosine":
@@ -98,12 +104,13 @@ def _item_item(model: Recommender[Any], asked: _Asked) -> npt.NDArray[np.float64
 
 
 def _factor(
-    model: Recommender[Any], vectors: npt.NDArray[np.float64], asked: _Asked
+    model: Recommender[Any], vectors: npt.NDArray[np.floating[Any]], asked: _Asked
 ) -> npt.NDArray[np.float64]:
     rated, ratings, candidates = asked
-    norms = np.linalg.norm(vectors[np.r_[rated, candidates]], axis=1)
+    rows = np.asarray(vectors[np.r_[rated, candidates]], dtype=np.float64)
+    norms = np.linalg.norm(rows, axis=1)
     norms[norms == 0] = 1.0
-    unit = vectors[np.r_[rated, candidates]] / norms[:, np.newaxis]
+    unit = rows / norms[:, np.newaxis]
     cosine = unit[rated.size :] @ unit[: rated.size].T
     values = ratings.astype(np.float64)
     deviation = values - values.mean()

@@ -18,8 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from matinee.errors import ConfigError, UnknownIdError
-from matinee.evaluation.ranking_metrics import top_k
 from matinee.models.base import Recommender
+from matinee.ranking import top_k_row
 from matinee.recommend.similar import movie_similarity_scores
 from matinee.service.because import reason_weights, top_reasons
 from matinee.service.catalog import MovieCatalog
@@ -296,8 +296,7 @@ class ModelBundle:
         allowed = self.catalog.allowed(filters)
         if allowed is not None:
             masked[~allowed] = -np.inf
-        chosen = np.asarray(top_k(masked, k)[0], dtype=np.int64)
-        return chosen[chosen >= 0]
+        return top_k_row(masked, k)
 
     def _rows(
         self,

@@ -88,6 +88,7 @@ class MovieCatalog:
             )
         self.movie_ids.setflags(write=False)
         self.counts.setflags(write=False)
+        self._index: dict[int, int] = {m: i for i, m in enumerate(self.movie_ids.tolist())}
         self.infos: tuple[MovieInfo, ...] = tuple(self._infos(table))
         self.has_titles = table is not None
         self.years = np.array([-1 if m.year is None else m.year for m in self.infos], np.int64)
@@ -117,20 +118,29 @@ class MovieCatalog:
     # ---- ids -------------------------------------------------------------------------------
 
     def indices(self, movie_ids: Sequence[int]) -> npt.NDArray[np.int64]:
-        """Model indices of raw movie ids; :class:`UnknownIdError` lists every unknown one."""
-        raw = np.asarray(list(movie_ids), dtype=np.int64)
-        pos = np.searchsorted(self.movie_ids, raw)
-        clipped = np.minimum(pos, max(self.movie_ids.size - 1, 0))
-        found = (pos < self.movie_ids.size) & (self.movie_ids[clipped] == raw)
-        if not np.all(found):
-            raise UnknownIdError("movie", list(dict.fromkeys(raw[~found].tolist())))
-        return pos.astype(np.int64)
+        """Model indices of raw movie ids; :class:`UnknownIdError` lists every unknown one.
+
+        A dictionary lookup per id: a request's few ids cost microseconds, not numpy calls.
+        """
+        raw = [int(m) for m in movie_ids]
+        found = [self._index.get(m, -1) for m in raw]
+        if -1 in found:
+            unknown = [m for m, i in zip(raw, found, strict=True) if i < 0]
+            raise UnknownIdError("movie", list(dict.fromkeys(unknown)))
+        return np.array(found, dtype=np.int64)
+
+    def index_of(self, movie_id: int) -> int | None:
+        """The model index of one raw movie id, or None when the model lacks it."""
+        return self._index.get(movie_id)
 
     def info(self, movie_id: int) -> MovieInfo:
         """The movie with this raw id; :class:`UnknownIdError` if the model lacks it."""
         if isinstance(movie_id, bool) or not isinstance(movie_id, int | np.integer):
             raise UnknownIdError("movie", [movie_id])
-        return self.infos[int(self.indices([int(movie_id)])[0])]
+        index = self._index.get(int(movie_id))
+        if index is None:
+            raise UnknownIdError("movie", [int(movie_id)])
+        return self.infos[index]
 
     def fuzzy_key(self, index: int) -> str:
         """The key fuzzy matching compares the movie at ``index`` by (its main title)."""

@@ -156,11 +156,11 @@ def _resolve_key(
         raise DataError(f"a movie is given as the boolean {key}; give its id or title")
     if isinstance(key, int | np.integer) or (isinstance(key, str) and key.strip().isdigit()):
         movie_id = int(key)
-        try:
-            return int(catalog.indices([movie_id])[0])
-        except UnknownIdError:
+        index = catalog.index_of(movie_id)
+        if index is None:
             unknown_ids.append(movie_id)
             return -1
+        return index
     if not isinstance(key, str) or not key.strip():
         raise DataError(f"a movie must be given by id or title, got {key!r}")
     index, candidates = resolve_title(catalog, key.strip())

@@ -42,7 +42,7 @@ from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models._ranker_common import (
     FoldInConfig,
     damp_popularity,
-    fold_in_row,
+    fold_in_columns,
     interactions,
     movie_counts,
     session_rows,
@@ -259,8 +259,10 @@ class EASE(Recommender[EASEConfig]):
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
         weights, _ = self._state()
-        row = fold_in_row(self.n_movies, movies, ratings, self.config.positive_threshold)
-        return np.asarray(row @ weights).ravel()
+        scores = np.zeros(self.n_movies, dtype=weights.dtype)
+        for column in fold_in_columns(movies, ratings, self.config.positive_threshold).tolist():
+            scores += weights[column]  # the sparse row @ weights, summed in the same order
+        return scores
 
     def _rank_new_user(
         self, movies: IndexArray, ratings: RatingArray

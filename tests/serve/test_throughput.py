@@ -1,0 +1,67 @@
+"""What the server does for throughput: one BLAS thread while serving, long keep-alive, and
+fast paths that give the answers of the code they replaced."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+from matinee.errors import ConfigError
+from matinee.models._ranker_common import fold_in_row
+from matinee.serve import create_app
+from matinee.serve.limits import ServeLimits
+from matinee.service import ModelBundle
+
+from .conftest import Models
+
+
+def blas_threads() -> set[int]:
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+
+def test_serving_uses_one_blas_thread_and_restores_it(
+    models: Models, make_client: Callable[[Any], Any]
+) -> None:
+    before = blas_threads()
+    with make_client(create_app([models.bmf], watch=False)) as client:
+        assert blas_threads() == {1}
+        answer = client.post("/api/v1/recommendations", json={"ratings": {"1": 5}, "k": 3})
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "application/json"
+        assert len(answer.json()["items"]) == 3
+    assert blas_threads() == before
+
+
+@pytest.mark.parametrize("field", ["blas_threads", "scoring_threads"])
+@pytest.mark.parametrize("value", [0, 1.5])
+def test_thread_counts_are_positive_integers(field: str, value: float) -> None:
+    with pytest.raises(ConfigError, match=field):
+        ServeLimits(**{field: value})
+
+
+def test_server_keeps_idle_connections_longer_than_clients_do(
+    models: Models, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from matinee.serve.runner import run_server
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
+    run_server([models.ease], watch=False)
+    assert seen["timeout_keep_alive"] > 5.0  # httpx's pool keeps idle connections 5 s
+
+
+def test_ease_fold_in_equals_the_sparse_row_product(models: Models) -> None:
+    model = ModelBundle.load(models.ease).model
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        movies = rng.choice(model.n_movies, size=int(rng.integers(1, 40)), replace=False)
+        ratings = rng.integers(1, 6, size=movies.size).astype(np.float32)
+        row = fold_in_row(model.n_movies, movies, ratings, model.config.positive_threshold)
+        expected = np.asarray(row @ model.weights_).ravel()
+        np.testing.assert_array_equal(model.score_new_user(movies, ratings), expected)
