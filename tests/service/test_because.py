@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from matinee.models._ranker_common import known_movie_counts
 from matinee.service import ModelBundle
 from matinee.service.because import reason_weights
 
@@ -17,7 +18,10 @@ def test_item_item_reasons_are_the_terms_of_the_score(ease: ModelBundle) -> None
     for row in rows:
         candidate = int(ease.catalog.indices([row.movie.movie_id])[0])
         terms = weights[rated, candidate]
-        assert float(np.sum(terms)) == pytest.approx(row.score, abs=1e-5)
+        # every rating here is liked (weight 1); the list score is then popularity damped
+        count = known_movie_counts(ease.model.user_items_)[candidate]  # type: ignore[attr-defined]
+        damping = (count + 1.0) ** ease.model.config.rank_popularity_exponent
+        assert float(np.sum(terms)) / damping == pytest.approx(row.score, abs=1e-5)
         top = sorted((t for t in terms if t > 0), reverse=True)[:3]
         assert [r.weight for r in row.because] == [float(t) for t in top]
 

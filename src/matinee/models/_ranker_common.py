@@ -7,6 +7,7 @@ ratings.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ __all__ = [
     "fold_in_row",
     "fold_in_weights",
     "interactions",
+    "known_movie_counts",
     "movie_counts",
     "session_rows",
     "weighted_fold_in_row",
@@ -165,7 +167,24 @@ def weighted_fold_in_row(
 
 def movie_counts(user_items: sp.csr_matrix) -> npt.NDArray[np.float64]:
     """How many training users each movie has in a users x movies interaction matrix."""
-    counts: npt.NDArray[np.float64] = np.diff(user_items.tocsc().indptr).astype(np.float64)
+    counts = np.bincount(user_items.indices, minlength=user_items.shape[1])
+    return counts.astype(np.float64)
+
+
+_COUNTS: dict[int, npt.NDArray[np.float64]] = {}
+"""``id`` of a live interaction matrix -> its :func:`movie_counts` (dropped with the matrix)."""
+
+
+def known_movie_counts(user_items: sp.csr_matrix) -> npt.NDArray[np.float64]:
+    """:func:`movie_counts`, worked out once per fitted matrix.
+
+    Every new-user list needs the counts, and at 25M ratings counting costs more than the list.
+    """
+    key = id(user_items)
+    counts = _COUNTS.get(key)
+    if counts is None:
+        counts = _COUNTS[key] = movie_counts(user_items)
+        weakref.finalize(user_items, _COUNTS.pop, key, None)
     return counts
 
 

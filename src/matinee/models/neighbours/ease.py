@@ -44,7 +44,7 @@ from matinee.models._ranker_common import (
     damp_popularity,
     fold_in_columns,
     interactions,
-    movie_counts,
+    known_movie_counts,
     session_rows,
     weighted_fold_in_row,
 )
@@ -270,9 +270,11 @@ class EASE(Recommender[EASEConfig]):
         """Liked ratings weighted fully, then popularity damped (see :class:`FoldInConfig`)."""
         weights, user_items = self._state()
         row = weighted_fold_in_row(self.n_movies, movies, ratings, self.config)
-        scores = np.asarray(row @ weights).ravel()
+        scores = np.zeros(self.n_movies, dtype=np.float64)
+        for column, value in zip(row.indices.tolist(), row.data.tolist(), strict=True):
+            scores += value * weights[column]  # the sparse row @ weights, without its set-up
         return damp_popularity(
-            scores, movie_counts(user_items), self.config.rank_popularity_exponent
+            scores, known_movie_counts(user_items), self.config.rank_popularity_exponent
         )
 
     def movie_similarities(self, movie: int) -> npt.NDArray[np.floating[Any]]:

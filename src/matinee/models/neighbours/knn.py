@@ -25,7 +25,7 @@ from matinee.models._ranker_common import (
     FoldInConfig,
     damp_popularity,
     interactions,
-    movie_counts,
+    known_movie_counts,
     top_neighbours,
     weighted_fold_in_row,
 )
@@ -188,7 +188,7 @@ class ItemKNN(Recommender[ItemKNNConfig]):
             row.data = row.data * ratings[keep][order]
         scores = (row @ weights).toarray()
         return damp_popularity(
-            scores, movie_counts(user_items), self.config.rank_popularity_exponent
+            scores, known_movie_counts(user_items), self.config.rank_popularity_exponent
         )
 
     def movie_similarities(self, movie: int) -> npt.NDArray[np.floating[Any]]:

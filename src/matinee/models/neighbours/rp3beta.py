@@ -30,7 +30,7 @@ from matinee.models._ranker_common import (
     damp_popularity,
     fold_in_row,
     interactions,
-    movie_counts,
+    known_movie_counts,
     top_neighbours,
     weighted_fold_in_row,
 )
@@ -158,7 +158,7 @@ class RP3Beta(Recommender[RP3BetaConfig]):
         row = weighted_fold_in_row(self.n_movies, movies, ratings, self.config)
         scores = (row @ weights).toarray()
         return damp_popularity(
-            scores, movie_counts(user_items), self.config.rank_popularity_exponent
+            scores, known_movie_counts(user_items), self.config.rank_popularity_exponent
         )
 
     def movie_similarities(self, movie: int) -> npt.NDArray[np.floating[Any]]:
