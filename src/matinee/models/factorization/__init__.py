@@ -1,4 +1,4 @@
-"""Matrix factorization: dot-product and biased MF, SVD++, NMF and implicit ALS.
+"""Matrix factorization: dot-product, biased and Bayesian MF, SVD++, NMF and implicit ALS.
 
 Names are imported on first use (PEP 562), so importing this package loads no model code.
 """
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from matinee.models._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from matinee.models.factorization.bayes_mf import BayesianMF, BayesianMFConfig
     from matinee.models.factorization.ials import ImplicitALS, ImplicitALSConfig
     from matinee.models.factorization.mf import (
         BiasedMF,
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from matinee.models.factorization.svdpp import SVDpp, SVDppConfig
 
 _WHERE = {
+    "BayesianMF": "bayes_mf",
+    "BayesianMFConfig": "bayes_mf",
     "BiasedMF": "mf",
     "BiasedMFConfig": "mf",
     "DotProductMF": "mf",
@@ -43,6 +46,8 @@ _WHERE = {
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
 
 __all__ = [
+    "BayesianMF",
+    "BayesianMFConfig",
     "BiasedMF",
     "BiasedMFConfig",
     "DotProductMF",
