@@ -133,7 +133,8 @@ def main() -> None:
     load = os.getloadavg()[0]
     report: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (load average {load:.1f})",
-        "command": "benchmarks/bench_accuracy.py" + (" --quick" if args.quick else "")
+        "command": "benchmarks/bench_accuracy.py"
+        + (" --quick" if args.quick else "")
         + (" --rule" if args.rule else ""),
         "ml-100k": section("ml-100k", ml100k, MODELS),
         "ml-latest-small": section("ml-latest-small", small_splits, MODELS),

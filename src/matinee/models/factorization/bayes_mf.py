@@ -202,7 +202,8 @@ class _GibbsTrainer(ArrayTrainer):
         else:
             left, right = compress_product(w["sum_left"], w["sum_right"], rank)
             root = np.sqrt(count)
-            parts = (w["sum_user_bias"] / count, w["sum_movie_bias"] / count, left / root, right / root)
+            biases = (w["sum_user_bias"] / count, w["sum_movie_bias"] / count)
+            parts = (*biases, left / root, right / root)
         user_bias, movie_bias, left, right = parts
         return {
             "user_bias": user_bias.astype(np.float32),
