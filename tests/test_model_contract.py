@@ -64,6 +64,9 @@ INERT_FIELDS: dict[tuple[str, str], str] = {
     ("movie-autoencoder", "validation_fraction"): (
         "only used when fit gets no validation set; the field sweep passes one"
     ),
+    ("autorec", "validation_fraction"): (
+        "only used when fit gets no validation set; the field sweep passes one"
+    ),
     **{
         ("ials", field): "implicit feedback has no validation loss, so the loop never stops early"
         for field in ("patience", "min_delta", "restore_best")

@@ -29,6 +29,7 @@ FAMILIES: Mapping[str, Mapping[str, str]] = {
         "svdpp": "SVDpp SVDppConfig",
         "nmf": "MaskedNMF MaskedNMFConfig MatrixNMF MatrixNMFConfig",
         "ials": "ImplicitALS ImplicitALSConfig",
+        "bayes_mf": "BayesianMF BayesianMFConfig",
     },
     "neighbours": {
         "ease": "EASE EASEConfig",

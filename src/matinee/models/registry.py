@@ -18,6 +18,7 @@ MODELS: dict[str, tuple[str, str | None]] = {
     "mf": ("matinee.models.factorization.mf:DotProductMF", None),
     "biased-mf": ("matinee.models.factorization.mf:BiasedMF", None),
     "svdpp": ("matinee.models.factorization.svdpp:SVDpp", None),
+    "bayes-mf": ("matinee.models.factorization.bayes_mf:BayesianMF", None),
     "nmf": ("matinee.models.factorization.nmf:MaskedNMF", None),
     "nmf-matrix": ("matinee.models.factorization.nmf:MatrixNMF", None),
     "ease": ("matinee.models.neighbours.ease:EASE", None),
@@ -38,6 +39,9 @@ SUMMARIES: dict[str, str] = {
     "mf": "Plain matrix factorization, the notebooks' first model: ``r = p_u . q_i``.",
     "biased-mf": "Biased matrix factorization (Funk SVD): ``r = mu + b_u + b_i + p_u . q_i``.",
     "svdpp": "SVD++: ``r = mu + b_u + b_i + q_i . (p_u + |N(u)|^-1/2 sum_{j in N(u)} y_j)``.",
+    "bayes-mf": (
+        "Bayesian MF by Gibbs sampling: the posterior mean of ``mu + b_u + b_i + p_u . q_i``."
+    ),
     "nmf": "NMF of the observed ratings: ``r = p_u . q_i`` with ``p_u, q_i >= 0``.",
     "nmf-matrix": (
         "The notebooks' NMF: factor the zero-filled ratings matrix, ``R ~ W H`` with ``W, H >= 0``."

@@ -1,4 +1,4 @@
-"""Matrix factorization: dot-product and biased MF, SVD++, NMF and implicit ALS.
+"""Matrix factorization: dot-product, biased and Bayesian MF, SVD++, NMF and implicit ALS.
 
 Names are imported on first use (PEP 562), so importing this package loads no model code.
 """
@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from matinee.models._lazy import lazy_package
 
 if TYPE_CHECKING:
+    from matinee.models.factorization.bayes_mf import BayesianMF as BayesianMF
+    from matinee.models.factorization.bayes_mf import BayesianMFConfig as BayesianMFConfig
     from matinee.models.factorization.ials import ImplicitALS as ImplicitALS
     from matinee.models.factorization.ials import ImplicitALSConfig as ImplicitALSConfig
     from matinee.models.factorization.mf import BiasedMF as BiasedMF

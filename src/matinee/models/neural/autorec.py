@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -47,7 +47,7 @@ from matinee.models.search import Dimension, FloatRange, IntRange
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
-__all__ = ["SPARSE_OUTPUT_MAX_DENSITY", "AutoRec", "AutoRecConfig"]
+__all__ = ["SPARSE_OUTPUT_MAX_DENSITY", "AutoRec", "AutoRecConfig", "inner_holdout"]
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +100,16 @@ class AutoRecConfig(EpochConfig):
     batch_size: int = setting(64, low=1)
     """Rating vectors (movies for ``item``, users for ``user``) per optimisation step."""
 
-    epochs: int = 20
+    epochs: int = 50
     """Most passes over the training data."""
+
+    patience: int | None = 3
+    """Stop after this many epochs without a better validation loss (None: never stop early).
+    Without a validation set in ``fit``, the loss is that of ``validation_fraction``."""
+
+    validation_fraction: float = fraction(0.1)
+    """Share of the training ratings held out of the input and the loss to stop early when
+    ``fit`` gets no validation set (0: none). They go back into the input after training."""
 
     output_loss: Literal["auto", "dense", "sparse"] = "auto"
     """Where the output is decoded during training: observed entries only (``sparse``), every
@@ -172,6 +180,19 @@ class _Trainer(ModuleTrainer):
         return float(np.sqrt(np.mean(error**2)))
 
 
+def inner_holdout(train: Ratings, fraction: float, seed: int) -> tuple[Ratings, Ratings | None]:
+    """Split ``fraction`` of the ratings off ``train`` (seeded) to stop early on.
+
+    Returns ``(train, None)`` when the fraction is 0 or would leave nothing to learn from.
+    """
+    count = round(fraction * len(train))
+    if count == 0 or count >= len(train):
+        return train, None
+    held = np.zeros(len(train), dtype=bool)
+    held[np.random.default_rng([seed, 14]).choice(len(train), size=count, replace=False)] = True
+    return train.take(~held), train.take(held)
+
+
 class AutoRec(AutoencoderModel[AutoRecConfig]):
     """Item- or user-based AutoRec with sparse input and a loss masked to observed ratings."""
 
@@ -183,19 +204,30 @@ class AutoRec(AutoencoderModel[AutoRecConfig]):
         self, train: Ratings, validation: Ratings | None, options: FitOptions
     ) -> list[EpochRecord]:
         self._device = pick_device(options.device)
-        matrix = (
-            train.movie_user_matrix() if self.config.kind == "item" else train.user_movie_matrix()
-        )
-        self.input_matrix_ = matrix.astype(np.float32)
+        learn, stop_on = train, validation
+        if validation is None and self.config.patience is not None:
+            learn, stop_on = inner_holdout(train, self.config.validation_fraction, self.config.seed)
+        self.input_matrix_ = self._matrix(learn)
         with seeded(self.config.seed, self._device):
             self._net = self._build_net().to(self._device)
             with torch.no_grad():
                 self._net.decoder_bias.fill_(self.global_mean_)
-            trainer = _Trainer(self, self._net, self._device, validation)
+            trainer = _Trainer(self, self._net, self._device, stop_on)
             log.info("autorec: %s output loss", "sparse" if trainer.sparse_output else "dense")
-            history = run_epochs(trainer, self.config, options, description="autorec")
+            loop = self.config if trainer.has_validation else replace(self.config, patience=None)
+            history = run_epochs(trainer, loop, options, description="autorec")
+        self.input_matrix_ = self._matrix(train)
         self.forget_codes()
         return history
+
+    def _matrix(self, ratings: Ratings) -> sp.csr_matrix:
+        """The input rating vectors: movies x users (``item``) or users x movies (``user``)."""
+        matrix = (
+            ratings.movie_user_matrix()
+            if self.config.kind == "item"
+            else ratings.user_movie_matrix()
+        )
+        return matrix.astype(np.float32)
 
     def _build_net(self) -> AutoRecNet:
         config = self.config
