@@ -71,7 +71,8 @@ def folds(names: list[str]) -> list[dict[str, Any]]:
             seed=0,
         ).fit(train.frame)
         predicted = plain.transform(test.frame).withColumn(
-            "prediction", F.coalesce(F.col("prediction"), F.lit(split.train.mean()))
+            "prediction",
+            F.when(F.isnan("prediction"), split.train.mean()).otherwise(F.col("prediction")),
         )
         rows.append(
             {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from matinee.data.dataset import Dataset
 from matinee.data.ratings import Ratings
@@ -26,7 +26,18 @@ from matinee.data.splits import (
 from matinee.errors import SplitError
 from matinee.settings import Settings
 
-__all__ = ["SPEC_FORMS", "SPLIT_KINDS", "SplitKind", "spec_forms", "split_from_spec"]
+__all__ = [
+    "SPEC_FORMS",
+    "SPLIT_KINDS",
+    "SplitKind",
+    "kfold_arguments",
+    "per_user_arguments",
+    "random_arguments",
+    "spec_forms",
+    "split_from_spec",
+    "temporal_arguments",
+    "user_arguments",
+]
 
 _T = TypeVar("_T")
 
@@ -58,44 +69,75 @@ class SplitKind:
     """Takes ``seed=S`` and ``seeds=N`` (repeat with seeds S .. S+N-1)."""
 
 
-def _random(args: _SpecArgs) -> SplitMaker:
-    test, val = args.number("test", 0.2), args.number("validation", 0.0)
-    return lambda r, seed: [random_split(r, test_fraction=test, validation_fraction=val, seed=seed)]
+def random_arguments(args: _SpecArgs) -> dict[str, Any]:
+    """Keyword arguments of ``random`` (shared with :mod:`matinee.spark.splits`)."""
+    return {
+        "test_fraction": args.number("test", 0.2),
+        "validation_fraction": args.number("validation", 0.0),
+    }
 
 
-def _kfold(args: _SpecArgs) -> SplitMaker:
-    k = args.integer("k", 5)
-    return lambda r, seed: kfold(r, k, seed=seed)
+def kfold_arguments(args: _SpecArgs) -> dict[str, Any]:
+    """Keyword arguments of ``kfold``."""
+    return {"k": args.integer("k", 5)}
 
 
-def _user(args: _SpecArgs) -> SplitMaker:
-    test, val = args.number("test", 0.1), args.number("validation", 0.0)
-    return lambda r, seed: [user_split(r, test_fraction=test, validation_fraction=val, seed=seed)]
+def user_arguments(args: _SpecArgs) -> dict[str, Any]:
+    """Keyword arguments of ``user``."""
+    return {
+        "test_fraction": args.number("test", 0.1),
+        "validation_fraction": args.number("validation", 0.0),
+    }
 
 
-def _per_user(args: _SpecArgs) -> SplitMaker:
+def per_user_arguments(args: _SpecArgs) -> dict[str, Any]:
+    """Keyword arguments of ``per-user``."""
     n, fraction = args.optional("n", int), args.optional("fraction", float)
     strategy = args.values.pop("strategy", "random")
     if strategy not in ("random", "latest"):
         raise _bad_spec(args.spec, f"strategy {strategy!r} is not 'random' or 'latest'")
     min_train = args.integer("min_train", 1)
     validation = args.values.pop("validation", "false").lower() in ("true", "yes", "1")
-    return lambda r, seed: [
-        per_user_holdout(
-            r,
-            n=n,
-            fraction=fraction,
-            strategy="latest" if strategy == "latest" else "random",
-            min_train=min_train,
-            validation=validation,
-            seed=seed,
-        )
-    ]
+    return {
+        "n": n,
+        "fraction": fraction,
+        "strategy": "latest" if strategy == "latest" else "random",
+        "min_train": min_train,
+        "validation": validation,
+    }
+
+
+def temporal_arguments(args: _SpecArgs) -> dict[str, Any]:
+    """Keyword arguments of ``temporal``."""
+    return {
+        "cutoff": args.optional("cutoff", int),
+        "test_fraction": args.optional("fraction", float),
+    }
+
+
+def _random(args: _SpecArgs) -> SplitMaker:
+    kw = random_arguments(args)
+    return lambda r, seed: [random_split(r, **kw, seed=seed)]
+
+
+def _kfold(args: _SpecArgs) -> SplitMaker:
+    kw = kfold_arguments(args)
+    return lambda r, seed: kfold(r, **kw, seed=seed)
+
+
+def _user(args: _SpecArgs) -> SplitMaker:
+    kw = user_arguments(args)
+    return lambda r, seed: [user_split(r, **kw, seed=seed)]
+
+
+def _per_user(args: _SpecArgs) -> SplitMaker:
+    kw = per_user_arguments(args)
+    return lambda r, seed: [per_user_holdout(r, **kw, seed=seed)]
 
 
 def _temporal(args: _SpecArgs) -> SplitMaker:
-    cutoff, fraction = args.optional("cutoff", int), args.optional("fraction", float)
-    return lambda r, seed: [temporal_split(r, cutoff=cutoff, test_fraction=fraction)]
+    kw = temporal_arguments(args)
+    return lambda r, seed: [temporal_split(r, **kw)]
 
 
 def _hidden_ratings(args: _SpecArgs) -> SplitMaker:

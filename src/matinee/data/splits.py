@@ -53,6 +53,19 @@ def _check_count(name: str, value: int, *, low: int = 1) -> None:
         raise SplitError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
+def _check_holdout(n: int | None, fraction: float | None, strategy: str, min_train: int) -> None:
+    """Raise :class:`SplitError` unless the arguments of a per-user holdout are valid."""
+    if (n is None) == (fraction is None):
+        raise SplitError(f"give exactly one of n or fraction, got n={n!r}, fraction={fraction!r}")
+    if n is not None:
+        _check_count("n", n)
+    if fraction is not None:
+        _check_fraction("fraction", fraction)
+    _check_count("min_train", min_train, low=0)
+    if strategy not in ("random", "latest"):
+        raise SplitError(f"strategy must be 'random' or 'latest', got {strategy!r}")
+
+
 def _check_not_empty(ratings: Ratings) -> None:
     if len(ratings) < 2:
         raise SplitError(f"cannot split {len(ratings)} rating(s); at least 2 are needed")
@@ -228,15 +241,7 @@ def per_user_holdout(
     least every train time of that user. Users with ``min_train`` ratings or fewer stay whole in
     train (logged).
     """
-    if (n is None) == (fraction is None):
-        raise SplitError(f"give exactly one of n or fraction, got n={n!r}, fraction={fraction!r}")
-    if n is not None:
-        _check_count("n", n)
-    if fraction is not None:
-        _check_fraction("fraction", fraction)
-    _check_count("min_train", min_train, low=0)
-    if strategy not in ("random", "latest"):
-        raise SplitError(f"strategy must be 'random' or 'latest', got {strategy!r}")
+    _check_holdout(n, fraction, strategy, min_train)
     _check_not_empty(ratings)
     key = ratings.timestamp if strategy == "latest" else _rating_keys(ratings, seed)
     rank, counts = _within_user_rank(ratings, key)

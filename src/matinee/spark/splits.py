@@ -14,8 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from matinee.data.split_spec import SPLIT_KINDS, _SpecArgs
-from matinee.data.splits import _check_count, _check_fraction, _share
+from matinee.data.split_spec import (
+    SPLIT_KINDS,
+    _SpecArgs,
+    kfold_arguments,
+    per_user_arguments,
+    random_arguments,
+    temporal_arguments,
+    user_arguments,
+)
+from matinee.data.splits import _check_count, _check_fraction, _check_holdout, _share
 from matinee.errors import SplitError
 from matinee.settings import Settings
 from matinee.spark._select import first_rows, kth_tuple
@@ -139,13 +147,7 @@ def per_user_holdout(
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    if (n is None) == (fraction is None):
-        raise SplitError(f"give exactly one of n or fraction, got n={n!r}, fraction={fraction!r}")
-    if n is not None:
-        _check_count("n", n)
-    if fraction is not None:
-        _check_fraction("fraction", fraction)
-    _check_count("min_train", min_train, low=0)
+    _check_holdout(n, fraction, strategy, min_train)
     key = F.col("timestamp") if strategy == "latest" else _key(seed, "user_id", "movie_id")
     by_user = Window.partitionBy("user_id")
     ranked = (
@@ -193,43 +195,28 @@ SparkMaker = Callable[[SparkRatings, int], list[SparkSplit]]
 
 
 def _random(args: _SpecArgs) -> SparkMaker:
-    test, val = args.number("test", 0.2), args.number("validation", 0.0)
-    return lambda d, seed: [random_split(d, test_fraction=test, validation_fraction=val, seed=seed)]
+    kw = random_arguments(args)
+    return lambda d, seed: [random_split(d, **kw, seed=seed)]
 
 
 def _kfold(args: _SpecArgs) -> SparkMaker:
-    k = args.integer("k", 5)
-    return lambda d, seed: kfold(d, k, seed=seed)
+    kw = kfold_arguments(args)
+    return lambda d, seed: kfold(d, **kw, seed=seed)
 
 
 def _user(args: _SpecArgs) -> SparkMaker:
-    test, val = args.number("test", 0.1), args.number("validation", 0.0)
-    return lambda d, seed: [user_split(d, test_fraction=test, validation_fraction=val, seed=seed)]
+    kw = user_arguments(args)
+    return lambda d, seed: [user_split(d, **kw, seed=seed)]
 
 
 def _per_user(args: _SpecArgs) -> SparkMaker:
-    n, fraction = args.optional("n", int), args.optional("fraction", float)
-    strategy = args.values.pop("strategy", "random")
-    if strategy not in ("random", "latest"):
-        raise SplitError(f"bad split spec {args.spec!r}: strategy {strategy!r} is unknown")
-    min_train = args.integer("min_train", 1)
-    validation = args.values.pop("validation", "false").lower() in ("true", "yes", "1")
-    return lambda d, seed: [
-        per_user_holdout(
-            d,
-            n=n,
-            fraction=fraction,
-            strategy=strategy,
-            min_train=min_train,
-            validation=validation,
-            seed=seed,
-        )
-    ]
+    kw = per_user_arguments(args)
+    return lambda d, seed: [per_user_holdout(d, **kw, seed=seed)]
 
 
 def _temporal(args: _SpecArgs) -> SparkMaker:
-    cutoff, fraction = args.optional("cutoff", int), args.optional("fraction", float)
-    return lambda d, seed: [temporal_split(d, cutoff=cutoff, test_fraction=fraction)]
+    kw = temporal_arguments(args)
+    return lambda d, seed: [temporal_split(d, **kw)]
 
 
 SPARK_SPLIT_KINDS: dict[str, Callable[[_SpecArgs], SparkMaker]] = {
