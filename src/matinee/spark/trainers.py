@@ -77,7 +77,10 @@ def _bias_rounds(
         residual = F.col(target) - mean - other_bias
         count = F.count("*").cast("double")
         denominator = count * (1.0 + reg) if counted else count + reg
-        return rows.groupBy(by).agg((F.sum(residual) / denominator).alias("_bias")).cache()
+        biases = rows.groupBy(by).agg((F.sum(residual) / denominator).alias("_bias"))
+        # a checkpoint cuts the plan: cached rounds would nest every earlier round's plan, and
+        # ten rounds' plan text alone outgrew a 2 GB driver
+        return biases.localCheckpoint(eager=True)
 
     users: DataFrame | None = None
     movies: DataFrame | None = None
