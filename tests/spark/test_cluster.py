@@ -45,7 +45,11 @@ def _wait_for_port(port: int, seconds: float) -> None:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``spark://127.0.0.1:PORT`` of a master and two one-core workers, stopped afterwards."""
+    """``spark://127.0.0.1:PORT`` of a master and two one-core workers, stopped afterwards.
+
+    Each worker offers more than an executor's default 1 GiB: a worker offering less takes no
+    executor, and the job then waits for resources for ever.
+    """
     import pyspark
 
     home = Path(pyspark.__file__).resolve().parent
@@ -92,7 +96,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                         "--cores",
                         "1",
                         "--memory",
-                        "768m",
+                        "1536m",
                         "--webui-port",
                         str(_free_port()),
                     ],
@@ -137,7 +141,7 @@ def test_train_on_a_standalone_cluster_equals_one_machine(
         capture_output=True,
         text=True,
         env=env,
-        timeout=600,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     remote = json.loads(done.stdout)
