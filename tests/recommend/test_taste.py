@@ -135,6 +135,7 @@ SHORT_OF_MAJORITY: dict[tuple[str, str], str] = {
     for name, taste in [
         ("baseline", "film-noir or crime"),
         ("baseline", "sci-fi"),
+        ("mf", "horror"),
         ("mf", "film-noir or crime"),
         ("mf", "sci-fi"),
         ("biased-mf", "film-noir or crime"),

@@ -152,7 +152,7 @@ def spark_train_command(
 
 @spark_app.command("evaluate")
 def spark_evaluate_command(
-    model_dir: Annotated[Path, typer.Argument(help="A saved model.", metavar="MODEL_DIR")],
+    model_dir: Annotated[Path, typer.Argument(help="A saved model.")],
     dataset: Annotated[
         str | None, typer.Option("--dataset", help="Release; default: the one trained on.")
     ] = None,

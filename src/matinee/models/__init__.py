@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from matinee.models.baselines import PopularConfig as PopularConfig
     from matinee.models.config import Config as Config
     from matinee.models.config import EpochConfig as EpochConfig
+    from matinee.models.factorization import BayesianMF as BayesianMF
+    from matinee.models.factorization import BayesianMFConfig as BayesianMFConfig
     from matinee.models.factorization import BiasedMF as BiasedMF
     from matinee.models.factorization import BiasedMFConfig as BiasedMFConfig
     from matinee.models.factorization import DotProductMF as DotProductMF
