@@ -33,12 +33,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matinee.config_text import with_text_overrides
 from matinee.data.cache import cache_entry, read_cache, write_cache
 from matinee.data.dataset import Dataset
 from matinee.data.loader import read_local
 from matinee.data.split_spec import split_from_spec
 from matinee.errors import MatineeError
+from matinee.models.config_text import with_text_overrides
 from matinee.models.registry import model_class
 from matinee.store.files import load_model, save_model
 from matinee.store.manifest import MANIFEST_NAME

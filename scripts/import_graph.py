@@ -31,10 +31,10 @@ LAYERS = (
     ("matinee.data", "matinee.splitting"),
     ("matinee.training",),
     ("matinee.models",),
-    ("matinee.evaluation", "matinee.recommend", "matinee.config_text"),
+    ("matinee.evaluation", "matinee.recommend"),
     ("matinee.explain", "matinee.store", "matinee.testing"),
     ("matinee.service",),
-    ("matinee.cli", "matinee.serve", "matinee.spark", "matinee"),
+    ("matinee.cli", "matinee.serve", "matinee.spark", "matinee", "matinee.__main__"),
 )
 """Packages by layer, lowest first; ``matinee`` itself (the re-exporting ``__init__``) is on top."""
 

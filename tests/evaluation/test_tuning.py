@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matinee.config_text import config_from_file
 from matinee.data.split import Split
 from matinee.errors import ConfigError
 from matinee.evaluation.tuning import TuneSettings, inner_splits, parse_metric, tune
 from matinee.evaluation.tuning_results import write_tune_files
 from matinee.models.baselines.baseline import BiasBaseline, BiasBaselineConfig
+from matinee.models.config_text import config_from_file
 from matinee.models.factorization.mf import BiasedMF, BiasedMFConfig
 from matinee.models.registry import available_models, model_class
 from matinee.models.search import Choice, FloatRange, IntRange, parse_dimension, search_space

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matinee.config_text import with_text_overrides
 from matinee.errors import ConfigError
 from matinee.evaluation.rating_metrics import rmse
 from matinee.models.blend import Blend, BlendConfig
+from matinee.models.config_text import with_text_overrides
 from matinee.models.factorization.svdpp import SVDppConfig
 from matinee.store.files import load_model, read_manifest, save_model
 from matinee.testing import low_rank_ratings

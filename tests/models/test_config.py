@@ -5,10 +5,10 @@ from typing import Literal
 
 import pytest
 
-from matinee.config_text import with_text_overrides
 from matinee.errors import ConfigError
 from matinee.models import EASEConfig
 from matinee.models.config import Config, EpochConfig, check_range
+from matinee.models.config_text import with_text_overrides
 
 
 @dataclass(frozen=True, kw_only=True)

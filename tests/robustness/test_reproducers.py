@@ -16,7 +16,6 @@ import polars as pl
 import pytest
 
 from matinee.cli import main
-from matinee.config_text import with_text_overrides
 from matinee.data.loader import read_local
 from matinee.data.ratings import Ratings
 from matinee.errors import (
@@ -27,6 +26,7 @@ from matinee.errors import (
     MatineeError,
     ModelFormatError,
 )
+from matinee.models.config_text import with_text_overrides
 from matinee.models.registry import model_class
 from matinee.recommend.filters import MovieFilter
 from matinee.recommend.similar import similar_movies

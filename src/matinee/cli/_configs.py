@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from matinee.config_text import config_from_file, read_config_file, with_text_overrides
 from matinee.errors import ConfigError
+from matinee.models.config_text import config_from_file, read_config_file, with_text_overrides
 
 __all__ = ["ConfigFile", "file_configs", "model_config", "parse_settings"]
 

@@ -26,9 +26,9 @@ from matinee.cli.filtering import (
     filters_record,
     recorded_filters,
 )
-from matinee.config_text import with_text_overrides
 from matinee.errors import ConfigError, DataError, MatineeError
 from matinee.models.base import Recommender
+from matinee.models.config_text import with_text_overrides
 from matinee.settings import Settings
 from matinee.training.loop import FitOptions
 

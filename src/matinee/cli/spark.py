@@ -16,8 +16,8 @@ from rich.table import Table
 
 from matinee.cli.app import app, console, fail, print_json
 from matinee.cli.models import parse_settings
-from matinee.config_text import with_text_overrides
 from matinee.errors import ConfigError, MatineeError
+from matinee.models.config_text import with_text_overrides
 from matinee.settings import Settings
 
 __all__ = ["spark_app", "spark_evaluate_command", "spark_train_command"]

@@ -3,7 +3,8 @@
 ``matinee tune`` writes the trials table (CSV and JSON) and the best config file.
 ``best.json`` is a config file (:data:`CONFIG_FILE_KEYS`): the model's registry name and every
 field of its best config, plus the search's figures for the record. ``matinee train --config``
-and ``matinee compare --config`` read it through :func:`matinee.config_text.config_from_file`.
+and ``matinee compare --config`` read it through
+:func:`matinee.models.config_text.config_from_file`.
 """
 
 from __future__ import annotations

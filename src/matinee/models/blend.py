@@ -74,7 +74,7 @@ class BlendConfig(Config):
 
     def part_configs(self) -> list[tuple[type[Recommender[Any]], Config]]:
         """Each part's class and its config, read from ``part_settings``."""
-        from matinee.config_text import with_text_overrides
+        from matinee.models.config_text import with_text_overrides
 
         by_part = _settings_by_part(self.part_settings)
         return [
@@ -112,7 +112,7 @@ def _text(value: object) -> str:
 
 def _pinned(parts: Sequence[str], settings: Sequence[str]) -> tuple[str, ...]:
     """Every field of every part as ``part.key=value``; settings of models not blended drop."""
-    from matinee.config_text import with_text_overrides
+    from matinee.models.config_text import with_text_overrides
     from matinee.models.registry import available_models
 
     by_part = _settings_by_part(settings)

@@ -1,6 +1,7 @@
 """Config values from text: what ``--set key=value`` means, for the CLI and the server.
 
-Kept out of :mod:`matinee.models.config`, whose configs only store and validate typed values.
+Kept out of :mod:`matinee.models.config`, whose configs only store and validate typed values,
+and inside ``models`` because a model reads it too: ``blend`` keeps its parts' settings as text.
 """
 
 from __future__ import annotations
