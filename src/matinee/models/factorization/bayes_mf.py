@@ -33,8 +33,9 @@ from matinee.models.factorization._gibbs import (
     group_hyperparameters,
     residuals,
 )
-from matinee.models.factorization._sgd import factor_dot, threads_for
-from matinee.models.ranking import RankingSpec, TasteRanked
+from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors
+from matinee.models.factorization._sgd import threads_for
+from matinee.models.ranking import RankingSpec
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -236,7 +237,7 @@ def _padded(matrix: Floats, rank: int) -> npt.NDArray[np.float32]:
     return out
 
 
-class BayesianMF(TasteRanked[BayesianMFConfig]):
+class BayesianMF(BiasedFactorModel[BayesianMFConfig]):
     """Bayesian MF by Gibbs sampling: the posterior mean of ``mu + b_u + b_i + p_u . q_i``.
 
     Hyperpriors learn the shrinkage, so nothing is tuned per data set; the fitted vectors are a
@@ -266,15 +267,14 @@ class BayesianMF(TasteRanked[BayesianMFConfig]):
         self.user_bias_ = weights["user_bias"]
         self.movie_bias_ = weights["movie_bias"]
 
-    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
-        dot = factor_dot(users, movies, self.user_factors_, self.movie_factors_)
-        return self.global_mean_ + self.user_bias_[users] + self.movie_bias_[movies] + dot
-
-    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
-        scores = self.user_factors_[users] @ self.movie_factors_.T
-        scores += (self.global_mean_ + self.user_bias_[users])[:, None]
-        scores += self.movie_bias_[None, :]
-        return scores
+    def _biased(self) -> BiasedFactors:
+        return BiasedFactors(
+            self.global_mean_,
+            self.user_factors_,
+            self.movie_factors_,
+            self.user_bias_,
+            self.movie_bias_,
+        )
 
     def _score_new_user(
         self, movies: IndexArray, ratings: RatingArray
@@ -286,10 +286,7 @@ class BayesianMF(TasteRanked[BayesianMFConfig]):
         targets = ratings - self.global_mean_ - self.movie_bias_[movies]
         solution = ridge_fold_in(features, targets, penalties)
         user = solution[1:].astype(np.float32)
-        scores: npt.NDArray[np.float64] = (
-            self.global_mean_ + float(solution[0]) + self.movie_bias_ + self.movie_factors_ @ user
-        )
-        return scores
+        return self._biased().new_user_scores(float(solution[0]), user)
 
     def movie_vectors(self) -> npt.NDArray[np.floating[Any]] | None:
         """The posterior movie vectors."""
