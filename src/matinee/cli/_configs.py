@@ -15,7 +15,13 @@ import typer
 from matinee.errors import ConfigError
 from matinee.models.config_text import config_from_file, read_config_file, with_text_overrides
 
-__all__ = ["ConfigFile", "file_configs", "model_config", "parse_settings"]
+__all__ = ["ConfigFile", "SetOption", "file_configs", "model_config", "parse_settings"]
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Config override key=value (repeatable)."),
+]
+"""``--set key=value``, repeatable: one config field each, applied over defaults and files."""
 
 ConfigFile = Annotated[
     Path | None,

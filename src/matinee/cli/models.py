@@ -15,7 +15,13 @@ import typer
 from rich.table import Table
 
 from matinee.atomic import write_text_atomic
-from matinee.cli._configs import ConfigFile, file_configs, model_config, parse_settings
+from matinee.cli._configs import (
+    ConfigFile,
+    SetOption,
+    file_configs,
+    model_config,
+    parse_settings,
+)
 from matinee.cli.app import app, console, fail, print_json
 from matinee.cli.filtering import (
     MinMovieRatings,
@@ -57,10 +63,6 @@ Device = Annotated[
     typer.Option(
         "--device", help="Torch device of neural models: cpu or cuda (default: CUDA if any)."
     ),
-]
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Config override key=value (repeatable)."),
 ]
 
 

@@ -14,8 +14,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from matinee.cli._configs import SetOption, parse_settings
 from matinee.cli.app import app, console, fail, print_json
-from matinee.cli.models import parse_settings
 from matinee.errors import ConfigError, MatineeError
 from matinee.models.config_text import with_text_overrides
 from matinee.settings import Settings
@@ -135,9 +135,7 @@ def spark_train_command(
         str, typer.Option("--split", help="Split spec, e.g. u1 or random:0.2.")
     ] = "u1",
     master: Master = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")
-    ] = None,
+    set_: SetOption = None,
     k: TopK = 10,
     relevance: Threshold = 4.0,
     json_output: JsonFlag = False,
