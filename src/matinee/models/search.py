@@ -25,6 +25,7 @@ __all__ = [
     "IntRange",
     "parse_dimension",
     "search_space",
+    "space",
 ]
 
 
@@ -84,6 +85,11 @@ def _check_bounds(low: float, high: float, log: bool) -> None:
         raise ConfigError(f"a search range needs low <= high, got {low}:{high}")
     if log and low <= 0:
         raise ConfigError(f"a log-scale search range needs low > 0, got {low}:{high}")
+
+
+def space(**dimensions: Dimension) -> Mapping[str, Dimension]:
+    """A config's ``SEARCH_SPACE``: field name -> its range, read-only."""
+    return types.MappingProxyType(dimensions)
 
 
 def search_space(config_type: type[Any]) -> dict[str, Dimension]:

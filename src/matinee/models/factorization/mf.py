@@ -39,7 +39,7 @@ from matinee.models.factorization._sgd import (
     threads_for,
 )
 from matinee.models.ranking import RankingSpec
-from matinee.models.search import Dimension, FloatRange, IntRange
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -65,36 +65,32 @@ class _FactorConfig(SGDFactorConfig):
 class DotProductMFConfig(_FactorConfig):
     """Hyperparameters of :class:`DotProductMF` (the shared ones; light tuning on ml-100k)."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "n_factors": IntRange(8, 200, log=True),
-        "learning_rate": FloatRange(0.002, 0.05, log=True),
-        "reg": FloatRange(0.005, 0.2, log=True),
-        "epochs": IntRange(10, 100),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        n_factors=IntRange(8, 200, log=True),
+        learning_rate=FloatRange(0.002, 0.05, log=True),
+        reg=FloatRange(0.005, 0.2, log=True),
+        epochs=IntRange(10, 100),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class BiasedMFConfig(_FactorConfig):
     """Hyperparameters of :class:`BiasedMF` (defaults tuned on ml-100k u1-u5)."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "n_factors": IntRange(8, 200, log=True),
-        "learning_rate": FloatRange(0.002, 0.05, log=True),
-        "reg": FloatRange(0.01, 0.2, log=True),
-        "reg_bias": FloatRange(0.001, 0.1, log=True),
-        "epochs": IntRange(20, 150),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        n_factors=IntRange(8, 200, log=True),
+        learning_rate=FloatRange(0.002, 0.05, log=True),
+        reg=FloatRange(0.01, 0.2, log=True),
+        reg_bias=FloatRange(0.001, 0.1, log=True),
+        epochs=IntRange(20, 150),
+    )
 
     epochs: int = 100
     """Passes of SGD (or rounds of ALS) over the training ratings."""
 
     n_factors: int = 100
-    """Length of each user and movie vector."""
 
     lr_decay: float = 0.98
-    """Factor applied to the learning rate after every epoch (1.0: constant)."""
 
     reg: float = 0.08
     """L2 penalty on the factors, applied at each rating's update (ALS: times the count)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +23,7 @@ from matinee.models.factorization._config import SGDFactorConfig
 from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors
 from matinee.models.factorization._sgd import factor_dot, svdpp_epoch
 from matinee.models.ranking import RankingSpec
-from matinee.models.search import Dimension, FloatRange, IntRange
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -34,20 +34,17 @@ __all__ = ["SVDpp", "SVDppConfig"]
 class SVDppConfig(SGDFactorConfig):
     """Hyperparameters of :class:`SVDpp` (defaults tuned on ml-100k u1-u5)."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "n_factors": IntRange(8, 200, log=True),
-        "learning_rate": FloatRange(0.002, 0.03, log=True),
-        "reg": FloatRange(0.01, 0.2, log=True),
-        "reg_implicit": FloatRange(0.01, 0.5, log=True),
-        "epochs": IntRange(10, 80),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        n_factors=IntRange(8, 200, log=True),
+        learning_rate=FloatRange(0.002, 0.03, log=True),
+        reg=FloatRange(0.01, 0.2, log=True),
+        reg_implicit=FloatRange(0.01, 0.5, log=True),
+        epochs=IntRange(10, 80),
+    )
 
     learning_rate: float = 0.007
-    """SGD step size of the first epoch."""
 
     lr_decay: float = 0.97
-    """Factor applied to the learning rate after every epoch (1.0: constant)."""
 
     reg: float = 0.08
     """L2 penalty on the user and movie factors."""

@@ -31,7 +31,7 @@ from matinee.models._ranker_common import (
 )
 from matinee.models.base import Recommender
 from matinee.models.config import setting
-from matinee.models.search import Choice, Dimension, FloatRange, IntRange
+from matinee.models.search import Choice, FloatRange, IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -46,12 +46,11 @@ class ItemKNNConfig(FoldInConfig):
     """New-user list scores over (count + 1) to this power (see :class:`FoldInConfig`); the
     kNN sums lose accuracy fastest when damped, so the damping is light."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "similarity": Choice(("cosine", "adjusted-cosine")),
-        "neighbours": IntRange(10, 500, log=True),
-        "shrinkage": FloatRange(0.0, 100.0),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        similarity=Choice(("cosine", "adjusted-cosine")),
+        neighbours=IntRange(10, 500, log=True),
+        shrinkage=FloatRange(0.0, 100.0),
+    )
 
     similarity: Literal["cosine", "adjusted-cosine"] = "cosine"
     """Cosine over 0/1 interactions, or adjusted cosine over user-centred ratings."""

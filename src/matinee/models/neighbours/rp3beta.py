@@ -36,7 +36,7 @@ from matinee.models._ranker_common import (
 )
 from matinee.models.base import Recommender
 from matinee.models.config import setting
-from matinee.models.search import Dimension, FloatRange, IntRange
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -53,12 +53,11 @@ class RP3BetaConfig(FoldInConfig):
     0.435) but lowered it on ml-latest-small (0.3324 unweighted, 0.3294 weighted and damped),
     and the walk needs about 0.4 more before one-taste lists follow the taste."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "alpha": FloatRange(0.2, 2.0),
-        "beta": FloatRange(0.0, 1.0),
-        "neighbours": IntRange(20, 1000, log=True),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        alpha=FloatRange(0.2, 2.0),
+        beta=FloatRange(0.0, 1.0),
+        neighbours=IntRange(20, 1000, log=True),
+    )
 
     alpha: float = setting(1.0, low=0.0, low_open=True)
     """Power applied to each transition probability: below 1 flattens the walk, above sharpens."""

@@ -43,7 +43,7 @@ from matinee.models.neural._torch import (
     sparse_rows,
     to_tensor,
 )
-from matinee.models.search import Dimension, FloatRange, IntRange
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -63,12 +63,11 @@ an epoch), because there the Adam step and the L2 term over every weight dominat
 class AutoRecConfig(EpochConfig):
     """Hyperparameters of :class:`AutoRec`; the defaults are the paper's I-AutoRec, tuned."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "reg": FloatRange(1e-5, 0.1, log=True),
-        "learning_rate": FloatRange(1e-4, 0.01, log=True),
-        "epochs": IntRange(10, 100),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        reg=FloatRange(1e-5, 0.1, log=True),
+        learning_rate=FloatRange(1e-4, 0.01, log=True),
+        epochs=IntRange(10, 100),
+    )
 
     kind: Literal["item", "user"] = "item"
     """``item`` encodes each movie's ratings (I-AutoRec, the better one), ``user`` each user's."""
@@ -101,7 +100,6 @@ class AutoRecConfig(EpochConfig):
     """Rating vectors (movies for ``item``, users for ``user``) per optimisation step."""
 
     epochs: int = 50
-    """Most passes over the training data."""
 
     patience: int | None = 3
     """Stop after this many epochs without a better validation loss (None: never stop early).

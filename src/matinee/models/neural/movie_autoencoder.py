@@ -41,7 +41,7 @@ from matinee.models.neural._torch import (
     sparse_rows,
     to_tensor,
 )
-from matinee.models.search import Dimension, FloatRange, IntRange
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -52,12 +52,11 @@ __all__ = ["MovieAutoencoder", "MovieAutoencoderConfig"]
 class MovieAutoencoderConfig(EpochConfig):
     """Hyperparameters of :class:`MovieAutoencoder`; the defaults are the notebook's."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "n_factors": IntRange(8, 128, log=True),
-        "reg": FloatRange(0.001, 1.0, log=True),
-        "learning_rate": FloatRange(0.001, 0.3, log=True),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        n_factors=IntRange(8, 128, log=True),
+        reg=FloatRange(0.001, 1.0, log=True),
+        learning_rate=FloatRange(0.001, 0.3, log=True),
+    )
 
     n_factors: int = setting(50, low=1)
     """Size of each movie's vector (the hidden layer)."""
@@ -78,7 +77,6 @@ class MovieAutoencoderConfig(EpochConfig):
     """Movies per optimisation step."""
 
     epochs: int = 100
-    """Most passes over the training data."""
 
     patience: int | None = 5
     """Stop after this many epochs without a better validation loss (None: never stop early)."""
