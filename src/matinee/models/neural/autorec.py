@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -194,8 +194,9 @@ def inner_holdout(train: Ratings, fraction: float, seed: int) -> tuple[Ratings, 
 class AutoRec(AutoencoderModel[AutoRecConfig]):
     """Item- or user-based AutoRec with sparse input and a loss masked to observed ratings."""
 
-    name: ClassVar[str] = "autorec"
-    config_type: ClassVar[type[AutoRecConfig]] = AutoRecConfig
+    name = "autorec"
+    config_type = AutoRecConfig
+
     # ---- training ---------------------------------------------------------------------------
 
     def _fit(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -216,8 +216,8 @@ def _chunked_pairs(
 class EmbeddingNet(Recommender[EmbeddingNetConfig]):
     """A neural net on concatenated user and movie embeddings, trained on the squared error."""
 
-    name: ClassVar[str] = "embedding-net"
-    config_type: ClassVar[type[EmbeddingNetConfig]] = EmbeddingNetConfig
+    name = "embedding-net"
+    config_type = EmbeddingNetConfig
 
     def __init__(self, config: EmbeddingNetConfig | None = None) -> None:
         super().__init__(config)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -166,8 +166,8 @@ class _Trainer(ModuleTrainer):
 class MovieAutoencoder(AutoencoderModel[MovieAutoencoderConfig]):
     """A dense autoencoder over movies' zero-filled rating rows; its codes are movie vectors."""
 
-    name: ClassVar[str] = "movie-autoencoder"
-    config_type: ClassVar[type[MovieAutoencoderConfig]] = MovieAutoencoderConfig
+    name = "movie-autoencoder"
+    config_type = MovieAutoencoderConfig
 
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
