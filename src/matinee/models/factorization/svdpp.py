@@ -158,12 +158,8 @@ class SVDpp(BiasedFactorModel[SVDppConfig]):
     ) -> list[EpochRecord]:
         trainer = _SVDppTrainer(self.config, train, validation, self.global_mean_)
         history = run_epochs(trainer, self.config, options, description="svd++")
-        w = trainer.weights
-        self.user_factors_ = w["user_factors"]
-        self.movie_factors_ = w["movie_factors"]
-        self.implicit_factors_ = w["implicit_factors"]
-        self.user_bias_ = w["user_bias"]
-        self.movie_bias_ = w["movie_bias"]
+        self._set_weight_arrays(trainer.weights)
+        self.implicit_factors_ = trainer.weights["implicit_factors"]
         self.user_vectors_ = trainer.user_vectors()
         return history
 
@@ -196,17 +192,9 @@ class SVDpp(BiasedFactorModel[SVDppConfig]):
         user_vector = (solution[1:] + implicit).astype(np.float32)
         return self._biased().new_user_scores(float(solution[0]), user_vector)
 
-    def movie_vectors(self) -> npt.NDArray[np.floating[Any]] | None:
-        """The movie factors ``q_i``."""
-        return self.movie_factors_
-
     def taste_vectors(self) -> npt.NDArray[np.floating[Any]]:
         """The implicit factors ``y_j``: what rating a movie at all says about a person."""
         return self.implicit_factors_
-
-    def movie_biases(self) -> npt.NDArray[np.floating[Any]] | None:
-        """Each movie's bias ``b_i``."""
-        return self.movie_bias_
 
     def _parameters(self) -> dict[str, np.ndarray]:
         return {
@@ -219,10 +207,7 @@ class SVDpp(BiasedFactorModel[SVDppConfig]):
         }
 
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
-        n_users, n_movies, k = self.n_users, self.n_movies, self.config.n_factors
-        self.user_factors_ = check_shape(params, "user_factors", (n_users, k))
-        self.movie_factors_ = check_shape(params, "movie_factors", (n_movies, k))
-        self.implicit_factors_ = check_shape(params, "implicit_factors", (n_movies, k))
-        self.user_bias_ = check_shape(params, "user_bias", (n_users,))
-        self.movie_bias_ = check_shape(params, "movie_bias", (n_movies,))
-        self.user_vectors_ = check_shape(params, "user_vectors", (n_users, k))
+        k = self.config.n_factors
+        self._load_weight_arrays(params, k)
+        self.implicit_factors_ = check_shape(params, "implicit_factors", (self.n_movies, k))
+        self.user_vectors_ = check_shape(params, "user_vectors", (self.n_users, k))
