@@ -38,8 +38,6 @@ from matinee.models.neural._torch import (
     ModuleTrainer,
     check_not_diverged,
     make_optimizer,
-    pick_device,
-    seeded,
     sparse_rows,
     to_tensor,
 )
@@ -202,21 +200,21 @@ class AutoRec(AutoencoderModel[AutoRecConfig]):
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
     ) -> list[EpochRecord]:
-        self._device = pick_device(options.device)
         learn, stop_on = train, validation
         if validation is None and self.config.patience is not None:
             learn, stop_on = inner_holdout(train, self.config.validation_fraction, self.config.seed)
         self.input_matrix_ = self._matrix(learn)
-        with seeded(self.config.seed, self._device):
-            self._net = self._build_net().to(self._device)
+
+        def train_net(net: AutoRecNet) -> list[EpochRecord]:
             with torch.no_grad():
-                self._net.decoder_bias.fill_(self.global_mean_)
-            trainer = _Trainer(self, self._net, self._device, stop_on)
+                net.decoder_bias.fill_(self.global_mean_)
+            trainer = _Trainer(self, net, self._device, stop_on)
             log.info("autorec: %s output loss", "sparse" if trainer.sparse_output else "dense")
             loop = self.config if trainer.has_validation else replace(self.config, patience=None)
-            history = run_epochs(trainer, loop, options, description="autorec")
+            return run_epochs(trainer, loop, options, description="autorec")
+
+        history = self._train_net(options.device, train_net)
         self.input_matrix_ = self._matrix(train)
-        self.forget_codes()
         return history
 
     def _matrix(self, ratings: Ratings) -> sp.csr_matrix:

@@ -36,8 +36,6 @@ from matinee.models.neural._torch import (
     ModuleTrainer,
     check_not_diverged,
     make_optimizer,
-    pick_device,
-    seeded,
     sparse_rows,
     to_tensor,
 )
@@ -172,14 +170,13 @@ class MovieAutoencoder(AutoencoderModel[MovieAutoencoderConfig]):
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
     ) -> list[EpochRecord]:
-        self._device = pick_device(options.device)
         self.input_matrix_ = train.movie_user_matrix().astype(np.float32)
-        with seeded(self.config.seed, self._device):
-            self._net = self._build_net().to(self._device)
-            trainer = _Trainer(self, self._net, validation, self._device)
-            history = run_epochs(trainer, self.config, options, description="movie-autoencoder")
-        self.forget_codes()
-        return history
+
+        def train_net(net: AutoRecNet) -> list[EpochRecord]:
+            trainer = _Trainer(self, net, validation, self._device)
+            return run_epochs(trainer, self.config, options, description=self.name)
+
+        return self._train_net(options.device, train_net)
 
     def _build_net(self) -> AutoRecNet:
         return AutoRecNet(
