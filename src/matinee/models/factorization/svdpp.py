@@ -197,14 +197,8 @@ class SVDpp(BiasedFactorModel[SVDppConfig]):
         return self.implicit_factors_
 
     def _parameters(self) -> dict[str, np.ndarray]:
-        return {
-            "user_factors": self.user_factors_,
-            "movie_factors": self.movie_factors_,
-            "implicit_factors": self.implicit_factors_,
-            "user_bias": self.user_bias_,
-            "movie_bias": self.movie_bias_,
-            "user_vectors": self.user_vectors_,
-        }
+        extra = {"implicit_factors": self.implicit_factors_, "user_vectors": self.user_vectors_}
+        return {**self._weight_arrays(), **extra}
 
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
         k = self.config.n_factors
