@@ -18,7 +18,6 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
-from matinee.errors import ModelFitError
 from matinee.models._ranker_common import (
     FoldInConfig,
     damp_popularity,
@@ -168,10 +167,10 @@ class ImplicitALS(Recommender[ImplicitALSConfig]):
         return history
 
     def _factors(self) -> tuple[Factors, Factors]:
-        if self.user_factors_ is None or self.movie_factors_ is None:
-            self._fitted_movies()
-            raise ModelFitError("ImplicitALS: factors missing")
-        return self.user_factors_, self.movie_factors_
+        return (
+            self._learned(self.user_factors_, "factors"),
+            self._learned(self.movie_factors_, "factors"),
+        )
 
     def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
         user_factors, movie_factors = self._factors()

@@ -13,7 +13,6 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from matinee.errors import ModelFitError
 from matinee.models._ranker_common import (
     FoldInConfig,
     damp_popularity,
@@ -40,10 +39,7 @@ class SparseItemRanker(Recommender[C]):
 
     def _state(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """``(W, X)``; raises ``NotFittedError`` before ``fit``."""
-        if self.weights_ is None or self.user_items_ is None:
-            self._fitted_movies()
-            raise ModelFitError(f"{type(self).__name__}: weights missing")
-        return self.weights_, self.user_items_
+        return self._learned(self.weights_, "weights"), self._learned(self.user_items_, "weights")
 
     def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
         weights, user_items = self._state()

@@ -237,10 +237,7 @@ class EASE(Recommender[EASEConfig]):
         return weighted, self.config.reg * scale
 
     def _state(self) -> tuple[npt.NDArray[np.floating[Any]], sp.csr_matrix]:
-        if self.weights_ is None or self.user_items_ is None:
-            self._fitted_movies()
-            raise ModelFitError("EASE: weights missing")
-        return self.weights_, self.user_items_
+        return self._learned(self.weights_, "weights"), self._learned(self.user_items_, "weights")
 
     def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
         weights, user_items = self._state()

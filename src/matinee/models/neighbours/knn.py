@@ -19,7 +19,6 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
-from matinee.errors import ModelFitError
 from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models._ranker_common import (
     FoldInConfig,
@@ -138,10 +137,7 @@ class ItemKNN(SparseItemRanker[ItemKNNConfig]):
 
     def _neighbours(self) -> sp.csr_matrix:
         """``N`` (``W`` transposed); raises ``NotFittedError`` before ``fit``."""
-        self._state()
-        if self.neighbours_ is None:
-            raise ModelFitError("ItemKNN: similarities missing")
-        return self.neighbours_
+        return self._learned(self.neighbours_, "similarities")
 
     def _score_new_user(
         self, movies: IndexArray, ratings: RatingArray
