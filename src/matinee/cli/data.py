@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from matinee.cli._options import JsonFlag
 from matinee.cli.app import app, console, fail, print_json
 from matinee.errors import MatineeError
 from matinee.settings import Settings
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 data_app = typer.Typer(help="MovieLens releases: list, fetch, describe.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 NameArgument = Annotated[str, typer.Argument(help="Release name, as in `matinee data list`.")]
 
 HISTOGRAM_WIDTH = 40
@@ -36,7 +36,7 @@ def _megabytes(size: int | None) -> str:
 
 
 @data_app.command("list")
-def list_releases(json_output: JsonOption = False) -> None:
+def list_releases(json_output: JsonFlag = False) -> None:
     """List the known releases, and whether each is mirrored and cached here."""
     from matinee.data.loader import release_status
     from matinee.data.releases import RELEASES
@@ -87,7 +87,7 @@ def list_releases(json_output: JsonOption = False) -> None:
 
 
 @data_app.command("fetch")
-def fetch_release(name: NameArgument, json_output: JsonOption = False) -> None:
+def fetch_release(name: NameArgument, json_output: JsonFlag = False) -> None:
     """Download (or find in the mirror) a release and parse it into the cache."""
     from matinee.data.loader import load_dataset, release_path
 
@@ -109,7 +109,7 @@ def fetch_release(name: NameArgument, json_output: JsonOption = False) -> None:
 
 
 @data_app.command("info")
-def describe_release(name: NameArgument, json_output: JsonOption = False) -> None:
+def describe_release(name: NameArgument, json_output: JsonFlag = False) -> None:
     """Counts, sparsity, a rating histogram and the most rated genres of a release."""
     from matinee.data.loader import load_dataset
 

@@ -7,6 +7,7 @@ from typing import Annotated, cast
 
 import typer
 
+from matinee.cli._options import JsonFlag, SavedModel
 from matinee.cli.app import app, console, err_console, fail, print_json
 from matinee.errors import ConfigError, MatineeError
 from matinee.settings import Settings
@@ -16,7 +17,7 @@ MAP_METHODS = ("tsne", "pca", "umap")
 
 @app.command("explain")
 def explain(
-    model_dir: Annotated[Path, typer.Argument(help="Folder of a model saved by matinee.")],
+    model_dir: SavedModel,
     out: Annotated[Path, typer.Option("--out", help="Report folder to write.")] = Path("report"),
     dataset: Annotated[
         str | None,
@@ -30,9 +31,7 @@ def explain(
         str, typer.Option("--map", help="Layout of the cluster map: tsne, pca or umap.")
     ] = "tsne",
     seed: Annotated[int, typer.Option("--seed", help="Seed of k-means, maps, baselines.")] = 0,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print machine-readable JSON.")
-    ] = False,
+    json_output: JsonFlag = False,
 ) -> None:
     """Write PNGs and one self-contained HTML page explaining what a saved model learned."""
     try:

@@ -22,6 +22,7 @@ from matinee.cli._configs import (
     model_config,
     parse_settings,
 )
+from matinee.cli._options import DatasetName, JsonFlag, ModelName
 from matinee.cli.app import app, console, fail, print_json
 from matinee.cli.filtering import (
     MinMovieRatings,
@@ -50,7 +51,6 @@ WHOLE_DATA = ("none", "all")
 
 FORMATS = ("rich", "markdown", "json", "csv")
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 ModelDir = Annotated[Path, typer.Argument(help="Folder of a model saved by `matinee train`.")]
 TopK = Annotated[
     int, typer.Option("-k", "--top-k", help="Length of ranked lists for ranking metrics.")
@@ -101,9 +101,9 @@ def _metrics_table(title: str, metrics: dict[str, float]) -> Table:
 
 @app.command("train")
 def train_command(
-    model: Annotated[str, typer.Argument(help="Registered model name, e.g. biased-mf.")],
+    model: ModelName,
     out: Annotated[Path, typer.Option("--out", help="Folder to save the model in.")],
-    dataset: Annotated[str, typer.Option("--dataset", help="Release name.")] = "ml-100k",
+    dataset: DatasetName = "ml-100k",
     split: Annotated[
         str, typer.Option("--split", help="Split spec (u1, random:0.2 ...) or none/all.")
     ] = "u1",
@@ -284,7 +284,7 @@ def _evaluate(
 @app.command("compare")
 def compare_command(
     models: Annotated[str, typer.Option("--models", help="Comma-separated model names.")],
-    dataset: Annotated[str, typer.Option("--dataset", help="Release name.")] = "ml-100k",
+    dataset: DatasetName = "ml-100k",
     split: Annotated[
         str, typer.Option("--split", help="Split spec (default: new users, 3 seeds), e.g. u1-u5.")
     ] = "hidden-ratings:users=0.2,hidden=0.5,seeds=3",

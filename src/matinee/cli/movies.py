@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from matinee.cli._options import TableJsonFlag
 from matinee.cli.app import app, console, fail, print_json
 from matinee.errors import ConfigError, MatineeError
 from matinee.service import ModelBundle, MovieInfo
@@ -36,7 +37,7 @@ def search_command(
         typer.Option("--dataset", help="Search the movies of this release; default ml-100k."),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many movies to list.")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: TableJsonFlag = False,
 ) -> None:
     """Movies whose title matches TEXT, best first: exact, prefix, words, substring, typos."""
     try:

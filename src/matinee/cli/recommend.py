@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from matinee.cli._options import SavedModel, TableJsonFlag
 from matinee.cli.app import app, console, err_console, fail, print_json
 from matinee.errors import ConfigError, DataError, MatineeError
 from matinee.recommend import parse_year_range
@@ -30,12 +31,10 @@ __all__ = [
     "similar_command",
 ]
 
-ModelDir = Annotated[Path, typer.Argument(help="Folder of a model saved by matinee.")]
 TopK = Annotated[int, typer.Option("-k", "--top-k", help="How many movies to list (1-1000).")]
 MinRatings = Annotated[
     int, typer.Option("--min-ratings", help="Keep movies rated at least this often in training.")
 ]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 DatasetOption = Annotated[
     str | None,
     typer.Option(
@@ -147,7 +146,7 @@ def load_bundle(model_dir: Path, dataset: str | None = None) -> ModelBundle:
 
 @app.command("recommend")
 def recommend_command(
-    model_dir: ModelDir,
+    model_dir: SavedModel,
     user: Annotated[int | None, typer.Option("--user", help="A user id the model knows.")] = None,
     rated: Annotated[
         str | None,
@@ -169,7 +168,7 @@ def recommend_command(
     years: Annotated[str | None, typer.Option("--years", help="Years, e.g. 1990-2000.")] = None,
     min_ratings: MinRatings = 0,
     dataset: DatasetOption = None,
-    as_json: JsonFlag = False,
+    as_json: TableJsonFlag = False,
 ) -> None:
     """Top-k movies for a known user (--user) or for someone new (--rated / --rated-file)."""
     try:
@@ -185,14 +184,14 @@ def recommend_command(
 
 @app.command("similar")
 def similar_command(
-    model_dir: ModelDir,
+    model_dir: SavedModel,
     movie: Annotated[
         str, typer.Option("--movie", help='A title or id, e.g. "Toy Story (1995)" or 1.')
     ],
     k: TopK = 10,
     min_ratings: MinRatings = 0,
     dataset: DatasetOption = None,
-    as_json: JsonFlag = False,
+    as_json: TableJsonFlag = False,
 ) -> None:
     """The movies a saved model finds most like one movie, found by its title or id."""
     try:

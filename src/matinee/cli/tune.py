@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from matinee.cli._configs import ConfigFile, model_config
+from matinee.cli._options import DatasetName, JsonFlag, ModelName
 from matinee.cli.app import app, console, err_console, fail, print_json
 from matinee.errors import ConfigError, MatineeError
 from matinee.settings import Settings
@@ -25,8 +26,8 @@ __all__ = ["tune_command"]
 
 @app.command("tune")
 def tune_command(
-    model: Annotated[str, typer.Argument(help="Registered model name, e.g. biased-mf.")],
-    dataset: Annotated[str, typer.Option("--dataset", help="Release name.")] = "ml-100k",
+    model: ModelName,
+    dataset: DatasetName = "ml-100k",
     split: Annotated[
         str, typer.Option("--split", help="Outer split spec (one split): u1, random:0.1 ...")
     ] = "u1",
@@ -59,9 +60,7 @@ def tune_command(
     device: Annotated[
         str | None, typer.Option("--device", help="Torch device of neural models: cpu or cuda.")
     ] = None,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print machine-readable JSON.")
-    ] = False,
+    json_output: JsonFlag = False,
 ) -> None:
     """Search a model's settings with Optuna on inner splits; score the best once on test."""
     from matinee.evaluation.tuning import TuneSettings

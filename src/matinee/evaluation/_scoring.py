@@ -10,10 +10,12 @@ it ranks. Movies a user rated in train, validation or fold-in are never ranked.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from matinee.data.split import Split
@@ -38,6 +40,19 @@ class Scored:
     truths: FloatArray
     ranked_users: list[IndexArray] = field(default_factory=list)
     top: list[IndexArray] = field(default_factory=list)
+
+    def add_block(
+        self,
+        users: IndexArray,
+        scores: npt.ArrayLike,
+        k: int,
+        seen: sp.csr_matrix,
+        bar: ProgressBar,
+    ) -> None:
+        """Keep the top-k rows of one block of ``users``, never a movie in ``seen``."""
+        self.top.append(ranking_metrics.top_k(scores, k, exclude=seen))
+        self.ranked_users.append(users)
+        bar.advance(users.size)
 
 
 def score_test(
@@ -92,6 +107,13 @@ def _rows_per_batch(n_movies: int) -> int:
     return max(1, SCORE_CELLS // max(n_movies, 1))
 
 
+def _blocks(users: IndexArray, n_movies: int) -> Iterator[IndexArray]:
+    """``users`` in consecutive blocks of at most :data:`SCORE_CELLS` cells of scores."""
+    step = _rows_per_batch(n_movies)
+    for start in range(0, users.size, step):
+        yield users[start : start + step]
+
+
 def _rank_known_users(
     model: Recommender[Any],
     split: Split,
@@ -107,13 +129,8 @@ def _rank_known_users(
     seen = split.train.user_movie_matrix()
     if split.validation is not None:
         seen = (seen + split.validation.user_movie_matrix()).tocsr()
-    step = _rows_per_batch(model.n_movies)
-    for start in range(0, users.size, step):
-        block = users[start : start + step]
-        scores = model.rank_users(block)
-        scored.top.append(ranking_metrics.top_k(scores, k, exclude=seen[block]))
-        scored.ranked_users.append(block)
-        bar.advance(block.size)
+    for block in _blocks(users, model.n_movies):
+        scored.add_block(block, model.rank_users(block), k, seen[block], bar)
 
 
 def _score_fold_in_users(
@@ -132,18 +149,13 @@ def _score_fold_in_users(
     visible = fold_in.user_movie_matrix()
     if model.predicts_ratings:
         _predict_fold_in(model, split, users, visible, scored)
-    step = _rows_per_batch(model.n_movies)
-    for start in range(0, users.size, step):
-        block = users[start : start + step]
+    for block in _blocks(users, model.n_movies):
         block = block[np.isin(block, relevant_users)]
         if block.size == 0:
             continue
         rows = [visible[int(user)] for user in block]
         scores = np.vstack([model.rank_new_user(row.indices, row.data) for row in rows])
-        exclude = sp.vstack(rows).tocsr()
-        scored.top.append(ranking_metrics.top_k(scores, k, exclude=exclude))
-        scored.ranked_users.append(block)
-        bar.advance(block.size)
+        scored.add_block(block, scores, k, sp.vstack(rows).tocsr(), bar)
 
 
 def _predict_fold_in(

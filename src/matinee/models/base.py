@@ -31,6 +31,7 @@ from matinee.types import IndexArray, RatingArray, ScoreArray
 __all__ = ["RESERVED_PARAMETERS", "Recommender"]
 
 C = TypeVar("C", bound=Config)
+T = TypeVar("T")
 
 RESERVED_PARAMETERS = ("user_ids", "movie_ids", "rating_scale", "global_mean")
 """Parameter names the base class stores for every model; models must not use them."""
@@ -303,6 +304,13 @@ class Recommender(ABC, Generic[C]):
         if self.movies_ is None:
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit first")
         return self.movies_
+
+    def _learned(self, value: T | None, what: str) -> T:
+        """A learned part: ``NotFittedError`` before ``fit``, ``ModelFitError`` if it is missing."""
+        if value is None:
+            self._fitted_movies()
+            raise ModelFitError(f"{type(self).__name__}: {what} missing")
+        return value
 
     @staticmethod
     def _check_indices(values: npt.ArrayLike, size: int, kind: str) -> IndexArray:

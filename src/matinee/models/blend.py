@@ -25,7 +25,7 @@ from matinee.data.splits import random_split
 from matinee.errors import ConfigError, ModelFormatError
 from matinee.models.base import RESERVED_PARAMETERS, Recommender
 from matinee.models.config import Config, check_range
-from matinee.models.search import Dimension, FloatRange
+from matinee.models.search import FloatRange, space
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -41,11 +41,10 @@ added nothing more. AutoRec needs the ``neural`` extra."""
 class BlendConfig(Config):
     """Hyperparameters of :class:`Blend`: its parts and how their weights are learned."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "reg": FloatRange(0.01, 100.0, log=True),
-        "validation_fraction": FloatRange(0.05, 0.3),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        reg=FloatRange(0.01, 100.0, log=True),
+        validation_fraction=FloatRange(0.05, 0.3),
+    )
 
     parts: tuple[str, ...] = DEFAULT_PARTS
     """Registry names of the rating models blended (at least one, each once)."""

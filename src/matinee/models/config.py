@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Self, TypedDict, TypeVar, Unpack, get_args, get_origin
 
 from matinee.errors import ConfigError
-from matinee.models.search import Dimension
+from matinee.models.search import Dimension, space
 
 __all__ = [
     "FIELD_RENAMES",
@@ -171,8 +171,8 @@ def matches_type(value: object, hint: object) -> bool:
 class Config:
     """Base of every model's hyperparameters."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {}
-    """The fields ``matinee tune`` searches by default, with their ranges (none here)."""
+    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = space()
+    """The fields ``matinee tune`` searches by default: ``space(field=range, ...)``, none here."""
 
     seed: int = setting(0, low=0)
     """Seed of every random choice made in ``fit`` (initialisation, shuffling, dropout)."""

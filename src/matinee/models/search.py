@@ -14,7 +14,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin
 
 from matinee.errors import ConfigError
 
@@ -25,39 +25,42 @@ __all__ = [
     "IntRange",
     "parse_dimension",
     "search_space",
+    "space",
 ]
 
+N = TypeVar("N", int, float)
+
 
 @dataclass(frozen=True)
-class IntRange:
+class _Range(Generic[N]):
+    """Numbers from ``low`` to ``high``, evenly or on a log scale."""
+
+    low: N
+    high: N
+    log: bool = False
+
+    _FORMAT: ClassVar[str] = ""
+    """How ``describe`` writes a bound (a format spec)."""
+
+    def __post_init__(self) -> None:
+        _check_bounds(self.low, self.high, self.log)
+
+    def describe(self) -> str:
+        """The range as ``--space`` writes it."""
+        low, high = format(self.low, self._FORMAT), format(self.high, self._FORMAT)
+        return f"{low}:{high}" + (":log" if self.log else "")
+
+
+@dataclass(frozen=True)
+class IntRange(_Range[int]):
     """Integers from ``low`` to ``high`` (both included), evenly or on a log scale."""
 
-    low: int
-    high: int
-    log: bool = False
-
-    def __post_init__(self) -> None:
-        _check_bounds(self.low, self.high, self.log)
-
-    def describe(self) -> str:
-        """The range as ``--space`` writes it."""
-        return f"{self.low}:{self.high}" + (":log" if self.log else "")
-
 
 @dataclass(frozen=True)
-class FloatRange:
+class FloatRange(_Range[float]):
     """Real numbers from ``low`` to ``high``, evenly or on a log scale."""
 
-    low: float
-    high: float
-    log: bool = False
-
-    def __post_init__(self) -> None:
-        _check_bounds(self.low, self.high, self.log)
-
-    def describe(self) -> str:
-        """The range as ``--space`` writes it."""
-        return f"{self.low:g}:{self.high:g}" + (":log" if self.log else "")
+    _FORMAT: ClassVar[str] = "g"
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,11 @@ def _check_bounds(low: float, high: float, log: bool) -> None:
         raise ConfigError(f"a search range needs low <= high, got {low}:{high}")
     if log and low <= 0:
         raise ConfigError(f"a log-scale search range needs low > 0, got {low}:{high}")
+
+
+def space(**dimensions: Dimension) -> Mapping[str, Dimension]:
+    """A config's ``SEARCH_SPACE``: field name -> its range, read-only."""
+    return types.MappingProxyType(dimensions)
 
 
 def search_space(config_type: type[Any]) -> dict[str, Dimension]:

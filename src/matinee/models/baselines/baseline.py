@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -14,7 +14,7 @@ from matinee.models._rating_common import check_shape, clipped_rmse
 from matinee.models.base import Recommender
 from matinee.models.config import Config, EpochConfig, setting
 from matinee.models.ranking import RankingSpec, TasteRanked, interaction_vectors
-from matinee.models.search import Dimension, FloatRange
+from matinee.models.search import FloatRange, space
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -66,11 +66,10 @@ class GlobalMean(Recommender[GlobalMeanConfig]):
 class BiasBaselineConfig(EpochConfig):
     """Hyperparameters of :class:`BiasBaseline` (defaults tuned on ml-100k u1-u5)."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "reg_users": FloatRange(0.5, 50.0, log=True),
-        "reg_movies": FloatRange(0.5, 50.0, log=True),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        reg_users=FloatRange(0.5, 50.0, log=True),
+        reg_movies=FloatRange(0.5, 50.0, log=True),
+    )
 
     epochs: int = 10
     """Rounds of alternating updates (movie biases, then user biases); 10 is plenty."""

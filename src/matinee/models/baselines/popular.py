@@ -10,7 +10,6 @@ import numpy as np
 import numpy.typing as npt
 
 from matinee.data.ratings import Ratings
-from matinee.errors import ModelFitError
 from matinee.models._ranker_common import RankerConfig, interactions
 from matinee.models.base import Recommender
 from matinee.training.loop import EpochRecord, FitOptions
@@ -47,10 +46,7 @@ class MostPopular(Recommender[PopularConfig]):
         return []
 
     def _scores(self) -> npt.NDArray[np.float64]:
-        if self.popularity_ is None:
-            self._fitted_movies()
-            raise ModelFitError("MostPopular: popularity missing")
-        return self.popularity_
+        return self._learned(self.popularity_, "popularity")
 
     def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
         return self._scores()[movies]

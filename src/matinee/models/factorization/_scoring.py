@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Mapping
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from matinee.models._rating_common import check_shape
 from matinee.models.config import Config
 from matinee.models.factorization._sgd import factor_dot
 from matinee.models.ranking import TasteRanked
@@ -54,7 +56,48 @@ class BiasedFactors(NamedTuple):
 
 
 class BiasedFactorModel(TasteRanked[C]):
-    """Base of the biased factor models: ``predict`` and scores come from :meth:`_biased`."""
+    """Base of the biased factor models: ``predict`` and scores come from :meth:`_biased`.
+
+    The learned ``p_u``, ``q_i``, ``b_u`` and ``b_i`` live in ``user_factors_``,
+    ``movie_factors_``, ``user_bias_`` and ``movie_bias_``, and are saved under those names.
+    """
+
+    user_factors_: npt.NDArray[np.float32]
+    movie_factors_: npt.NDArray[np.float32]
+    user_bias_: npt.NDArray[np.float32]
+    movie_bias_: npt.NDArray[np.float32]
+
+    def movie_vectors(self) -> npt.NDArray[np.floating[Any]] | None:
+        """The movie factors ``q_i``."""
+        return self.movie_factors_
+
+    def movie_biases(self) -> npt.NDArray[np.floating[Any]] | None:
+        """Each movie's bias ``b_i``."""
+        return self.movie_bias_
+
+    def _weight_arrays(self) -> dict[str, np.ndarray]:
+        """``p_u``, ``q_i``, ``b_u`` and ``b_i`` by their saved names."""
+        return {
+            "user_factors": self.user_factors_,
+            "movie_factors": self.movie_factors_,
+            "user_bias": self.user_bias_,
+            "movie_bias": self.movie_bias_,
+        }
+
+    def _set_weight_arrays(self, weights: Mapping[str, npt.NDArray[np.float32]]) -> None:
+        """Take ``p_u``, ``q_i``, ``b_u`` and ``b_i`` from a trainer's arrays, by saved name."""
+        self.user_factors_ = np.ascontiguousarray(weights["user_factors"])
+        self.movie_factors_ = np.ascontiguousarray(weights["movie_factors"])
+        self.user_bias_ = weights["user_bias"]
+        self.movie_bias_ = weights["movie_bias"]
+
+    def _load_weight_arrays(self, params: Mapping[str, np.ndarray], rank: int) -> None:
+        """Set the four arrays from saved ones, checking each shape (``rank`` factors)."""
+        n_users, n_movies = self.n_users, self.n_movies
+        self.user_factors_ = check_shape(params, "user_factors", (n_users, rank))
+        self.movie_factors_ = check_shape(params, "movie_factors", (n_movies, rank))
+        self.user_bias_ = check_shape(params, "user_bias", (n_users,))
+        self.movie_bias_ = check_shape(params, "movie_bias", (n_movies,))
 
     @abstractmethod
     def _biased(self) -> BiasedFactors:

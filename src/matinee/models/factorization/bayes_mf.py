@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matinee.data.ratings import Ratings
-from matinee.models._rating_common import check_finite, check_shape, clipped_rmse, ridge_fold_in
+from matinee.models._rating_common import check_finite, clipped_rmse, ridge_fold_in
 from matinee.models.config import check_range
 from matinee.models.factorization._config import FactorConfig
 from matinee.models.factorization._gibbs import (
@@ -258,14 +258,8 @@ class BayesianMF(BiasedFactorModel[BayesianMFConfig]):
     ) -> list[EpochRecord]:
         trainer = _GibbsTrainer(self.config, train, validation)
         history = run_epochs(trainer, self.config, options, description=self.name)
-        self._set_weights(trainer.posterior())
+        self._set_weight_arrays(trainer.posterior())
         return history
-
-    def _set_weights(self, weights: Mapping[str, npt.NDArray[np.float32]]) -> None:
-        self.user_factors_ = np.ascontiguousarray(weights["user_factors"])
-        self.movie_factors_ = np.ascontiguousarray(weights["movie_factors"])
-        self.user_bias_ = weights["user_bias"]
-        self.movie_bias_ = weights["movie_bias"]
 
     def _biased(self) -> BiasedFactors:
         return BiasedFactors(
@@ -288,25 +282,8 @@ class BayesianMF(BiasedFactorModel[BayesianMFConfig]):
         user = solution[1:].astype(np.float32)
         return self._biased().new_user_scores(float(solution[0]), user)
 
-    def movie_vectors(self) -> npt.NDArray[np.floating[Any]] | None:
-        """The posterior movie vectors."""
-        return self.movie_factors_
-
-    def movie_biases(self) -> npt.NDArray[np.floating[Any]] | None:
-        """Each movie's posterior-mean bias ``b_i``."""
-        return self.movie_bias_
-
     def _parameters(self) -> dict[str, np.ndarray]:
-        return {
-            "user_factors": self.user_factors_,
-            "movie_factors": self.movie_factors_,
-            "user_bias": self.user_bias_,
-            "movie_bias": self.movie_bias_,
-        }
+        return self._weight_arrays()
 
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
-        rank = self.config.posterior_rank
-        self.user_factors_ = check_shape(params, "user_factors", (self.n_users, rank))
-        self.movie_factors_ = check_shape(params, "movie_factors", (self.n_movies, rank))
-        self.user_bias_ = check_shape(params, "user_bias", (self.n_users,))
-        self.movie_bias_ = check_shape(params, "movie_bias", (self.n_movies,))
+        self._load_weight_arrays(params, self.config.posterior_rank)

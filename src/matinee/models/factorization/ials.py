@@ -18,7 +18,6 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
-from matinee.errors import ModelFitError
 from matinee.models._ranker_common import (
     FoldInConfig,
     damp_popularity,
@@ -29,7 +28,7 @@ from matinee.models._ranker_common import (
 from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig, setting
 from matinee.models.factorization._ials_kernels import conjugate_gradient_rows
-from matinee.models.search import Dimension, FloatRange, IntRange
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -46,13 +45,12 @@ class ImplicitALSConfig(EpochConfig, FoldInConfig):
     rank_popularity_exponent: float = 0.1
     """New-user list scores over (count + 1) to this power (see :class:`FoldInConfig`)."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "n_factors": IntRange(16, 256, log=True),
-        "reg": FloatRange(0.001, 1.0, log=True),
-        "alpha": FloatRange(0.5, 40.0, log=True),
-        "epochs": IntRange(5, 30),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        n_factors=IntRange(16, 256, log=True),
+        reg=FloatRange(0.001, 1.0, log=True),
+        alpha=FloatRange(0.5, 40.0, log=True),
+        epochs=IntRange(5, 30),
+    )
 
     epochs: int = 15
     """Alternating passes (users, then movies)."""
@@ -169,10 +167,10 @@ class ImplicitALS(Recommender[ImplicitALSConfig]):
         return history
 
     def _factors(self) -> tuple[Factors, Factors]:
-        if self.user_factors_ is None or self.movie_factors_ is None:
-            self._fitted_movies()
-            raise ModelFitError("ImplicitALS: factors missing")
-        return self.user_factors_, self.movie_factors_
+        return (
+            self._learned(self.user_factors_, "factors"),
+            self._learned(self.movie_factors_, "factors"),
+        )
 
     def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
         user_factors, movie_factors = self._factors()

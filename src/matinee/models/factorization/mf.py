@@ -39,7 +39,7 @@ from matinee.models.factorization._sgd import (
     threads_for,
 )
 from matinee.models.ranking import RankingSpec
-from matinee.models.search import Dimension, FloatRange, IntRange
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -65,36 +65,32 @@ class _FactorConfig(SGDFactorConfig):
 class DotProductMFConfig(_FactorConfig):
     """Hyperparameters of :class:`DotProductMF` (the shared ones; light tuning on ml-100k)."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "n_factors": IntRange(8, 200, log=True),
-        "learning_rate": FloatRange(0.002, 0.05, log=True),
-        "reg": FloatRange(0.005, 0.2, log=True),
-        "epochs": IntRange(10, 100),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        n_factors=IntRange(8, 200, log=True),
+        learning_rate=FloatRange(0.002, 0.05, log=True),
+        reg=FloatRange(0.005, 0.2, log=True),
+        epochs=IntRange(10, 100),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class BiasedMFConfig(_FactorConfig):
     """Hyperparameters of :class:`BiasedMF` (defaults tuned on ml-100k u1-u5)."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "n_factors": IntRange(8, 200, log=True),
-        "learning_rate": FloatRange(0.002, 0.05, log=True),
-        "reg": FloatRange(0.01, 0.2, log=True),
-        "reg_bias": FloatRange(0.001, 0.1, log=True),
-        "epochs": IntRange(20, 150),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        n_factors=IntRange(8, 200, log=True),
+        learning_rate=FloatRange(0.002, 0.05, log=True),
+        reg=FloatRange(0.01, 0.2, log=True),
+        reg_bias=FloatRange(0.001, 0.1, log=True),
+        epochs=IntRange(20, 150),
+    )
 
     epochs: int = 100
     """Passes of SGD (or rounds of ALS) over the training ratings."""
 
     n_factors: int = 100
-    """Length of each user and movie vector."""
 
     lr_decay: float = 0.98
-    """Factor applied to the learning rate after every epoch (1.0: constant)."""
 
     reg: float = 0.08
     """L2 penalty on the factors, applied at each rating's update (ALS: times the count)."""
@@ -274,14 +270,8 @@ class _FactorModel(BiasedFactorModel[F]):
         )
         history = run_epochs(trainer, self.config, options, description=self.name)
         check_finite(self.name, trainer.weights)  # a NaN weight also makes the next loss NaN
-        self._set_weights(trainer.factor_weights())
+        self._set_weight_arrays(trainer.factor_weights())
         return history
-
-    def _set_weights(self, weights: Mapping[str, npt.NDArray[np.float32]]) -> None:
-        self.user_factors_ = weights["user_factors"]
-        self.movie_factors_ = weights["movie_factors"]
-        self.user_bias_ = weights["user_bias"]
-        self.movie_bias_ = weights["movie_bias"]
 
     @property
     def _mean(self) -> float:
@@ -306,10 +296,6 @@ class _FactorModel(BiasedFactorModel[F]):
         targets = ratings - self._mean - self.movie_bias_[movies]
         solution = ridge_fold_in(features, targets, penalties)
         return 0.0, solution.astype(np.float32)
-
-    def movie_vectors(self) -> npt.NDArray[np.floating[Any]] | None:
-        """The movie factors ``q_i``."""
-        return self.movie_factors_
 
     def _parameters(self) -> dict[str, np.ndarray]:
         return {"user_factors": self.user_factors_, "movie_factors": self.movie_factors_}
@@ -340,6 +326,10 @@ class DotProductMF(_FactorModel[DotProductMFConfig]):
     name = "mf"
     config_type = DotProductMFConfig
     _uses_bias = False
+
+    def movie_biases(self) -> npt.NDArray[np.floating[Any]] | None:
+        """None: the dot-product model learns no biases."""
+        return None
 
 
 class BiasedMF(_FactorModel[BiasedMFConfig]):
@@ -376,18 +366,8 @@ class BiasedMF(_FactorModel[BiasedMFConfig]):
         solution = ridge_fold_in(features, targets, penalties)
         return float(solution[0]), solution[1:].astype(np.float32)
 
-    def movie_biases(self) -> npt.NDArray[np.floating[Any]] | None:
-        """Each movie's bias ``b_i``."""
-        return self.movie_bias_
-
     def _parameters(self) -> dict[str, np.ndarray]:
-        return {
-            **super()._parameters(),
-            "user_bias": self.user_bias_,
-            "movie_bias": self.movie_bias_,
-        }
+        return self._weight_arrays()
 
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
-        super()._load_parameters(params)
-        self.user_bias_ = check_shape(params, "user_bias", (self.n_users,))
-        self.movie_bias_ = check_shape(params, "movie_bias", (self.n_movies,))
+        self._load_weight_arrays(params, self.config.n_factors)

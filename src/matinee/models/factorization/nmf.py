@@ -11,7 +11,7 @@ import logging
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +32,7 @@ from matinee.models.factorization._als import nmf_half_step
 from matinee.models.factorization._config import FactorConfig
 from matinee.models.factorization._sgd import factor_dot, threads_for
 from matinee.models.ranking import RankingSpec, TasteRanked
-from matinee.models.search import Dimension, FloatRange, IntRange
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -56,13 +56,12 @@ def _nnls_fold_in(
 class MaskedNMFConfig(FactorConfig):
     """Hyperparameters of :class:`MaskedNMF` (defaults tuned on ml-100k u1-u5)."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "n_factors": IntRange(4, 60, log=True),
-        "reg_users": FloatRange(0.01, 1.0, log=True),
-        "reg_movies": FloatRange(0.01, 1.0, log=True),
-        "epochs": IntRange(20, 100),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        n_factors=IntRange(4, 60, log=True),
+        reg_users=FloatRange(0.01, 1.0, log=True),
+        reg_movies=FloatRange(0.01, 1.0, log=True),
+        epochs=IntRange(20, 100),
+    )
 
     epochs: int = 50
     """Rounds of multiplicative updates (users, then movies)."""
@@ -187,11 +186,10 @@ class MaskedNMF(TasteRanked[MaskedNMFConfig], _NonNegativeFactors):
 class MatrixNMFConfig(Config):
     """Hyperparameters of :class:`MatrixNMF`, passed to ``sklearn.decomposition.NMF``."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "n_factors": IntRange(4, 60, log=True),
-        "reg": FloatRange(0.0, 1.0),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        n_factors=IntRange(4, 60, log=True),
+        reg=FloatRange(0.0, 1.0),
+    )
 
     n_factors: int = setting(15, low=1, high=4096)
     """Number of non-negative features (scikit-learn's ``n_components``)."""

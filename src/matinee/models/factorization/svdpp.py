@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +23,7 @@ from matinee.models.factorization._config import SGDFactorConfig
 from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors
 from matinee.models.factorization._sgd import factor_dot, svdpp_epoch
 from matinee.models.ranking import RankingSpec
-from matinee.models.search import Dimension, FloatRange, IntRange
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -34,20 +34,17 @@ __all__ = ["SVDpp", "SVDppConfig"]
 class SVDppConfig(SGDFactorConfig):
     """Hyperparameters of :class:`SVDpp` (defaults tuned on ml-100k u1-u5)."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "n_factors": IntRange(8, 200, log=True),
-        "learning_rate": FloatRange(0.002, 0.03, log=True),
-        "reg": FloatRange(0.01, 0.2, log=True),
-        "reg_implicit": FloatRange(0.01, 0.5, log=True),
-        "epochs": IntRange(10, 80),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        n_factors=IntRange(8, 200, log=True),
+        learning_rate=FloatRange(0.002, 0.03, log=True),
+        reg=FloatRange(0.01, 0.2, log=True),
+        reg_implicit=FloatRange(0.01, 0.5, log=True),
+        epochs=IntRange(10, 80),
+    )
 
     learning_rate: float = 0.007
-    """SGD step size of the first epoch."""
 
     lr_decay: float = 0.97
-    """Factor applied to the learning rate after every epoch (1.0: constant)."""
 
     reg: float = 0.08
     """L2 penalty on the user and movie factors."""
@@ -161,12 +158,8 @@ class SVDpp(BiasedFactorModel[SVDppConfig]):
     ) -> list[EpochRecord]:
         trainer = _SVDppTrainer(self.config, train, validation, self.global_mean_)
         history = run_epochs(trainer, self.config, options, description="svd++")
-        w = trainer.weights
-        self.user_factors_ = w["user_factors"]
-        self.movie_factors_ = w["movie_factors"]
-        self.implicit_factors_ = w["implicit_factors"]
-        self.user_bias_ = w["user_bias"]
-        self.movie_bias_ = w["movie_bias"]
+        self._set_weight_arrays(trainer.weights)
+        self.implicit_factors_ = trainer.weights["implicit_factors"]
         self.user_vectors_ = trainer.user_vectors()
         return history
 
@@ -199,33 +192,16 @@ class SVDpp(BiasedFactorModel[SVDppConfig]):
         user_vector = (solution[1:] + implicit).astype(np.float32)
         return self._biased().new_user_scores(float(solution[0]), user_vector)
 
-    def movie_vectors(self) -> npt.NDArray[np.floating[Any]] | None:
-        """The movie factors ``q_i``."""
-        return self.movie_factors_
-
     def taste_vectors(self) -> npt.NDArray[np.floating[Any]]:
         """The implicit factors ``y_j``: what rating a movie at all says about a person."""
         return self.implicit_factors_
 
-    def movie_biases(self) -> npt.NDArray[np.floating[Any]] | None:
-        """Each movie's bias ``b_i``."""
-        return self.movie_bias_
-
     def _parameters(self) -> dict[str, np.ndarray]:
-        return {
-            "user_factors": self.user_factors_,
-            "movie_factors": self.movie_factors_,
-            "implicit_factors": self.implicit_factors_,
-            "user_bias": self.user_bias_,
-            "movie_bias": self.movie_bias_,
-            "user_vectors": self.user_vectors_,
-        }
+        extra = {"implicit_factors": self.implicit_factors_, "user_vectors": self.user_vectors_}
+        return {**self._weight_arrays(), **extra}
 
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
-        n_users, n_movies, k = self.n_users, self.n_movies, self.config.n_factors
-        self.user_factors_ = check_shape(params, "user_factors", (n_users, k))
-        self.movie_factors_ = check_shape(params, "movie_factors", (n_movies, k))
-        self.implicit_factors_ = check_shape(params, "implicit_factors", (n_movies, k))
-        self.user_bias_ = check_shape(params, "user_bias", (n_users,))
-        self.movie_bias_ = check_shape(params, "movie_bias", (n_movies,))
-        self.user_vectors_ = check_shape(params, "user_vectors", (n_users, k))
+        k = self.config.n_factors
+        self._load_weight_arrays(params, k)
+        self.implicit_factors_ = check_shape(params, "implicit_factors", (self.n_movies, k))
+        self.user_vectors_ = check_shape(params, "user_vectors", (self.n_users, k))

@@ -50,7 +50,7 @@ from matinee.models._ranker_common import (
 )
 from matinee.models.base import Recommender
 from matinee.models.config import fraction, setting
-from matinee.models.search import Dimension, FloatRange
+from matinee.models.search import FloatRange, space
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -77,10 +77,9 @@ class EASEConfig(FoldInConfig):
     keeps NDCG@10 on new users above the unweighted fold-in's and turns most one-taste lists
     to that taste (``benchmarks/results/new_users.md``)."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "reg": FloatRange(10.0, 5000.0, log=True),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        reg=FloatRange(10.0, 5000.0, log=True),
+    )
 
     reg: float = setting(500.0, low=0.0, low_open=True)
     """L2 penalty ``lambda`` added to the Gram diagonal; larger values trust co-counts less."""
@@ -238,10 +237,7 @@ class EASE(Recommender[EASEConfig]):
         return weighted, self.config.reg * scale
 
     def _state(self) -> tuple[npt.NDArray[np.floating[Any]], sp.csr_matrix]:
-        if self.weights_ is None or self.user_items_ is None:
-            self._fitted_movies()
-            raise ModelFitError("EASE: weights missing")
-        return self.weights_, self.user_items_
+        return self._learned(self.weights_, "weights"), self._learned(self.user_items_, "weights")
 
     def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
         weights, user_items = self._state()

@@ -12,26 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
-from matinee.errors import ModelFitError
 from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models._ranker_common import (
     FoldInConfig,
-    damp_popularity,
     interactions,
-    known_movie_counts,
     top_neighbours,
-    weighted_fold_in_row,
 )
-from matinee.models.base import Recommender
 from matinee.models.config import setting
-from matinee.models.search import Choice, Dimension, FloatRange, IntRange
+from matinee.models.neighbours._sparse_ranker import SparseItemRanker
+from matinee.models.search import Choice, FloatRange, IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -46,12 +42,11 @@ class ItemKNNConfig(FoldInConfig):
     """New-user list scores over (count + 1) to this power (see :class:`FoldInConfig`); the
     kNN sums lose accuracy fastest when damped, so the damping is light."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "similarity": Choice(("cosine", "adjusted-cosine")),
-        "neighbours": IntRange(10, 500, log=True),
-        "shrinkage": FloatRange(0.0, 100.0),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        similarity=Choice(("cosine", "adjusted-cosine")),
+        neighbours=IntRange(10, 500, log=True),
+        shrinkage=FloatRange(0.0, 100.0),
+    )
 
     similarity: Literal["cosine", "adjusted-cosine"] = "cosine"
     """Cosine over 0/1 interactions, or adjusted cosine over user-centred ratings."""
@@ -97,18 +92,15 @@ def item_similarities(matrix: sp.csr_matrix, *, neighbours: int, shrinkage: floa
     return top_neighbours(block_scores, n_movies, neighbours)
 
 
-class ItemKNN(Recommender[ItemKNNConfig]):
+class ItemKNN(SparseItemRanker[ItemKNNConfig]):
     """Item-based nearest neighbours; fold-in of a new user goes through the same weights."""
 
     name = "item-knn"
     config_type = ItemKNNConfig
-    predicts_ratings: ClassVar[bool] = False
 
     def __init__(self, config: ItemKNNConfig | None = None) -> None:
         super().__init__(config)
         self.neighbours_: sp.csr_matrix | None = None
-        self.weights_: sp.csr_matrix | None = None
-        self.user_items_: sp.csr_matrix | None = None
 
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
@@ -143,29 +135,14 @@ class ItemKNN(Recommender[ItemKNNConfig]):
         self.weights_ = neighbours.T.tocsr()
         self.user_items_ = user_items
 
-    def _state(self) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
-        if self.neighbours_ is None or self.weights_ is None or self.user_items_ is None:
-            self._fitted_movies()
-            raise ModelFitError("ItemKNN: similarities missing")
-        return self.neighbours_, self.weights_, self.user_items_
-
-    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
-        _, weights, user_items = self._state()
-        rows = user_items[users].tocoo()
-        lookup = weights.tocsc()
-        contributions = np.asarray(lookup[rows.col, movies[rows.row]]).ravel() * rows.data
-        return np.asarray(
-            np.bincount(rows.row, weights=contributions, minlength=users.size), dtype=np.float64
-        )
-
-    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
-        _, weights, user_items = self._state()
-        return np.asarray((user_items[users] @ weights).toarray())
+    def _neighbours(self) -> sp.csr_matrix:
+        """``N`` (``W`` transposed); raises ``NotFittedError`` before ``fit``."""
+        return self._learned(self.neighbours_, "similarities")
 
     def _score_new_user(
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
-        _, weights, _ = self._state()
+        weights, _ = self._state()
         threshold = self.config.positive_threshold
         keep = np.ones(movies.size, dtype=bool) if threshold is None else ratings >= threshold
         values = ratings[keep] if self.config.similarity == "adjusted-cosine" else None
@@ -173,33 +150,24 @@ class ItemKNN(Recommender[ItemKNNConfig]):
         row[movies[keep]] = 1.0 if values is None else values
         return np.asarray(weights.T @ row).ravel()
 
-    def _rank_new_user(
-        self, movies: IndexArray, ratings: RatingArray
-    ) -> npt.NDArray[np.floating[Any]]:
-        """Liked ratings weighted fully, then popularity damped (see :class:`FoldInConfig`).
-
-        With adjusted cosine the row holds the ratings times their weights.
-        """
-        _, weights, user_items = self._state()
-        row = weighted_fold_in_row(self.n_movies, movies, ratings, self.config)
+    def _new_user_row(self, movies: IndexArray, ratings: RatingArray) -> sp.csr_matrix:
+        """Liked ratings weighted fully; with adjusted cosine, times the ratings themselves."""
+        row = super()._new_user_row(movies, ratings)
         if self.config.similarity == "adjusted-cosine":
             keep = np.isin(movies, row.indices)
             order = np.argsort(movies[keep], kind="stable")
             row.data = row.data * ratings[keep][order]
-        scores = (row @ weights).toarray()
-        return damp_popularity(
-            scores, known_movie_counts(user_items), self.config.rank_popularity_exponent
-        )
+        return row
 
     def movie_similarities(self, movie: int) -> npt.NDArray[np.floating[Any]]:
         """Similarity of every movie to ``movie`` (zero outside its kept neighbours)."""
-        neighbours, _, _ = self._state()
+        neighbours = self._neighbours()
         index = int(self._check_indices(movie, self.n_movies, "movie")[0])
         return np.asarray(neighbours[index].toarray()).ravel()
 
     def _parameters(self) -> dict[str, np.ndarray]:
-        neighbours, _, user_items = self._state()
-        return {**pack_csr(neighbours, "neighbours"), **pack_csr(user_items, "user_items")}
+        _, user_items = self._state()
+        return {**pack_csr(self._neighbours(), "neighbours"), **pack_csr(user_items, "user_items")}
 
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
         square = (self.n_movies, self.n_movies)

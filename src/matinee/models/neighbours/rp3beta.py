@@ -16,27 +16,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
-from matinee.errors import ModelFitError
 from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models._ranker_common import (
     FoldInConfig,
-    damp_popularity,
     fold_in_row,
     interactions,
-    known_movie_counts,
     top_neighbours,
-    weighted_fold_in_row,
 )
-from matinee.models.base import Recommender
 from matinee.models.config import setting
-from matinee.models.search import Dimension, FloatRange, IntRange
+from matinee.models.neighbours._sparse_ranker import SparseItemRanker
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -53,12 +49,11 @@ class RP3BetaConfig(FoldInConfig):
     0.435) but lowered it on ml-latest-small (0.3324 unweighted, 0.3294 weighted and damped),
     and the walk needs about 0.4 more before one-taste lists follow the taste."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "alpha": FloatRange(0.2, 2.0),
-        "beta": FloatRange(0.0, 1.0),
-        "neighbours": IntRange(20, 1000, log=True),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        alpha=FloatRange(0.2, 2.0),
+        beta=FloatRange(0.0, 1.0),
+        neighbours=IntRange(20, 1000, log=True),
+    )
 
     alpha: float = setting(1.0, low=0.0, low_open=True)
     """Power applied to each transition probability: below 1 flattens the walk, above sharpens."""
@@ -100,17 +95,11 @@ def random_walk_weights(
     return top_neighbours(block_scores, n_movies, neighbours)
 
 
-class RP3Beta(Recommender[RP3BetaConfig]):
+class RP3Beta(SparseItemRanker[RP3BetaConfig]):
     """Graph random-walk ranker; a new user folds in through the same movie-movie weights."""
 
     name = "rp3beta"
     config_type = RP3BetaConfig
-    predicts_ratings: ClassVar[bool] = False
-
-    def __init__(self, config: RP3BetaConfig | None = None) -> None:
-        super().__init__(config)
-        self.weights_: sp.csr_matrix | None = None
-        self.user_items_: sp.csr_matrix | None = None
 
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
@@ -124,42 +113,12 @@ class RP3Beta(Recommender[RP3BetaConfig]):
         )
         return []
 
-    def _state(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        if self.weights_ is None or self.user_items_ is None:
-            self._fitted_movies()
-            raise ModelFitError("RP3Beta: weights missing")
-        return self.weights_, self.user_items_
-
-    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
-        weights, user_items = self._state()
-        rows = user_items[users].tocoo()
-        lookup = weights.tocsc()
-        contributions = np.asarray(lookup[rows.col, movies[rows.row]]).ravel() * rows.data
-        return np.asarray(
-            np.bincount(rows.row, weights=contributions, minlength=users.size), dtype=np.float64
-        )
-
-    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
-        weights, user_items = self._state()
-        return np.asarray((user_items[users] @ weights).toarray())
-
     def _score_new_user(
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
         weights, _ = self._state()
         row = fold_in_row(self.n_movies, movies, ratings, self.config.positive_threshold)
         return np.asarray((row @ weights).toarray()).ravel()
-
-    def _rank_new_user(
-        self, movies: IndexArray, ratings: RatingArray
-    ) -> npt.NDArray[np.floating[Any]]:
-        """Liked ratings weighted fully, then popularity damped (see :class:`FoldInConfig`)."""
-        weights, user_items = self._state()
-        row = weighted_fold_in_row(self.n_movies, movies, ratings, self.config)
-        scores = (row @ weights).toarray()
-        return damp_popularity(
-            scores, known_movie_counts(user_items), self.config.rank_popularity_exponent
-        )
 
     def movie_similarities(self, movie: int) -> npt.NDArray[np.floating[Any]]:
         """Walk weight from ``movie`` to every movie (zero outside its kept neighbours)."""

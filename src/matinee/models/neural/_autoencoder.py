@@ -8,7 +8,7 @@ change. Saved parameters are the network's arrays plus the input matrix, as plai
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 import numpy as np
@@ -24,9 +24,11 @@ from matinee.models.neural._torch import (
     fitted_net,
     load_state_arrays,
     pick_device,
+    seeded,
     sparse_rows,
     state_arrays,
 )
+from matinee.training.loop import EpochRecord
 
 __all__ = ["ENCODE_BATCH", "AutoencoderModel"]
 
@@ -49,6 +51,17 @@ class AutoencoderModel(Recommender[C]):
     @abstractmethod
     def _build_net(self) -> AutoRecNet:
         """A fresh network shaped by the config and ``input_matrix_``."""
+
+    def _train_net(
+        self, device: str | None, train: Callable[[AutoRecNet], list[EpochRecord]]
+    ) -> list[EpochRecord]:
+        """Build a fresh network on ``device`` and ``train`` it, seeded; drop the codes after."""
+        self._device = pick_device(device)
+        with seeded(self.config.seed, self._device):
+            self._net = self._build_net().to(self._device)
+            history = train(self._net)
+        self.forget_codes()
+        return history
 
     def forget_codes(self) -> None:
         """Drop the cached hidden codes (after the weights change)."""

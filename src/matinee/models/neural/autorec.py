@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -38,12 +38,10 @@ from matinee.models.neural._torch import (
     ModuleTrainer,
     check_not_diverged,
     make_optimizer,
-    pick_device,
-    seeded,
     sparse_rows,
     to_tensor,
 )
-from matinee.models.search import Dimension, FloatRange, IntRange
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -63,12 +61,11 @@ an epoch), because there the Adam step and the L2 term over every weight dominat
 class AutoRecConfig(EpochConfig):
     """Hyperparameters of :class:`AutoRec`; the defaults are the paper's I-AutoRec, tuned."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "reg": FloatRange(1e-5, 0.1, log=True),
-        "learning_rate": FloatRange(1e-4, 0.01, log=True),
-        "epochs": IntRange(10, 100),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        reg=FloatRange(1e-5, 0.1, log=True),
+        learning_rate=FloatRange(1e-4, 0.01, log=True),
+        epochs=IntRange(10, 100),
+    )
 
     kind: Literal["item", "user"] = "item"
     """``item`` encodes each movie's ratings (I-AutoRec, the better one), ``user`` each user's."""
@@ -101,7 +98,6 @@ class AutoRecConfig(EpochConfig):
     """Rating vectors (movies for ``item``, users for ``user``) per optimisation step."""
 
     epochs: int = 50
-    """Most passes over the training data."""
 
     patience: int | None = 3
     """Stop after this many epochs without a better validation loss (None: never stop early).
@@ -196,28 +192,29 @@ def inner_holdout(train: Ratings, fraction: float, seed: int) -> tuple[Ratings, 
 class AutoRec(AutoencoderModel[AutoRecConfig]):
     """Item- or user-based AutoRec with sparse input and a loss masked to observed ratings."""
 
-    name: ClassVar[str] = "autorec"
-    config_type: ClassVar[type[AutoRecConfig]] = AutoRecConfig
+    name = "autorec"
+    config_type = AutoRecConfig
+
     # ---- training ---------------------------------------------------------------------------
 
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
     ) -> list[EpochRecord]:
-        self._device = pick_device(options.device)
         learn, stop_on = train, validation
         if validation is None and self.config.patience is not None:
             learn, stop_on = inner_holdout(train, self.config.validation_fraction, self.config.seed)
         self.input_matrix_ = self._matrix(learn)
-        with seeded(self.config.seed, self._device):
-            self._net = self._build_net().to(self._device)
+
+        def train_net(net: AutoRecNet) -> list[EpochRecord]:
             with torch.no_grad():
-                self._net.decoder_bias.fill_(self.global_mean_)
-            trainer = _Trainer(self, self._net, self._device, stop_on)
+                net.decoder_bias.fill_(self.global_mean_)
+            trainer = _Trainer(self, net, self._device, stop_on)
             log.info("autorec: %s output loss", "sparse" if trainer.sparse_output else "dense")
             loop = self.config if trainer.has_validation else replace(self.config, patience=None)
-            history = run_epochs(trainer, loop, options, description="autorec")
+            return run_epochs(trainer, loop, options, description="autorec")
+
+        history = self._train_net(options.device, train_net)
         self.input_matrix_ = self._matrix(train)
-        self.forget_codes()
         return history
 
     def _matrix(self, ratings: Ratings) -> sp.csr_matrix:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +39,7 @@ from matinee.models.neural._torch import (
     state_arrays,
     to_tensor,
 )
-from matinee.models.search import Dimension, FloatRange, IntRange
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -56,13 +56,12 @@ class EmbeddingNetConfig(EpochConfig):
     :data:`TUNED` is a better setting for ml-100k (lighter dropout and L2, larger batches).
     """
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "n_factors": IntRange(8, 128, log=True),
-        "reg": FloatRange(1e-6, 1e-2, log=True),
-        "learning_rate": FloatRange(1e-4, 0.01, log=True),
-        "epochs": IntRange(4, 30),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        n_factors=IntRange(8, 128, log=True),
+        reg=FloatRange(1e-6, 1e-2, log=True),
+        learning_rate=FloatRange(1e-4, 0.01, log=True),
+        epochs=IntRange(4, 30),
+    )
 
     n_factors: int = setting(50, low=1)
     """Size of each user and movie embedding."""
@@ -86,7 +85,6 @@ class EmbeddingNetConfig(EpochConfig):
     """Ratings per optimisation step."""
 
     epochs: int = 8
-    """Most passes over the training data."""
 
     squash: bool = False
     """Map the output through a sigmoid into the rating range (widened by half a star at each end,
@@ -218,8 +216,8 @@ def _chunked_pairs(
 class EmbeddingNet(Recommender[EmbeddingNetConfig]):
     """A neural net on concatenated user and movie embeddings, trained on the squared error."""
 
-    name: ClassVar[str] = "embedding-net"
-    config_type: ClassVar[type[EmbeddingNetConfig]] = EmbeddingNetConfig
+    name = "embedding-net"
+    config_type = EmbeddingNetConfig
 
     def __init__(self, config: EmbeddingNetConfig | None = None) -> None:
         super().__init__(config)

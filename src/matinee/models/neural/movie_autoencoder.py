@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,12 +36,10 @@ from matinee.models.neural._torch import (
     ModuleTrainer,
     check_not_diverged,
     make_optimizer,
-    pick_device,
-    seeded,
     sparse_rows,
     to_tensor,
 )
-from matinee.models.search import Dimension, FloatRange, IntRange
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -52,12 +50,11 @@ __all__ = ["MovieAutoencoder", "MovieAutoencoderConfig"]
 class MovieAutoencoderConfig(EpochConfig):
     """Hyperparameters of :class:`MovieAutoencoder`; the defaults are the notebook's."""
 
-    SEARCH_SPACE: ClassVar[Mapping[str, Dimension]] = {
-        "n_factors": IntRange(8, 128, log=True),
-        "reg": FloatRange(0.001, 1.0, log=True),
-        "learning_rate": FloatRange(0.001, 0.3, log=True),
-    }
-    """Default ranges of ``matinee tune``."""
+    SEARCH_SPACE = space(
+        n_factors=IntRange(8, 128, log=True),
+        reg=FloatRange(0.001, 1.0, log=True),
+        learning_rate=FloatRange(0.001, 0.3, log=True),
+    )
 
     n_factors: int = setting(50, low=1)
     """Size of each movie's vector (the hidden layer)."""
@@ -78,7 +75,6 @@ class MovieAutoencoderConfig(EpochConfig):
     """Movies per optimisation step."""
 
     epochs: int = 100
-    """Most passes over the training data."""
 
     patience: int | None = 5
     """Stop after this many epochs without a better validation loss (None: never stop early)."""
@@ -168,20 +164,19 @@ class _Trainer(ModuleTrainer):
 class MovieAutoencoder(AutoencoderModel[MovieAutoencoderConfig]):
     """A dense autoencoder over movies' zero-filled rating rows; its codes are movie vectors."""
 
-    name: ClassVar[str] = "movie-autoencoder"
-    config_type: ClassVar[type[MovieAutoencoderConfig]] = MovieAutoencoderConfig
+    name = "movie-autoencoder"
+    config_type = MovieAutoencoderConfig
 
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
     ) -> list[EpochRecord]:
-        self._device = pick_device(options.device)
         self.input_matrix_ = train.movie_user_matrix().astype(np.float32)
-        with seeded(self.config.seed, self._device):
-            self._net = self._build_net().to(self._device)
-            trainer = _Trainer(self, self._net, validation, self._device)
-            history = run_epochs(trainer, self.config, options, description="movie-autoencoder")
-        self.forget_codes()
-        return history
+
+        def train_net(net: AutoRecNet) -> list[EpochRecord]:
+            trainer = _Trainer(self, net, validation, self._device)
+            return run_epochs(trainer, self.config, options, description=self.name)
+
+        return self._train_net(options.device, train_net)
 
     def _build_net(self) -> AutoRecNet:
         return AutoRecNet(
