@@ -1,9 +1,9 @@
 """Scoring the test users of a split: rating predictions and full top-k rankings.
 
 Lists are ordered by the models' list scores: known users in blocks (``model.rank_users``) of
-at most :data:`SCORE_CELLS` cells, held-out users folded in from ``split.fold_in``
-(``model.rank_new_user``). Rating predictions of held-out users come from
-``model.score_new_user`` clipped to the scale, so a rating model's RMSE does not depend on how
+at most :data:`SCORE_CELLS` cells written into one reused buffer, held-out users folded in
+from ``split.fold_in`` a block at a time (``model.rank_new_users``). Rating predictions of
+held-out users come from ``model.score_new_user`` clipped to the scale, so a rating model's RMSE does not depend on how
 it ranks. Movies a user rated in train, validation or fold-in are never ranked.
 """
 
@@ -108,9 +108,10 @@ def _rank_known_users(
     if split.validation is not None:
         seen = (seen + split.validation.user_movie_matrix()).tocsr()
     step = _rows_per_batch(model.n_movies)
+    buffer = np.empty((min(step, users.size), model.n_movies), dtype=np.float32)
     for start in range(0, users.size, step):
         block = users[start : start + step]
-        scores = model.rank_users(block)
+        scores = model.rank_users(block, out=buffer[: block.size])
         scored.top.append(ranking_metrics.top_k(scores, k, exclude=seen[block]))
         scored.ranked_users.append(block)
         bar.advance(block.size)
@@ -125,7 +126,7 @@ def _score_fold_in_users(
     scored: Scored,
     bar: ProgressBar,
 ) -> None:
-    """Fold in each held-out user from ``fold_in``; predict their test ratings and rank."""
+    """Fold in the held-out users from ``fold_in`` a block at a time; predict and rank them."""
     fold_in = split.fold_in
     if fold_in is None:
         return
@@ -138,10 +139,8 @@ def _score_fold_in_users(
         block = block[np.isin(block, relevant_users)]
         if block.size == 0:
             continue
-        rows = [visible[int(user)] for user in block]
-        scores = np.vstack([model.rank_new_user(row.indices, row.data) for row in rows])
-        exclude = sp.vstack(rows).tocsr()
-        scored.top.append(ranking_metrics.top_k(scores, k, exclude=exclude))
+        rows = visible[block]
+        scored.top.append(ranking_metrics.top_k(model.rank_new_users(rows), k, exclude=rows))
         scored.ranked_users.append(block)
         bar.advance(block.size)
 
