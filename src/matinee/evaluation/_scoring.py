@@ -3,8 +3,9 @@
 Lists are ordered by the models' list scores: known users in blocks (``model.rank_users``) of
 at most :data:`SCORE_CELLS` cells written into one reused buffer, held-out users folded in
 from ``split.fold_in`` a block at a time (``model.rank_new_users``). Rating predictions of
-held-out users come from ``model.score_new_user`` clipped to the scale, so a rating model's RMSE does not depend on how
-it ranks. Movies a user rated in train, validation or fold-in are never ranked.
+held-out users come from ``model.score_new_user`` clipped to the scale, so a rating model's
+RMSE does not depend on how it ranks. Movies a user rated in train, validation or fold-in are
+never ranked.
 """
 
 from __future__ import annotations
