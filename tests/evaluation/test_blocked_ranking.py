@@ -24,6 +24,15 @@ from matinee.models.neighbours.ease import EASE, EASEConfig
 K = 10
 THRESHOLD = 4.0
 
+BOTH_KINDS = pytest.mark.parametrize(
+    "model",
+    [
+        pytest.param(BiasedMF(BiasedMFConfig(n_factors=16, epochs=3, seed=1)), id="biased-mf"),
+        pytest.param(EASE(EASEConfig(reg=200.0)), id="ease"),
+    ],
+)
+"""A rating model with a ranking head (blocks in place) and a ranker (the generic path)."""
+
 
 def _per_user_metrics(model: BiasedMF | EASE, split: Split) -> dict[str, float]:
     """Precision, recall, NDCG, MAP, MRR and hit rate @K, one user at a time.
@@ -67,27 +76,6 @@ def split() -> Split:
     return random_split(ratings, test_fraction=0.1, validation_fraction=0.05, seed=0)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "model",
-    [
-        BiasedMF(BiasedMFConfig(n_factors=16, epochs=3, seed=1)),
-        EASE(EASEConfig(reg=200.0)),
-    ],
-    ids=["biased-mf", "ease"],
-)
-def test_blocked_evaluation_equals_per_user_reference(
-    split: Split, model: BiasedMF | EASE, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    model.fit(split.train, split.validation)
-    monkeypatch.setattr(_scoring, "SCORE_CELLS", 37 * split.train.n_movies)  # many small blocks
-    result = evaluate(model, split, k=K, relevance_threshold=THRESHOLD)
-    reference = _per_user_metrics(model, split)
-    for name, value in reference.items():
-        assert result.metrics[name] == pytest.approx(value, rel=1e-12, abs=1e-15), name
-    assert result.n_ranked_users == np.unique(split.test.user_idx[split.test.rating >= 4]).size
-
-
 @pytest.fixture(scope="module")
 def held_out() -> Split:
     ratings = generate_ratings(150_000, n_users=1_500, n_movies=2_000, seed=5)
@@ -95,24 +83,23 @@ def held_out() -> Split:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "model",
-    [
-        BiasedMF(BiasedMFConfig(n_factors=16, epochs=3, seed=1)),
-        EASE(EASEConfig(reg=200.0)),
-    ],
-    ids=["biased-mf", "ease"],
-)
-def test_held_out_users_in_blocks_equal_per_user_reference(
-    held_out: Split, model: BiasedMF | EASE, monkeypatch: pytest.MonkeyPatch
+@BOTH_KINDS
+@pytest.mark.parametrize("split_name", ["split", "held_out"])
+def test_blocked_evaluation_equals_per_user_reference(
+    split_name: str,
+    model: BiasedMF | EASE,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
-    assert held_out.fold_in is not None
-    model.fit(held_out.train)
-    monkeypatch.setattr(_scoring, "SCORE_CELLS", 23 * held_out.train.n_movies)
-    result = evaluate(model, held_out, k=K, relevance_threshold=THRESHOLD)
-    reference = _per_user_metrics(model, held_out)
+    # held_out: a hidden-ratings split, whose test users are folded in from split.fold_in
+    chosen: Split = request.getfixturevalue(split_name)
+    model.fit(chosen.train, chosen.validation)
+    monkeypatch.setattr(_scoring, "SCORE_CELLS", 37 * chosen.train.n_movies)  # many small blocks
+    result = evaluate(model, chosen, k=K, relevance_threshold=THRESHOLD)
+    reference = _per_user_metrics(model, chosen)
     for name, value in reference.items():
         assert result.metrics[name] == pytest.approx(value, rel=1e-12, abs=1e-15), name
+    assert result.n_ranked_users == np.unique(chosen.test.user_idx[chosen.test.rating >= 4]).size
 
 
 def test_new_users_in_a_block_score_as_one_at_a_time(held_out: Split) -> None:
