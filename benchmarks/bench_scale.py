@@ -1,7 +1,8 @@
-"""MovieLens 25M end to end through the command line a user runs (issue 16).
+"""MovieLens 25M (and 32M) end to end through the command line a user runs (issue 16).
 
-Synthetic ratings in the ml-25m layout (162,541 users, 59,047 movies per 25,000,095 ratings,
-scaled with ``--ratings``) are written once as a release folder under ``--data-dir`` and read
+Synthetic ratings in the layout of ``--release`` (ml-25m: 162,541 users, 59,047 movies per
+25,000,095 ratings; ml-32m: 200,948 users, 87,585 movies per 32,000,204 ratings; scaled with
+``--ratings``) are written once as a release folder under ``--data-dir`` and read
 through ``MATINEE_DATA_MIRROR``, so the reader, the parsed-copy cache, the split, the fit, the
 evaluation and the save are all measured. Each command runs as its own process; its wall time
 and peak resident memory come from ``os.wait4`` on that process alone.
@@ -17,6 +18,7 @@ Parts (``--part``, repeatable):
   ``benchmarks/_scale_peers.py`` on the same number of generated ratings.
 
     python benchmarks/bench_scale.py --part e2e
+    python benchmarks/bench_scale.py --part e2e --release ml-32m --name scale-32m
     python benchmarks/bench_scale.py --part models --epochs 2 --timeout 900
 """
 
@@ -36,25 +38,31 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 TRAIN_TARGET_SECONDS, TRAIN_TARGET_GB, EVALUATE_TARGET_SECONDS = 60.0, 3.0, 30.0
 ML25M_RATINGS, ML25M_USERS, ML25M_MOVIES = 25_000_095, 162_541, 59_047
+SIZES = {
+    "ml-25m": (ML25M_RATINGS, ML25M_USERS, ML25M_MOVIES),
+    "ml-32m": (32_000_204, 200_948, 87_585),
+}
+"""Ratings, users and movies (in movies.csv) of each release the synthetic data imitates."""
 ITERATIVE = {"mf", "biased-mf", "svdpp", "nmf", "ials", "baseline", "autorec", "embedding-net"}
 FILTERED = {"ease": 200, "item-knn": 500}
 """Models also run on a filtered catalogue, with the --min-movie-ratings they get at 25M
 (scaled with the number of ratings): 11,382 and 5,648 movies of the synthetic 59,047."""
 
 
-def release(data_dir: Path, n_ratings: int) -> Path:
-    """The mirror folder holding an ml-25m-layout release of ``n_ratings`` (written once)."""
+def release(data_dir: Path, n_ratings: int, name: str = "ml-25m") -> Path:
+    """The mirror folder holding a ``name``-layout release of ``n_ratings`` (written once)."""
     mirror = data_dir / f"mirror-{n_ratings}"
-    folder = mirror / "ml-25m"
+    folder = mirror / name
     if not (folder / "ratings.csv").is_file():
         from matinee.data.synthetic import write_synthetic_release
 
-        scale = n_ratings / ML25M_RATINGS
+        full, users, movies = SIZES[name]
+        scale = n_ratings / full
         write_synthetic_release(
             folder,
             n_ratings,
-            n_users=max(1, round(ML25M_USERS * scale)),
-            n_movies=max(1, round(ML25M_MOVIES * scale)),
+            n_users=max(1, round(users * scale)),
+            n_movies=max(1, round(movies * scale)),
         )
     return mirror
 
@@ -98,11 +106,11 @@ def _wait(process: subprocess.Popen[str], deadline: float) -> tuple[int, Any, bo
         time.sleep(0.2)
 
 
-def e2e(env: dict[str, str], work: Path, timeout: float) -> list[dict[str, Any]]:
+def e2e(env: dict[str, str], work: Path, timeout: float, name: str) -> list[dict[str, Any]]:
     """Train biased MF as the issue does, then re-evaluate the saved model."""
     out = work / "bmf"
     train = [
-        "train", "biased-mf", "--dataset", "ml-25m", "--split", "random:0.1",
+        "train", "biased-mf", "--dataset", name, "--split", "random:0.1",
         "--set", "n_factors=64", "--set", "epochs=20", "--out", str(out),
     ]  # fmt: skip
     rows = [run_cli(train, env, timeout)]
@@ -114,14 +122,14 @@ def e2e(env: dict[str, str], work: Path, timeout: float) -> list[dict[str, Any]]
 
 
 def models(
-    env: dict[str, str], work: Path, epochs: int, timeout: float, n_ratings: int
+    env: dict[str, str], work: Path, epochs: int, timeout: float, n_ratings: int, release: str
 ) -> list[dict[str, Any]]:
     """Every registered model trained on the release, one process each."""
     from matinee.models.registry import available_models
 
     rows = []
     for name in available_models():
-        base = ["train", name, "--dataset", "ml-25m", "--split", "random:0.1"]
+        base = ["train", name, "--dataset", release, "--split", "random:0.1"]
         base += ["--out", str(work / name)]
         if name in ITERATIVE:
             base += ["--set", f"epochs={epochs}"]
@@ -168,7 +176,8 @@ def _model_line(row: dict[str, Any]) -> str:
 
 def markdown(report: dict[str, Any]) -> str:
     """The report as Markdown tables."""
-    lines = [f"# bench_scale: {report['ratings']:,} ratings ({report['note']})", ""]
+    title = f"{report['ratings']:,} ratings in the {report.get('release', 'ml-25m')} layout"
+    lines = [f"# bench_scale: {title} ({report['note']})", ""]
     if "e2e" in report:
         lines += [
             "| step | wall s | peak GB | target | RMSE | NDCG@10 |",
@@ -198,7 +207,8 @@ def markdown(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", action="append", choices=["e2e", "models", "peers"])
-    parser.add_argument("--ratings", type=int, default=ML25M_RATINGS)
+    parser.add_argument("--release", choices=sorted(SIZES), default="ml-25m")
+    parser.add_argument("--ratings", type=int, help="Default: the release's own count.")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/scale-data"))
     parser.add_argument(
         "--epochs", type=int, default=2, help="Epochs of iterative models (models)."
@@ -208,7 +218,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--name", default="scale")
     args = parser.parse_args(argv)
     parts = args.part or ["e2e"]
-    mirror = release(args.data_dir, args.ratings)
+    args.ratings = args.ratings or SIZES[args.release][0]
+    mirror = release(args.data_dir, args.ratings, args.release)
     env = {
         **os.environ,
         "MATINEE_DATA_MIRROR": str(mirror),
@@ -216,10 +227,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     work = args.data_dir / f"runs-{args.ratings}-{os.getpid()}"
     report: dict[str, Any] = {"ratings": args.ratings, "note": args.note, "epochs": args.epochs}
+    report["release"] = args.release
     if "e2e" in parts:
-        report["e2e"] = e2e(env, work, args.timeout)
+        report["e2e"] = e2e(env, work, args.timeout, args.release)
     if "models" in parts:
-        report["models"] = models(env, work, args.epochs, args.timeout, args.ratings)
+        report["models"] = models(env, work, args.epochs, args.timeout, args.ratings, args.release)
     if "peers" in parts:
         report["peers"] = peers(args.ratings)
     RESULTS.mkdir(exist_ok=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
 from matinee.errors import (
@@ -149,3 +150,27 @@ def test_from_parameters_reports_missing_and_bad_shapes(tiny: Ratings) -> None:
 def test_wrong_config_type_is_refused() -> None:
     with pytest.raises(ConfigError, match="takes a ItemMeanConfig"):
         ItemMean(Config())  # type: ignore[arg-type]
+
+
+def test_new_users_in_a_block_are_checked_and_scored_row_by_row(tiny: Ratings) -> None:
+    model = ItemMean().fit(tiny)
+    rows = sp.csr_matrix(([4.0, 2.0, 5.0], [0, 1, 1], [0, 2, 3]), shape=(2, tiny.n_movies))
+    single = [model.rank_new_user(r.indices, r.data) for r in rows]
+    assert np.array_equal(model.rank_new_users(rows), np.vstack(single))
+    bad = {
+        "twice": sp.csr_matrix(([4.0, 2.0], [0, 0], [0, 2]), shape=(1, tiny.n_movies)),
+        "at least one": sp.csr_matrix(([4.0], [0], [0, 1, 1]), shape=(2, tiny.n_movies)),
+        "rating scale": sp.csr_matrix(([9.0], [0], [0, 1]), shape=(1, tiny.n_movies)),
+        "movie columns": sp.csr_matrix(([4.0], [0], [0, 1]), shape=(1, tiny.n_movies + 1)),
+    }
+    for message, matrix in bad.items():
+        with pytest.raises(DataError, match=message):
+            model.rank_new_users(matrix)
+
+
+def test_rank_users_into_a_buffer_falls_back_to_a_fresh_array(tiny: Ratings) -> None:
+    model = ItemMean().fit(tiny)
+    buffer = np.zeros((2, tiny.n_movies), dtype=np.float32)
+    assert np.array_equal(model.rank_users([0, 1], out=buffer), model.rank_users([0, 1]))
+    with pytest.raises(ConfigError, match="out must be float32"):
+        model.rank_users([0, 1], out=buffer.astype(np.float64))

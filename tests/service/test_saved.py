@@ -17,6 +17,7 @@ from matinee.errors import ModelFormatError
 from matinee.models.baselines.popular import MostPopular
 from matinee.models.neighbours.ease import EASE, EASEConfig
 from matinee.service import RATED_NAME, ModelBundle, save_bundle
+from matinee.service.saved import rated_csr
 from matinee.settings import Settings
 from matinee.store.files import MOVIES_NAME, load_model, read_manifest, save_model
 from matinee.store.manifest import FORMAT_VERSION
@@ -132,3 +133,14 @@ def test_neural_models_move_to_the_device_asked_for(
     assert next(moved._net.parameters()).device.type == "cpu"  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match="device"):
         load_model(directory, device="tpu")
+
+
+def test_rated_matrix_of_the_fitted_ratings_is_a_copy_of_theirs(ml100k: Dataset) -> None:
+    train = ml100k.ratings.take(np.arange(len(ml100k.ratings)) % 3 != 0)
+    model = MostPopular().fit(train)
+    rated = rated_csr(model, train)
+    expected = np.zeros((train.n_users, train.n_movies), dtype=np.float32)
+    expected[train.user_idx, train.movie_idx] = train.rating
+    assert np.array_equal(rated.toarray(), expected) and rated.has_sorted_indices
+    rated.data[:] = 0.0
+    assert train.user_movie_matrix().data.min() >= 1.0

@@ -23,7 +23,7 @@ import numpy.typing as npt
 from matinee.data.filters import top_user_indices
 from matinee.data.ratings import Ratings
 from matinee.data.split import Split
-from matinee.data.split_keys import order_by_key, row_keys, user_keys
+from matinee.data.split_keys import order_by_key, order_prefix, row_keys, user_keys
 from matinee.errors import SplitError
 
 __all__ = [
@@ -101,11 +101,17 @@ def _rating_keys(ratings: Ratings, seed: int) -> npt.NDArray[np.int64]:
     )
 
 
-def _key_order(ratings: Ratings, seed: int) -> npt.NDArray[np.intp]:
-    """Row positions ordered by their rating key (ties by raw user id, then raw movie id)."""
+def _key_order(ratings: Ratings, seed: int, size: int | None = None) -> npt.NDArray[np.intp]:
+    """Row positions ordered by their rating key (ties by raw user id, then raw movie id).
+
+    With ``size``, only the first ``size`` positions of that order (a partial sort).
+    """
     user_ids = ratings.users.raw_ids[ratings.user_idx]
     movie_ids = ratings.movies.raw_ids[ratings.movie_idx]
-    return order_by_key(row_keys(seed, user_ids, movie_ids), user_ids, movie_ids)
+    keys = row_keys(seed, user_ids, movie_ids)
+    if size is None:
+        return order_by_key(keys, user_ids, movie_ids)
+    return order_prefix(keys, size, user_ids, movie_ids)
 
 
 def _share(fraction: float, total: int) -> int:
@@ -133,7 +139,7 @@ def random_split(
             f"test_fraction={test_fraction} and validation_fraction={validation_fraction} leave "
             f"no training rating out of {n}"
         )
-    order = _key_order(ratings, seed)
+    order = _key_order(ratings, seed, n_test + n_val)
     part = np.zeros(n, dtype=np.int8)
     part[order[:n_test]] = 1
     part[order[n_test : n_test + n_val]] = 2

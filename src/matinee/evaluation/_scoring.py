@@ -1,10 +1,11 @@
 """Scoring the test users of a split: rating predictions and full top-k rankings.
 
 Lists are ordered by the models' list scores: known users in blocks (``model.rank_users``) of
-at most :data:`SCORE_CELLS` cells, held-out users folded in from ``split.fold_in``
-(``model.rank_new_user``). Rating predictions of held-out users come from
-``model.score_new_user`` clipped to the scale, so a rating model's RMSE does not depend on how
-it ranks. Movies a user rated in train, validation or fold-in are never ranked.
+at most :data:`SCORE_CELLS` cells written into one reused buffer, held-out users folded in
+from ``split.fold_in`` a block at a time (``model.rank_new_users``). Rating predictions of
+held-out users come from ``model.score_new_user`` clipped to the scale, so a rating model's
+RMSE does not depend on how it ranks. Movies a user rated in train, validation or fold-in are
+never ranked.
 """
 
 from __future__ import annotations
@@ -129,8 +130,12 @@ def _rank_known_users(
     seen = split.train.user_movie_matrix()
     if split.validation is not None:
         seen = (seen + split.validation.user_movie_matrix()).tocsr()
+    buffer = np.empty(
+        (min(_rows_per_batch(model.n_movies), users.size), model.n_movies), dtype=np.float32
+    )
     for block in _blocks(users, model.n_movies):
-        scored.add_block(block, model.rank_users(block), k, seen[block], bar)
+        scores = model.rank_users(block, out=buffer[: block.size])
+        scored.add_block(block, scores, k, seen[block], bar)
 
 
 def _score_fold_in_users(
@@ -142,7 +147,7 @@ def _score_fold_in_users(
     scored: Scored,
     bar: ProgressBar,
 ) -> None:
-    """Fold in each held-out user from ``fold_in``; predict their test ratings and rank."""
+    """Fold in the held-out users from ``fold_in`` a block at a time; predict and rank them."""
     fold_in = split.fold_in
     if fold_in is None:
         return
@@ -153,9 +158,8 @@ def _score_fold_in_users(
         block = block[np.isin(block, relevant_users)]
         if block.size == 0:
             continue
-        rows = [visible[int(user)] for user in block]
-        scores = np.vstack([model.rank_new_user(row.indices, row.data) for row in rows])
-        scored.add_block(block, scores, k, sp.vstack(rows).tocsr(), bar)
+        rows = visible[block]
+        scored.add_block(block, model.rank_new_users(rows), k, rows, bar)
 
 
 def _predict_fold_in(

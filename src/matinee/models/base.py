@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
@@ -157,13 +158,26 @@ class Recommender(ABC, Generic[C]):
         """
         return self._for_new_user(self._score_new_user, movies, ratings)
 
-    def rank_users(self, users: npt.ArrayLike) -> ScoreArray:
+    def rank_users(self, users: npt.ArrayLike, *, out: ScoreArray | None = None) -> ScoreArray:
         """List scores of every movie for each user: higher first; shape like ``score_users``.
 
         What orders a top-k list. Rankers return their scores; rating models return a score
-        made for ranking (see each model's docstring), which is not a rating.
+        made for ranking (see each model's docstring), which is not a rating. ``out``, a
+        float32 ``(len(users), n_movies)`` array, may receive the scores (models that can write
+        in place do, which spares a fresh block of memory per call); use the returned array.
         """
-        return self._for_users(self._rank_users, users)
+        if out is None:
+            return self._for_users(self._rank_users, users)
+        user_idx = self._check_indices(users, self.n_users, "user")
+        if out.shape != (user_idx.size, self.n_movies) or out.dtype != np.float32:
+            raise ConfigError(
+                f"out must be float32 of shape {(user_idx.size, self.n_movies)}, got "
+                f"{out.dtype} {out.shape}"
+            )
+        written = self._rank_users_into(user_idx, out)
+        if written is not None:
+            return written
+        return np.asarray(self._rank_users(user_idx), dtype=np.float32)
 
     def rank_new_user(self, movies: npt.ArrayLike, ratings: npt.ArrayLike) -> ScoreArray:
         """List scores of every movie for someone not in the training data (as ``rank_users``).
@@ -171,6 +185,39 @@ class Recommender(ABC, Generic[C]):
         ``movies`` and ``ratings`` are what :meth:`score_new_user` takes.
         """
         return self._for_new_user(self._rank_new_user, movies, ratings)
+
+    def rank_new_users(self, rows: sp.csr_matrix | sp.csr_array) -> ScoreArray:
+        """``rank_new_user`` of each row of ``rows`` (people x movies CSR of ratings), stacked.
+
+        Models that can fold in a block of people at once do (one matrix product); the others
+        fold in one row at a time. Each row is checked as ``rank_new_user`` checks its input.
+        """
+        matrix = self._check_new_users(rows)
+        batch = self._rank_new_users(matrix)
+        if batch is not None:
+            return np.asarray(batch, dtype=np.float32)
+        scores = np.empty((matrix.shape[0], self.n_movies), dtype=np.float32)
+        for row in range(matrix.shape[0]):
+            cells = slice(matrix.indptr[row], matrix.indptr[row + 1])
+            scores[row] = self._rank_new_user(matrix.indices[cells], matrix.data[cells])
+        return scores
+
+    def _check_new_users(self, rows: sp.csr_matrix | sp.csr_array) -> sp.csr_matrix:
+        """``rows`` as canonical float32 CSR, each row a valid new user (else DataError)."""
+        matrix = sp.csr_matrix(rows, dtype=np.float32)
+        if matrix.shape[1] != self.n_movies:
+            raise DataError(f"new users need {self.n_movies} movie columns, got {matrix.shape[1]}")
+        if not matrix.has_canonical_format:
+            raise DataError("a new user rated the same movie twice")
+        if matrix.shape[0] and np.diff(matrix.indptr).min() == 0:
+            raise DataError("a new user needs at least one rated movie")
+        low, high = self.rating_scale_
+        values = matrix.data
+        if values.size and (
+            not np.all(np.isfinite(values)) or values.min() < low or values.max() > high
+        ):
+            raise DataError(f"new-user ratings must lie in the rating scale {low}-{high}")
+        return matrix
 
     def _for_users(
         self, kernel: Callable[[IndexArray], npt.ArrayLike], users: npt.ArrayLike
@@ -278,6 +325,14 @@ class Recommender(ABC, Generic[C]):
     def _rank_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
         """List scores of known users; the scores of ``_score_users`` unless overridden."""
         return self._score_users(users)
+
+    def _rank_users_into(self, users: IndexArray, out: ScoreArray) -> ScoreArray | None:
+        """``_rank_users`` written into ``out``, or None where the model cannot (the default)."""
+        return None
+
+    def _rank_new_users(self, rows: sp.csr_matrix) -> npt.NDArray[np.floating[Any]] | None:
+        """List scores of a block of new users (checked CSR rows), or None: one at a time."""
+        return None
 
     def _rank_new_user(
         self, movies: IndexArray, ratings: RatingArray

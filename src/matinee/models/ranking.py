@@ -97,9 +97,13 @@ class RankingHead:
     count_exponent: float = 0.5
     """Power of the rating count that divides a person's summed features."""
 
-    def score_users(self, users: IndexArray) -> npt.NDArray[np.float32]:
-        """List scores of every movie for known users (rows of ``users``)."""
-        scores: npt.NDArray[np.float32] = self.user_features[users] @ self.movie_weights.T
+    def score_users(
+        self, users: IndexArray, out: npt.NDArray[np.float32] | None = None
+    ) -> npt.NDArray[np.float32]:
+        """List scores of every movie for known users (rows of ``users``), into ``out`` if given."""
+        scores: npt.NDArray[np.float32] = np.matmul(
+            self.user_features[users], self.movie_weights.T, out=out
+        )
         return scores
 
     def score_new_user(self, movies: IndexArray) -> npt.NDArray[np.float32]:
@@ -107,6 +111,16 @@ class RankingHead:
         features = self.movie_features[movies].sum(axis=0) / movies.size**self.count_exponent
         person = np.concatenate([[1.0], features]).astype(np.float32)
         scores: npt.NDArray[np.float32] = self.movie_weights @ person
+        return scores
+
+    def score_new_users(self, rated: sp.csr_matrix) -> npt.NDArray[np.float32]:
+        """List scores of every movie for a block of new people (rows: the movies they rated)."""
+        binary = rated.astype(np.float32)
+        binary.data[:] = 1.0
+        counts = np.diff(binary.indptr).astype(np.float64) ** self.count_exponent
+        features = np.asarray(binary @ self.movie_features) / counts[:, None]
+        people = np.hstack([np.ones((rated.shape[0], 1)), features]).astype(np.float32)
+        scores: npt.NDArray[np.float32] = people @ self.movie_weights.T
         return scores
 
     def parameters(self) -> dict[str, np.ndarray]:
@@ -264,6 +278,14 @@ class TasteRanked(Recommender[C]):
         if self.ranking_ is None:
             return self._score_users(users)
         return self.ranking_.score_users(users)
+
+    def _rank_users_into(
+        self, users: IndexArray, out: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32] | None:
+        return None if self.ranking_ is None else self.ranking_.score_users(users, out=out)
+
+    def _rank_new_users(self, rows: sp.csr_matrix) -> npt.NDArray[np.floating[Any]] | None:
+        return None if self.ranking_ is None else self.ranking_.score_new_users(rows)
 
     def _rank_new_user(
         self, movies: IndexArray, ratings: RatingArray
