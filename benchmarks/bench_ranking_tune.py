@@ -185,11 +185,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one seed, 4 trials")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds from this one on")
     parser.add_argument("--trials", type=int, default=30, help="TPE trials per seed")
     parser.add_argument("--latest-seeds", type=int, default=3, help="seeds on ml-latest-small")
     parser.add_argument("--only", choices=list(PROTOCOLS))
     args = parser.parse_args()
-    seeds = list(range(1 if args.quick else args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + (1 if args.quick else args.seeds)))
     trials = 4 if args.quick else args.trials
     started = time.perf_counter()
     results: dict[str, Any] = {
@@ -202,7 +203,9 @@ def main() -> None:
             chosen = seeds[: args.latest_seeds] if name == "ml-latest-small" else seeds
             results[name] = protocol_results(name, chosen, trials)
     results["wall_s"] = round(time.perf_counter() - started, 1)
-    suffix = "-quick" if args.quick else ""
+    suffix = ("-quick" if args.quick else "") + (
+        f"-from-seed-{args.first_seed}" * bool(args.first_seed)
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     write_text_atomic(RESULTS / f"ranking_tune{suffix}.json", json.dumps(results, indent=2) + "\n")
     write_text_atomic(RESULTS / f"ranking_tune{suffix}.md", markdown(results))
