@@ -85,3 +85,25 @@ def test_tune_and_config_errors_are_clear(
     result = run(*(swap.get(arg, arg) for arg in args))
     assert result.exit_code != 0
     assert message in " ".join(result.output.split())
+
+
+def test_a_ranker_tunes_at_the_relevance_it_is_given(environment: Path) -> None:
+    def tuned_ndcg(relevance: str) -> tuple[float, Path]:
+        out = environment / f"tune-ease-{relevance}"
+        result = run(
+            "tune", "ease", "--split", "per-user:0.25", "--metric", "ndcg@10", "--trials", "2",
+            "--space", "reg=100:1000", "--only-space", "--relevance", relevance,
+            "--out", str(out), "--json",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        return float(json.loads(result.stdout)["test_metrics"]["ndcg@10"]), out / "best.json"
+
+    every_rating, best_file = tuned_ndcg("1")
+    assert every_rating != tuned_ndcg("5")[0]
+    result = run(
+        "compare", "--models", "ease", "--config", str(best_file), "--split", "per-user:0.25",
+        "--relevance", "1", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ndcg = json.loads(result.stdout)["models"]["ease"]["mean"]["ndcg@10"]
+    assert ndcg == pytest.approx(every_rating, abs=1e-9)

@@ -49,6 +49,10 @@ def tune_command(
         int, typer.Option("--inner-folds", help="1: one validation share; k: k inner folds.")
     ] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sampler and splits.")] = 0,
+    relevance: Annotated[
+        float,
+        typer.Option("--relevance", help="Ratings at or above this are relevant (ranking)."),
+    ] = 4.0,
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder for trials, best.json and the plot.")
     ] = None,
@@ -67,7 +71,12 @@ def tune_command(
 
     try:
         settings = TuneSettings(
-            trials=trials, metric=metric, timeout=timeout, seed=seed, inner_folds=inner_folds
+            trials=trials,
+            metric=metric,
+            timeout=timeout,
+            seed=seed,
+            inner_folds=inner_folds,
+            relevance_threshold=relevance,
         )
         options = FitOptions(device=device, progress=False)
         base = model_config(model, config_file, set_values or [])

@@ -50,7 +50,7 @@ from matinee.models._ranker_common import (
 )
 from matinee.models.base import Recommender
 from matinee.models.config import fraction, setting
-from matinee.models.search import FloatRange, space
+from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -78,8 +78,13 @@ class EASEConfig(FoldInConfig):
     to that taste (``benchmarks/results/new_users.md``)."""
 
     SEARCH_SPACE = space(
-        reg=FloatRange(10.0, 5000.0, log=True),
+        reg=FloatRange(30.0, 3000.0, log=True),
+        dropout=FloatRange(0.0, 0.7),
+        session_window=IntRange(0, 5),
+        session_weight=FloatRange(0.1, 3.0, log=True),
     )
+    """Default ranges of ``matinee tune``: plain EASE (window 0), EDLAE (dropout) and session
+    rows in one space (``benchmarks/results/ranking_tune.md``)."""
 
     reg: float = setting(500.0, low=0.0, low_open=True)
     """L2 penalty ``lambda`` added to the Gram diagonal; larger values trust co-counts less."""
