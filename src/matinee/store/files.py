@@ -29,8 +29,6 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import polars as pl
-from safetensors import SafetensorError
-from safetensors.numpy import load as load_safetensors
 from safetensors.numpy import save as save_safetensors
 
 from matinee.atomic import check_not_busy, check_replaceable
@@ -39,6 +37,7 @@ from matinee.models.base import Recommender
 from matinee.store.checks import check_arrays, check_model_arguments, parse_movies
 from matinee.store.commit import commit_files
 from matinee.store.manifest import MANIFEST_NAME, ArraySpec, Manifest
+from matinee.store.tensors import TensorFormatError, tensor_views
 
 __all__ = [
     "MOVIES_NAME",
@@ -262,8 +261,8 @@ def _verified_bytes(directory: Path, manifest: Manifest, name: str) -> bytes:
 
 def _checked_arrays(path: Path, data: bytes, manifest: Manifest) -> dict[str, np.ndarray]:
     try:
-        arrays: dict[str, np.ndarray] = load_safetensors(data)
-    except (SafetensorError, ValueError) as error:
+        arrays = tensor_views(data)
+    except TensorFormatError as error:
         raise ModelFormatError(f"{path} is not a valid safetensors file: {error}") from None
     if set(arrays) != set(manifest.arrays):
         missing = sorted(set(manifest.arrays) - set(arrays))
