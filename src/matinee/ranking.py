@@ -152,7 +152,8 @@ def _kernel_top_k_row(row: npt.NDArray[Any], width: int) -> npt.NDArray[np.int64
         row = row.astype(np.float64)
     out = np.empty(width, dtype=np.int32)
     top_k_one_row(np.ascontiguousarray(row), width, out)
-    return out[out != PAD].astype(np.int64)
+    best: npt.NDArray[np.int64] = out[out != PAD].astype(np.int64)
+    return best
 
 
 def _settle_boundary_ties(matrix: FloatArray, candidates: npt.NDArray[np.intp]) -> None:

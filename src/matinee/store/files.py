@@ -247,7 +247,7 @@ def _verified_bytes(directory: Path, manifest: Manifest, name: str) -> bytes:
         raise ModelFormatError(f"{directory / MANIFEST_NAME} lists no checksum for {name}")
     path = directory / manifest.stored(name)
     try:
-        data = path.read_bytes()
+        data = _read_writable(path)
     except FileNotFoundError:
         raise _VanishedError(f"{path} is missing") from None
     except OSError as error:
@@ -256,6 +256,18 @@ def _verified_bytes(directory: Path, manifest: Manifest, name: str) -> bytes:
         raise ModelFormatError(
             f"{path} is truncated or was modified: its sha256 differs from the manifest's"
         )
+    return data
+
+
+def _read_writable(path: Path) -> bytes:
+    """The file's bytes, read into a ``bytearray``.
+
+    Arrays viewing it are writable, as the library's were (torch warns on read-only ones).
+    """
+    with path.open("rb") as handle:
+        data = bytearray(os.fstat(handle.fileno()).st_size)
+        if handle.readinto(data) != len(data) or handle.read(1):
+            raise _VanishedError(f"{path} changed size while being read")
     return data
 
 

@@ -5,7 +5,8 @@ for a 380 MB EASE model a copy of that size, during which no other thread of the
 (a server's event loop stalls while a replacement model loads). The format is a little-endian
 u64 header length, a JSON header naming each tensor's dtype, shape and byte range, then the
 data; this reader checks it as strictly as the library does (known dtypes, ranges that tile
-the data exactly, sizes that fit the shapes) and returns read-only arrays over the bytes.
+the data exactly, sizes that fit the shapes) and returns arrays over the bytes (writable when
+the bytes are a ``bytearray``, as a loaded model's are).
 """
 
 from __future__ import annotations
@@ -105,5 +106,4 @@ def _view(
     array = np.frombuffer(buffer[start:stop], dtype=dtype).reshape(shape)
     if not array.flags.aligned:  # a tensor after an odd-sized one: copy it into alignment
         array = array.copy()
-        array.setflags(write=False)
     return array
