@@ -59,7 +59,7 @@ MOVIE_TABLE_COLUMNS = ("movie_id", "title", "year", "genres")
 OPTIONAL_MOVIE_COLUMNS = ("n_ratings",)
 
 
-def _sha256(data: bytes) -> str:
+def _sha256(data: bytes | bytearray) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
@@ -242,7 +242,7 @@ def read_manifest(directory: Path) -> Manifest:
     return Manifest.from_json(text, source=str(path))
 
 
-def _verified_bytes(directory: Path, manifest: Manifest, name: str) -> bytes:
+def _verified_bytes(directory: Path, manifest: Manifest, name: str) -> bytearray:
     if name not in manifest.files:
         raise ModelFormatError(f"{directory / MANIFEST_NAME} lists no checksum for {name}")
     path = directory / manifest.stored(name)
@@ -259,7 +259,7 @@ def _verified_bytes(directory: Path, manifest: Manifest, name: str) -> bytes:
     return data
 
 
-def _read_writable(path: Path) -> bytes:
+def _read_writable(path: Path) -> bytearray:
     """The file's bytes, read into a ``bytearray``.
 
     Arrays viewing it are writable, as the library's were (torch warns on read-only ones).
@@ -271,7 +271,7 @@ def _read_writable(path: Path) -> bytes:
     return data
 
 
-def _checked_arrays(path: Path, data: bytes, manifest: Manifest) -> dict[str, np.ndarray]:
+def _checked_arrays(path: Path, data: bytearray, manifest: Manifest) -> dict[str, np.ndarray]:
     try:
         arrays = tensor_views(data)
     except TensorFormatError as error:
@@ -302,7 +302,7 @@ class _Movable(Protocol):
         ...
 
 
-def _read_consistent(directory: Path, name: str) -> tuple[Manifest, bytes | None]:
+def _read_consistent(directory: Path, name: str) -> tuple[Manifest, bytearray | None]:
     """The manifest and the bytes of its file ``name`` (None if not listed), from one save.
 
     A concurrent save may commit a new manifest and remove the old files between our reading
@@ -363,7 +363,7 @@ def load_model(directory: Path, *, device: str | None = None) -> Recommender[Any
     return model
 
 
-def read_attachment(directory: Path, name: str) -> bytes | None:
+def read_attachment(directory: Path, name: str) -> bytearray | None:
     """The bytes of a file saved with ``attachments`` (checksum verified), or None if absent."""
     directory = _as_path(directory, "read_attachment")
     return _read_consistent(directory, name)[1]

@@ -43,7 +43,7 @@ class TensorFormatError(ValueError):
     """The bytes are not a well-formed safetensors file; the message says why."""
 
 
-def tensor_views(data: bytes) -> dict[str, np.ndarray]:
+def tensor_views(data: bytes | bytearray) -> dict[str, np.ndarray]:
     """Every tensor of a safetensors file, as a read-only array over ``data``.
 
     Raises:
