@@ -23,7 +23,7 @@ ARRAYS = {
 
 def test_views_equal_the_library_and_copy_nothing() -> None:
     data = save(ARRAYS, metadata={"format": "matinee"})
-    views, expected = tensor_views(bytearray(data)), load(data)
+    views, expected = tensor_views(memoryview(bytearray(data))), load(data)
     assert set(views) == set(expected)
     for name, array in expected.items():
         view = views[name]

@@ -162,7 +162,7 @@ def load_training_view(
     return TrainingView(rated, counts), table
 
 
-def _read_rated(path: Path, data: bytearray, shape: tuple[int, int]) -> sp.csr_matrix:
+def _read_rated(path: Path, data: memoryview, shape: tuple[int, int]) -> sp.csr_matrix:
     try:
         arrays = tensor_views(data)
         indptr = np.asarray(arrays["indptr"], dtype=np.int64)

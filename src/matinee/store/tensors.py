@@ -6,7 +6,7 @@ for a 380 MB EASE model a copy of that size, during which no other thread of the
 u64 header length, a JSON header naming each tensor's dtype, shape and byte range, then the
 data; this reader checks it as strictly as the library does (known dtypes, ranges that tile
 the data exactly, sizes that fit the shapes) and returns arrays over the bytes (writable when
-the bytes are a ``bytearray``, as a loaded model's are).
+the buffer is, as a loaded model's is).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class TensorFormatError(ValueError):
     """The bytes are not a well-formed safetensors file; the message says why."""
 
 
-def tensor_views(data: bytes | bytearray) -> dict[str, np.ndarray]:
+def tensor_views(data: bytes | bytearray | memoryview) -> dict[str, np.ndarray]:
     """Every tensor of a safetensors file, as a read-only array over ``data``.
 
     Raises:
@@ -56,7 +56,7 @@ def tensor_views(data: bytes | bytearray) -> dict[str, np.ndarray]:
     if size > MAX_HEADER_BYTES or 8 + size > len(data):
         raise TensorFormatError(f"header length {size} does not fit the file")
     try:
-        header = json.loads(data[8 : 8 + size])
+        header = json.loads(bytes(data[8 : 8 + size]))
     except (UnicodeDecodeError, ValueError) as error:
         raise TensorFormatError(f"the header is not JSON: {error}") from None
     if not isinstance(header, dict):
