@@ -17,7 +17,7 @@ import numpy as np
 
 import matinee._openmp  # noqa: F401  (GOMP_SPINCOUNT, read when numba's OpenMP loads)
 
-__all__ = ["top_k_rows"]
+__all__ = ["top_k_one_row", "top_k_rows"]
 
 
 @numba.njit(nogil=True, cache=True)
@@ -33,6 +33,34 @@ def _excluded(indices: np.ndarray, start: int, stop: int, movie: int) -> bool:
     return low < stop and indices[low] == movie
 
 
+@numba.njit(nogil=True, cache=True)
+def _fill_row(
+    line: np.ndarray, k: int, indices: np.ndarray, start: int, stop: int, chosen: np.ndarray
+) -> None:
+    """One row's best ``k`` movies into ``chosen`` (``-1`` pads), skipping the excluded ones."""
+    best = np.empty(k, dtype=line.dtype)
+    chosen[:] = -1
+    filled = 0
+    floor = -np.inf
+    for movie in range(line.size):
+        value = line[movie]
+        if not value > floor:
+            continue
+        if stop > start and _excluded(indices, start, stop, movie):
+            continue
+        slot = filled if filled < k else k - 1
+        while slot > 0 and best[slot - 1] < value:
+            best[slot] = best[slot - 1]
+            chosen[slot] = chosen[slot - 1]
+            slot -= 1
+        best[slot] = value
+        chosen[slot] = movie
+        if filled < k:
+            filled += 1
+        if filled == k:
+            floor = best[k - 1]
+
+
 @numba.njit(parallel=True, nogil=True, cache=True)
 def top_k_rows(
     scores: np.ndarray, k: int, indptr: np.ndarray, indices: np.ndarray, out: np.ndarray
@@ -46,29 +74,15 @@ def top_k_rows(
         indices: Their movie indices, sorted within each row.
         out: ``(n_rows, k)`` int32, filled in place.
     """
-    n_rows, n_movies = scores.shape
-    for row in numba.prange(n_rows):
-        best = np.empty(k, dtype=scores.dtype)
-        chosen = out[row]
-        chosen[:] = -1
-        filled = 0
-        floor = -np.inf
-        start, stop = indptr[row], indptr[row + 1]
-        line = scores[row]
-        for movie in range(n_movies):
-            value = line[movie]
-            if not value > floor:
-                continue
-            if stop > start and _excluded(indices, start, stop, movie):
-                continue
-            slot = filled if filled < k else k - 1
-            while slot > 0 and best[slot - 1] < value:
-                best[slot] = best[slot - 1]
-                chosen[slot] = chosen[slot - 1]
-                slot -= 1
-            best[slot] = value
-            chosen[slot] = movie
-            if filled < k:
-                filled += 1
-            if filled == k:
-                floor = best[k - 1]
+    for row in numba.prange(scores.shape[0]):
+        _fill_row(scores[row], k, indices, indptr[row], indptr[row + 1], out[row])
+
+
+@numba.njit(nogil=True, cache=True)
+def top_k_one_row(line: np.ndarray, k: int, out: np.ndarray) -> None:
+    """:func:`top_k_rows` for one 1-D row and no exclusions, in the calling thread.
+
+    A request's list: no OpenMP region to start (the parallel kernel's cost for one row), and
+    the GIL released while it runs.
+    """
+    _fill_row(line, k, np.empty(0, dtype=np.int32), 0, 0, out)

@@ -118,8 +118,10 @@ def top_k_row(scores: npt.ArrayLike, k: int) -> npt.NDArray[np.int64]:
     """The ``k`` best indices of one score row, best first, as :func:`top_k` orders them.
 
     The same answer as ``top_k(scores, k)[0]`` without its ``-1`` padding (ties to the lower
-    index; ``-inf`` and NaN never returned), for one request's row: one partition, then a sort
-    of the movies scoring at least the k-th best, with no 2-D copies of the row.
+    index; ``-inf`` and NaN never returned), for one request's row: lists up to
+    :data:`KERNEL_MAX_K` long come from the compiled kernel run in the calling thread (no
+    OpenMP region, the GIL released), longer ones from one partition and a sort of the movies
+    scoring at least the k-th best.
 
     Raises:
         ConfigError: ``k`` below 1 or ``scores`` not 1-D.
@@ -128,17 +130,30 @@ def top_k_row(scores: npt.ArrayLike, k: int) -> npt.NDArray[np.int64]:
     row = np.asarray(scores)
     if row.ndim != 1:
         raise ConfigError(f"top_k_row takes one 1-D row of scores, got shape {row.shape}")
-    valid = row > -np.inf
-    values = row if valid.all() else np.where(valid, row, -np.inf)
     width = min(int(k), row.size)
     if width == 0:
         return np.empty(0, dtype=np.int64)
+    if width <= KERNEL_MAX_K:
+        return _kernel_top_k_row(row, width)
+    valid = row > -np.inf
+    values = row if valid.all() else np.where(valid, row, -np.inf)
     kth = -np.inf
     if width < row.size:
         kth = values[np.argpartition(-values, width - 1)[:width]].min()
     candidates = np.flatnonzero(values >= kth if kth > -np.inf else valid)
     order = np.lexsort((candidates, -values[candidates]))[:width]
     return candidates[order].astype(np.int64)
+
+
+def _kernel_top_k_row(row: npt.NDArray[Any], width: int) -> npt.NDArray[np.int64]:
+    from matinee._topk_kernel import top_k_one_row
+
+    if row.dtype not in (np.float32, np.float64):
+        row = row.astype(np.float64)
+    out = np.empty(width, dtype=np.int32)
+    top_k_one_row(np.ascontiguousarray(row), width, out)
+    best: npt.NDArray[np.int64] = out[out != PAD].astype(np.int64)
+    return best
 
 
 def _settle_boundary_ties(matrix: FloatArray, candidates: npt.NDArray[np.intp]) -> None:

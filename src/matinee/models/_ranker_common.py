@@ -30,6 +30,7 @@ __all__ = [
     "known_movie_counts",
     "movie_counts",
     "session_rows",
+    "weighted_fold_in",
     "weighted_fold_in_row",
 ]
 
@@ -152,14 +153,21 @@ def fold_in_weights(ratings: RatingArray, config: FoldInConfig) -> npt.NDArray[n
     return np.where(liked, 1.0, config.unliked_weight).astype(np.float32)
 
 
+def weighted_fold_in(
+    movies: IndexArray, ratings: RatingArray, config: FoldInConfig
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+    """The columns (ascending) and :func:`fold_in_weights` of a new user's weighted row."""
+    keep = _positive(ratings, config.positive_threshold)
+    order = np.argsort(movies[keep], kind="stable")
+    columns = movies[keep][order].astype(np.int32)
+    return columns, fold_in_weights(ratings[keep][order], config)
+
+
 def weighted_fold_in_row(
     n_movies: int, movies: IndexArray, ratings: RatingArray, config: FoldInConfig
 ) -> sp.csr_matrix:
     """A new user's 1 x movies CSR row (as :func:`fold_in_row`) holding :func:`fold_in_weights`."""
-    keep = _positive(ratings, config.positive_threshold)
-    order = np.argsort(movies[keep], kind="stable")
-    columns = movies[keep][order].astype(np.int32)
-    values = fold_in_weights(ratings[keep][order], config)
+    columns, values = weighted_fold_in(movies, ratings, config)
     return sp.csr_matrix(
         (values, columns, np.array([0, columns.size], dtype=np.int32)), shape=(1, n_movies)
     )
@@ -188,14 +196,27 @@ def known_movie_counts(user_items: sp.csr_matrix) -> npt.NDArray[np.float64]:
     return counts
 
 
+_DIVISORS: dict[tuple[int, float], npt.NDArray[np.float64]] = {}
+"""(``id`` of a live counts array, exponent) -> ``(counts + 1) ** exponent``."""
+
+
 def damp_popularity(
     scores: npt.ArrayLike, counts: npt.NDArray[np.float64], exponent: float
 ) -> npt.NDArray[np.float64]:
-    """``scores / (counts + 1) ** exponent``, the scores unchanged when ``exponent`` is 0."""
+    """``scores / (counts + 1) ** exponent``, the scores unchanged when ``exponent`` is 0.
+
+    The divisor is worked out once per ``counts`` array and exponent (a power of every movie's
+    count costs more than the rest of a new user's list), so ``counts`` must not change.
+    """
     values = np.asarray(scores, dtype=np.float64).ravel()
     if exponent == 0.0:
         return values
-    damped: npt.NDArray[np.float64] = values / (counts + 1.0) ** exponent
+    key = (id(counts), exponent)
+    divisor = _DIVISORS.get(key)
+    if divisor is None:
+        divisor = _DIVISORS[key] = (counts + 1.0) ** exponent
+        weakref.finalize(counts, _DIVISORS.pop, key, None)
+    damped: npt.NDArray[np.float64] = values / divisor
     return damped
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import AsyncIterator, Sequence
@@ -10,16 +11,18 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from threadpoolctl import threadpool_limits
 
 import matinee
 from matinee.errors import ConfigError
+from matinee.ranking import top_k_row
 from matinee.serve.errors import ApiError, BodySizeLimit, install_error_handlers
 from matinee.serve.limits import ServeLimits
 from matinee.serve.registry import ModelRegistry
-from matinee.serve.routes import ERRORS, api_router, readiness
+from matinee.serve.routes import ERRORS, ScoringPool, api_router, readiness
 from matinee.serve.schemas import HealthResponse, ReadyResponse
 
 __all__ = ["CONFIG_ENV", "STATIC_DIR", "app_from_environment", "create_app"]
@@ -68,10 +71,12 @@ def create_app(
     limits = limits or ServeLimits()
     registry = ModelRegistry(model_dirs)
     state = _State()
+    score = ScoringPool(limits.scoring_threads)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         blas = threadpool_limits(limits.blas_threads, user_api="blas")
+        warm_up()
         watcher = registry.watch(limits.reload_poll_s) if watch else None
         state.ready = True
         try:
@@ -80,6 +85,7 @@ def create_app(
             state.ready = False
             if watcher is not None:
                 watcher.stop()
+            score.close()
             blas.restore_original_limits()
 
     app = FastAPI(
@@ -95,10 +101,23 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
     app.include_router(_health_router(registry, state))
-    app.include_router(api_router(registry, limits))
+    app.include_router(api_router(registry, limits, score))
     app.include_router(_report_router(registry))
     app.include_router(_page_router())
     return app
+
+
+def warm_up() -> None:
+    """Ready the process for requests: the top-k kernel compiled, the loaded objects frozen.
+
+    The first list would otherwise compile (or load from numba's cache) the kernel while a
+    client waits; and freezing moves every object alive now (the models' catalogs, FastAPI's
+    routes) out of the cyclic collector's view, so its full passes stop scanning them while
+    requests wait (see :meth:`ModelRegistry.reload`, which freezes each model swapped in).
+    """
+    top_k_row(np.zeros(2), 1)
+    gc.collect()
+    gc.freeze()
 
 
 def _health_router(registry: ModelRegistry, state: _State) -> APIRouter:

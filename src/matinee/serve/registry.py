@@ -8,6 +8,7 @@ logged and kept for ``/api/v1/models``.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -166,6 +167,7 @@ class ModelRegistry:
             self._slots[name] = replace(slot, last_reload_error=reason, refused_stamp=stamp)
             return reason
         self._slots[name] = ModelSlot(slot.directory, bundle, stamp, _now())
+        gc.freeze()  # the new model's objects out of the cyclic collector's passes (app.warm_up)
         log.info("swapped in a new version of model %s", name)
         return True
 

@@ -311,27 +311,26 @@ class ModelBundle:
             weights = reason_weights(self.model, rated, ratings, chosen)
             if weights is not None:
                 reasons = top_reasons(weights)
-        values = None if predicted is None else np.asarray(predicted, dtype=np.float64)
-        rows = []
-        for rank, index in enumerate(chosen.tolist()):
-            because = tuple(
-                Reason(
-                    int(self.catalog.movie_ids[rated[j]]),
-                    self.catalog.infos[rated[j]].title,
-                    weight,
-                )
-                for j, weight in reasons[rank]
+        values = None if predicted is None else np.asarray(predicted, dtype=np.float64).tolist()
+        infos, ids, rated_at = (
+            self.catalog.infos,
+            self.catalog.movie_ids[rated].tolist(),
+            rated.tolist(),
+        )
+        return [
+            Recommendation(
+                movie=infos[index],
+                rank=rank + 1,
+                score=score,
+                predicted_rating=None if values is None else values[rank],
+                because=tuple(
+                    Reason(ids[j], infos[rated_at[j]].title, weight) for j, weight in reasons[rank]
+                ),
             )
-            rows.append(
-                Recommendation(
-                    movie=self.catalog.infos[index],
-                    rank=rank + 1,
-                    score=float(scores[rank]),
-                    predicted_rating=None if values is None else float(values[rank]),
-                    because=because,
-                )
+            for rank, (index, score) in enumerate(
+                zip(chosen.tolist(), scores.tolist(), strict=True)
             )
-        return rows
+        ]
 
 
 def _check_k(k: int) -> None:

@@ -26,8 +26,6 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 import scipy.sparse as sp
-from safetensors import SafetensorError
-from safetensors.numpy import load as load_safetensors
 from safetensors.numpy import save as save_safetensors
 
 from matinee.data.dataset import Dataset
@@ -37,6 +35,7 @@ from matinee.models.base import Recommender
 from matinee.settings import Settings
 from matinee.store.files import read_attachment, read_movies, save_model
 from matinee.store.manifest import Manifest
+from matinee.store.tensors import tensor_views
 
 __all__ = ["RATED_NAME", "TrainingView", "load_training_view", "rated_csr", "save_bundle"]
 
@@ -167,13 +166,13 @@ def load_training_view(
     return TrainingView(rated, counts), table
 
 
-def _read_rated(path: Path, data: bytes, shape: tuple[int, int]) -> sp.csr_matrix:
+def _read_rated(path: Path, data: memoryview, shape: tuple[int, int]) -> sp.csr_matrix:
     try:
-        arrays = load_safetensors(data)
+        arrays = tensor_views(data)
         indptr = np.asarray(arrays["indptr"], dtype=np.int64)
         indices = np.asarray(arrays["indices"], dtype=np.int32)
         ratings = np.asarray(arrays["ratings"], dtype=np.float32)
-    except (SafetensorError, KeyError, ValueError) as error:
+    except (KeyError, ValueError) as error:  # TensorFormatError is a ValueError
         raise ModelFormatError(f"{path}: not the rated-movies arrays ({error})") from None
     sound = (
         indptr.shape == (shape[0] + 1,)

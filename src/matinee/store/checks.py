@@ -99,7 +99,7 @@ def _check_metrics(metrics: object) -> None:
             raise ConfigError(f"save_model: metric {key!r} is {value}, not a finite number")
 
 
-def parse_movies(path: Path, data: bytes) -> pl.DataFrame:
+def parse_movies(path: Path, data: bytes | memoryview) -> pl.DataFrame:
     """The saved movies table in ``data``, checked: its columns and unique movie ids.
 
     Parsed by pyarrow, whose errors are exceptions (polars panics on some damaged files).

@@ -46,7 +46,7 @@ from matinee.models._ranker_common import (
     interactions,
     known_movie_counts,
     session_rows,
-    weighted_fold_in_row,
+    weighted_fold_in,
 )
 from matinee.models.base import Recommender
 from matinee.models.config import fraction, setting
@@ -270,10 +270,11 @@ class EASE(Recommender[EASEConfig]):
     ) -> npt.NDArray[np.floating[Any]]:
         """Liked ratings weighted fully, then popularity damped (see :class:`FoldInConfig`)."""
         weights, user_items = self._state()
-        row = weighted_fold_in_row(self.n_movies, movies, ratings, self.config)
-        scores = np.zeros(self.n_movies, dtype=np.float64)
-        for column, value in zip(row.indices.tolist(), row.data.tolist(), strict=True):
-            scores += value * weights[column]  # the sparse row @ weights, without its set-up
+        columns, values = weighted_fold_in(movies, ratings, self.config)
+        rows = weights[columns]
+        rows *= values[:, np.newaxis]
+        # the sparse row @ weights, summed row after row in float64 (as ``+=`` per row did)
+        scores = np.add.reduce(rows, axis=0, dtype=np.float64)
         return damp_popularity(
             scores, known_movie_counts(user_items), self.config.rank_popularity_exponent
         )
