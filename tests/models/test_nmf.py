@@ -16,17 +16,24 @@ def _non_negative_low_rank(seed: int) -> tuple[Ratings, Ratings]:
     """A rank-3 non-negative matrix on the 1-5 scale, 70% observed for training."""
     rng = np.random.default_rng(seed)
     full = rng.uniform(0.4, 1.0, (50, 3)) @ rng.uniform(0.4, 1.0, (3, 30)) + 1.0
+    return _observed_part(np.clip(full, 1, 5), (1.0, 5.0), 0.7, rng)
+
+
+def _observed_part(
+    full: np.ndarray, scale: tuple[float, float], share: float, rng: np.random.Generator
+) -> tuple[Ratings, Ratings]:
+    """A random ``share`` of the cells of ``full`` for training, the rest held out."""
     user_idx, movie_idx = (a.ravel().astype(np.int32) for a in np.indices(full.shape))
     everything = Ratings(
         user_idx,
         movie_idx,
-        np.clip(full.ravel(), 1, 5),
+        full.ravel(),
         np.zeros(full.size, dtype=np.int64),
-        IdMap(np.arange(50), kind="user"),
-        IdMap(np.arange(30), kind="movie"),
-        (1.0, 5.0),
+        IdMap(np.arange(full.shape[0]), kind="user"),
+        IdMap(np.arange(full.shape[1]), kind="movie"),
+        scale,
     )
-    observed = rng.random(full.size) < 0.7
+    observed = rng.random(full.size) < share
     return everything.take(observed), everything.take(~observed)
 
 
@@ -66,18 +73,7 @@ def _offset_ratings(seed: int) -> tuple[Ratings, Ratings]:
     rng = np.random.default_rng(seed)
     users, movies = rng.uniform(0.5, 2.5, 60), rng.uniform(0.5, 2.5, 40)
     full = users[:, None] + movies[None, :] + 0.3 * np.outer(rng.random(60), rng.random(40))
-    user_idx, movie_idx = (a.ravel().astype(np.int32) for a in np.indices(full.shape))
-    everything = Ratings(
-        user_idx,
-        movie_idx,
-        full.ravel(),
-        np.zeros(full.size, dtype=np.int64),
-        IdMap(np.arange(60), kind="user"),
-        IdMap(np.arange(40), kind="movie"),
-        (0.5, 5.5),
-    )
-    observed = rng.random(full.size) < 0.6
-    return everything.take(observed), everything.take(~observed)
+    return _observed_part(full, (0.5, 5.5), 0.6, rng)
 
 
 def test_masked_nmf_offsets_fit_what_factors_alone_cannot() -> None:
