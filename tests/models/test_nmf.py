@@ -16,17 +16,24 @@ def _non_negative_low_rank(seed: int) -> tuple[Ratings, Ratings]:
     """A rank-3 non-negative matrix on the 1-5 scale, 70% observed for training."""
     rng = np.random.default_rng(seed)
     full = rng.uniform(0.4, 1.0, (50, 3)) @ rng.uniform(0.4, 1.0, (3, 30)) + 1.0
+    return _observed_part(np.clip(full, 1, 5), (1.0, 5.0), 0.7, rng)
+
+
+def _observed_part(
+    full: np.ndarray, scale: tuple[float, float], share: float, rng: np.random.Generator
+) -> tuple[Ratings, Ratings]:
+    """A random ``share`` of the cells of ``full`` for training, the rest held out."""
     user_idx, movie_idx = (a.ravel().astype(np.int32) for a in np.indices(full.shape))
     everything = Ratings(
         user_idx,
         movie_idx,
-        np.clip(full.ravel(), 1, 5),
+        full.ravel(),
         np.zeros(full.size, dtype=np.int64),
-        IdMap(np.arange(50), kind="user"),
-        IdMap(np.arange(30), kind="movie"),
-        (1.0, 5.0),
+        IdMap(np.arange(full.shape[0]), kind="user"),
+        IdMap(np.arange(full.shape[1]), kind="movie"),
+        scale,
     )
-    observed = rng.random(full.size) < 0.7
+    observed = rng.random(full.size) < share
     return everything.take(observed), everything.take(~observed)
 
 
@@ -59,6 +66,39 @@ def test_masked_nmf_same_seed_same_model(tiny: Ratings) -> None:
     first = MaskedNMF(MaskedNMFConfig(n_factors=2, epochs=5)).fit(tiny).parameters()
     again = MaskedNMF(MaskedNMFConfig(n_factors=2, epochs=5)).fit(tiny).parameters()
     assert np.array_equal(first["user_factors"], again["user_factors"])
+
+
+def _offset_ratings(seed: int) -> tuple[Ratings, Ratings]:
+    """Per-user and per-movie offsets (0.5-2.5 each) plus a small rank-1 term, 60% observed."""
+    rng = np.random.default_rng(seed)
+    users, movies = rng.uniform(0.5, 2.5, 60), rng.uniform(0.5, 2.5, 40)
+    full = users[:, None] + movies[None, :] + 0.3 * np.outer(rng.random(60), rng.random(40))
+    return _observed_part(full, (0.5, 5.5), 0.6, rng)
+
+
+def test_masked_nmf_offsets_fit_what_factors_alone_cannot() -> None:
+    train, held_out = _offset_ratings(0)
+    config = MaskedNMFConfig(n_factors=1, epochs=200, reg_users=0.0, reg_movies=0.0)
+    biased = MaskedNMF(config).fit(train)
+    plain = MaskedNMF(MaskedNMFConfig(**{**config.to_dict(), "biased": False})).fit(train)
+    params = biased.parameters()
+    assert params["user_bias"].min() >= 0 and params["movie_bias"].min() >= 0
+    assert _rmse(biased, held_out) < 0.1 < _rmse(plain, held_out)
+    rows = train.user_idx == 3
+    folded = biased.score_new_user(train.movie_idx[rows], train.rating[rows])
+    assert np.max(np.abs(folded - biased.score_users([3])[0])) < 0.2
+
+
+def test_masked_nmf_saved_without_offsets_loads_with_zero_ones() -> None:
+    train, _ = _offset_ratings(1)
+    model = MaskedNMF(MaskedNMFConfig(n_factors=2, epochs=20)).fit(train)
+    params = model.parameters()
+    older = {key: value for key, value in params.items() if not key.endswith("_bias")}
+    loaded = MaskedNMF.from_parameters(model.config, older)
+    factors = params["user_factors"][:2] @ params["movie_factors"].T
+    assert np.allclose(loaded.score_users([0, 1]), factors, atol=1e-5)
+    again = MaskedNMF.from_parameters(model.config, params)
+    assert np.array_equal(again.score_users([0, 1]), model.score_users([0, 1]))
 
 
 def test_matrix_nmf_agrees_with_scikit_learn(tiny: Ratings) -> None:

@@ -40,6 +40,12 @@ __all__ = ["MaskedNMF", "MaskedNMFConfig", "MatrixNMF", "MatrixNMFConfig"]
 
 log = logging.getLogger(__name__)
 
+OFFSET_PARTNER = 10.0
+"""Value at which biased NMF holds the constant partner column of each offset. The offset is
+stored as ``c_u / OFFSET_PARTNER``, so the L2 penalty the update applies to every column weighs
+on the offsets 100x less than on the factors: at the factors' strength it held each user's
+offset about 0.15 of itself short of the mean residual."""
+
 
 def _nnls_fold_in(
     features: npt.NDArray[np.floating], targets: npt.NDArray[np.floating], penalty: float
@@ -78,6 +84,14 @@ class MaskedNMFConfig(FactorConfig):
     init_high: float = setting(1.0, low=0.0, low_open=True)
     """Initial factors are drawn uniformly from ``[0, init_high)``."""
 
+    biased: bool = True
+    """Also learn a non-negative offset per user and per movie, ``r = c_u + d_i + p_u . q_i``
+    (two more factor columns, each held at :data:`OFFSET_PARTNER` on the other side)."""
+
+    def width(self) -> int:
+        """Columns of the trained factor matrices: ``n_factors``, plus two offsets if biased."""
+        return self.n_factors + (2 if self.biased else 0)
+
 
 class _MaskedNMFTrainer(ArrayTrainer):
     """Multiplicative updates on the observed cells (Lee and Seung, masked; as Surprise's NMF)."""
@@ -87,12 +101,17 @@ class _MaskedNMFTrainer(ArrayTrainer):
         self.validation = validation
         self.scale = train.rating_scale
         rng = np.random.default_rng(config.seed)
-        shape_users = (train.n_users, config.n_factors)
-        shape_movies = (train.n_movies, config.n_factors)
+        shape_users = (train.n_users, config.width())
+        shape_movies = (train.n_movies, config.width())
         self.weights: ArraySnapshot = {
             "user_factors": rng.uniform(0, config.init_high, shape_users).astype(np.float32),
             "movie_factors": rng.uniform(0, config.init_high, shape_movies).astype(np.float32),
         }
+        if config.biased:
+            half_mean = 0.5 * float(np.mean(train.rating)) / OFFSET_PARTNER
+            self.weights["user_factors"][:, config.n_factors] = half_mean
+            self.weights["movie_factors"][:, config.n_factors + 1] = half_mean
+        self._hold_offset_columns()
         self.by_user = by_user_csr(train)
         self.by_movie = by_user_csr(train, movies_first=True)
         self.n_train = len(train)
@@ -104,11 +123,24 @@ class _MaskedNMFTrainer(ArrayTrainer):
         config, w = self.config, self.weights
         with threads_for(self.n_train):
             nmf_half_step(*self.by_user, w["movie_factors"], w["user_factors"], config.reg_users)
+            self._hold_offset_columns()
             nmf_half_step(*self.by_movie, w["user_factors"], w["movie_factors"], config.reg_movies)
+            self._hold_offset_columns()
         check_finite("masked NMF", w)
         _, movies, ratings = self.by_user
         estimates = factor_dot(self.train_users, movies, w["user_factors"], w["movie_factors"])
         return {"loss": clipped_rmse(estimates, ratings, self.scale)}
+
+    def _hold_offset_columns(self) -> None:
+        """Reset the constant partners of the offsets (biased only).
+
+        Column ``k`` of the movies multiplies ``c_u``, column ``k + 1`` of the users ``d_i``.
+        Updating only the other coordinates keeps each multiplicative step a descent step.
+        """
+        if self.config.biased:
+            k = self.config.n_factors
+            self.weights["movie_factors"][:, k] = OFFSET_PARTNER
+            self.weights["user_factors"][:, k + 1] = OFFSET_PARTNER
 
     def validation_loss(self) -> float | None:
         if self.validation is None:
@@ -116,6 +148,21 @@ class _MaskedNMFTrainer(ArrayTrainer):
         data, w = self.validation, self.weights
         predicted = factor_dot(data.user_idx, data.movie_idx, w["user_factors"], w["movie_factors"])
         return clipped_rmse(predicted, data.rating, self.scale)
+
+    def fitted(self) -> ArraySnapshot:
+        """The factors (first ``n_factors`` columns) and the offsets (zero when not biased)."""
+        k = self.config.n_factors
+        users, movies = self.weights["user_factors"], self.weights["movie_factors"]
+        if self.config.biased:
+            user_bias, movie_bias = users[:, k] * OFFSET_PARTNER, movies[:, k + 1] * OFFSET_PARTNER
+        else:
+            user_bias, movie_bias = np.zeros(len(users)), np.zeros(len(movies))
+        return {
+            "user_factors": np.ascontiguousarray(users[:, :k]),
+            "movie_factors": np.ascontiguousarray(movies[:, :k]),
+            "user_bias": user_bias.astype(np.float32),
+            "movie_bias": movie_bias.astype(np.float32),
+        }
 
 
 class _NonNegativeFactors(Recommender[Any]):
@@ -136,10 +183,14 @@ class _NonNegativeFactors(Recommender[Any]):
 
 
 class MaskedNMF(TasteRanked[MaskedNMFConfig], _NonNegativeFactors):
-    """NMF of the observed ratings: ``r = p_u . q_i`` with ``p_u, q_i >= 0``.
+    """NMF of the observed ratings: ``r = c_u + d_i + p_u . q_i`` with everything ``>= 0``.
 
     Only rated cells enter the loss, so (unlike :class:`MatrixNMF`) a missing rating is not
-    read as a zero. New users are folded in by non-negative least squares.
+    read as a zero. New users are folded in by non-negative least squares. The offsets
+    (``biased``, on by default) let the factors carry taste rather than the rating level: RMSE
+    ml-100k u1 0.9542 and ml-latest-small 90/10 seed 0 0.8656, against 0.9644 and 0.8984
+    without them; the bias baseline's 0.9536 and 0.8526 stay ahead (the non-negative factors can
+    only add to the offsets). A model saved before the offsets loads with zero ones.
 
     Lists: ``rank_users`` / ``rank_new_user`` use a :class:`~matinee.models.ranking.RankingHead`
     over 512 random Fourier features of the unit movie vectors (kernel width 0.2): the 15 raw
@@ -147,7 +198,7 @@ class MaskedNMF(TasteRanked[MaskedNMFConfig], _NonNegativeFactors):
     0.2. New-user NDCG@10 (``benchmarks/bench_new_users.py``, hidden-ratings
     users=0.2 hidden=0.5, seeds 0-2): 0.332 on ml-latest-small (ranking by predicted rating:
     0.001; ``popular``: 0.233), 0.426 on ml-100k; known users ml-100k u1-u5: 0.345 (popular 0.198).
-    ``predict`` and its RMSE are unchanged.
+    ``predict`` and its RMSE are unchanged. (These list figures were taken before the offsets.)
     """
 
     name = "nmf"
@@ -162,24 +213,51 @@ class MaskedNMF(TasteRanked[MaskedNMFConfig], _NonNegativeFactors):
     ) -> list[EpochRecord]:
         trainer = _MaskedNMFTrainer(self.config, train, validation)
         history = run_epochs(trainer, self.config, options, description="nmf")
-        self.user_factors_ = trainer.weights["user_factors"]
-        self.movie_factors_ = trainer.weights["movie_factors"]
+        fitted = trainer.fitted()
+        self.user_factors_, self.movie_factors_ = fitted["user_factors"], fitted["movie_factors"]
+        self.user_bias_, self.movie_bias_ = fitted["user_bias"], fitted["movie_bias"]
         return history
+
+    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        offsets = self.user_bias_[users].astype(np.float64) + self.movie_bias_[movies]
+        return super()._predict(users, movies) + offsets
+
+    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
+        scores = super()._score_users(users) + self.movie_bias_[None, :]
+        return scores + self.user_bias_[users][:, None]
 
     def _score_new_user(
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
         penalty = self.config.reg_users * movies.size
-        user = _nnls_fold_in(self.movie_factors_[movies], ratings.astype(np.float64), penalty)
-        return self.movie_factors_ @ user.astype(np.float32)
+        features = self.movie_factors_[movies]
+        if self.config.biased:
+            partner = np.full((movies.size, 1), OFFSET_PARTNER, dtype=np.float32)
+            features = np.hstack([features, partner])
+        targets = ratings.astype(np.float64) - self.movie_bias_[movies]
+        user = _nnls_fold_in(features, targets, penalty).astype(np.float32)
+        offset = float(user[self.config.n_factors]) * OFFSET_PARTNER if self.config.biased else 0.0
+        scores = self.movie_factors_ @ user[: self.config.n_factors] + self.movie_bias_
+        return scores + offset
 
     def _parameters(self) -> dict[str, np.ndarray]:
-        return {"user_factors": self.user_factors_, "movie_factors": self.movie_factors_}
+        return {
+            "user_factors": self.user_factors_,
+            "movie_factors": self.movie_factors_,
+            "user_bias": self.user_bias_,
+            "movie_bias": self.movie_bias_,
+        }
 
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
         k = self.config.n_factors
         self.user_factors_ = check_shape(params, "user_factors", (self.n_users, k))
         self.movie_factors_ = check_shape(params, "movie_factors", (self.n_movies, k))
+        self.user_bias_, self.movie_bias_ = (
+            check_shape(params, f"{side}_bias", (count,))
+            if f"{side}_bias" in params
+            else np.zeros(count, dtype=np.float32)
+            for side, count in (("user", self.n_users), ("movie", self.n_movies))
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
