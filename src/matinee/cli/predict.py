@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from matinee.cli._options import JsonFlag
 from matinee.cli.app import app, console, fail, print_json
-from matinee.cli.models import JsonFlag, ModelDir
+from matinee.cli.models import ModelDir
 from matinee.errors import MatineeError
 from matinee.settings import Settings
 
