@@ -84,9 +84,7 @@ def folds(names: list[str]) -> list[dict[str, Any]]:
         ).fit(train.frame)
         predicted = plain.transform(test.frame).withColumn(
             "prediction",
-            F.when(F.isnan("prediction"), split.train.mean()).otherwise(
-                F.col("prediction")
-            ),
+            F.when(F.isnan("prediction"), split.train.mean()).otherwise(F.col("prediction")),
         )
         rows.append(
             {
@@ -118,9 +116,7 @@ def spark_iterations(n_ratings: int, epochs: int) -> dict[str, float]:
     frame.frame.count()
     setup = time.perf_counter() - started
     started = time.perf_counter()
-    train_biased_als(
-        frame, BiasedMFConfig(**{**CONFIG, "n_factors": 64, "epochs": epochs})
-    )  # type: ignore[arg-type]
+    train_biased_als(frame, BiasedMFConfig(**{**CONFIG, "n_factors": 64, "epochs": epochs}))  # type: ignore[arg-type]
     fit = time.perf_counter() - started
     spark.stop()
     return {"setup": setup, "fit": fit}
@@ -135,9 +131,7 @@ def matinee_iterations(n_ratings: int, epochs: int) -> dict[str, float]:
     ratings = generate_ratings(n_ratings, seed=0)
     setup = time.perf_counter() - started
     started = time.perf_counter()
-    BiasedMF(BiasedMFConfig(**{**CONFIG, "n_factors": 64, "epochs": epochs})).fit(
-        ratings
-    )  # type: ignore[arg-type]
+    BiasedMF(BiasedMFConfig(**{**CONFIG, "n_factors": 64, "epochs": epochs})).fit(ratings)  # type: ignore[arg-type]
     return {"setup": setup, "fit": time.perf_counter() - started}
 
 
@@ -145,12 +139,8 @@ def synthetic(n_ratings: int) -> list[dict[str, Any]]:
     """Seconds per iteration and peak memory of both engines on ``n_ratings`` ratings."""
     rows = []
     for engine in ("spark", "matinee"):
-        one = measure(
-            f"bench_spark:{engine}_iterations", n_ratings, 1, label=f"{engine} 1"
-        )
-        three = measure(
-            f"bench_spark:{engine}_iterations", n_ratings, 3, label=f"{engine} 3"
-        )
+        one = measure(f"bench_spark:{engine}_iterations", n_ratings, 1, label=f"{engine} 1")
+        three = measure(f"bench_spark:{engine}_iterations", n_ratings, 3, label=f"{engine} 3")
         rows.append(
             {
                 "engine": engine,
@@ -175,9 +165,7 @@ def _cached_bytes(spark: Any, frame: Any) -> int:
     """Bytes Spark's cache holds for ``frame``'s ratings columns (user, movie, rating)."""
     blocks = frame.select("user_idx", "movie_idx", "rating").cache()
     blocks.count()
-    size = sum(
-        int(info.memSize()) for info in spark.sparkContext._jsc.sc().getRDDStorageInfo()
-    )
+    size = sum(int(info.memSize()) for info in spark.sparkContext._jsc.sc().getRDDStorageInfo())
     blocks.unpersist()
     return size
 
@@ -199,9 +187,7 @@ def cluster_iterations(master: str, n_ratings: int) -> dict[str, Any]:
     fits = []
     for epochs in CLUSTER_EPOCHS:
         started = time.perf_counter()
-        train_biased_als(
-            frame, BiasedMFConfig(**{**CONFIG, "n_factors": 64, "epochs": epochs})
-        )  # type: ignore[arg-type]
+        train_biased_als(frame, BiasedMFConfig(**{**CONFIG, "n_factors": 64, "epochs": epochs}))  # type: ignore[arg-type]
         fits.append(time.perf_counter() - started)
     partitions = spark.sparkContext.defaultParallelism
     spark.stop()
@@ -227,23 +213,17 @@ def cluster(n_ratings: int) -> list[dict[str, Any]]:
             tempfile.TemporaryDirectory() as work,
             local_cluster(Path(work), workers, memory="2g") as url,
         ):
-            run = measure(
-                "bench_spark:cluster_iterations", url, n_ratings, label=f"{workers}w"
-            )
+            run = measure("bench_spark:cluster_iterations", url, n_ratings, label=f"{workers}w")
         one, three = run.result["fits"]
         rows.append(
             {
                 "workers": workers,
                 "cores_per_worker": 1,
                 "n_ratings": n_ratings,
-                "seconds_per_iteration": (three - one)
-                / (CLUSTER_EPOCHS[1] - CLUSTER_EPOCHS[0]),
+                "seconds_per_iteration": (three - one) / (CLUSTER_EPOCHS[1] - CLUSTER_EPOCHS[0]),
                 "setup_seconds": run.result["setup"],
                 "driver_peak_rss_mb": run.peak_rss_mb,
-                **{
-                    k: run.result[k]
-                    for k in ("cached_bytes", "partitions", "n_users", "n_movies")
-                },
+                **{k: run.result[k] for k in ("cached_bytes", "partitions", "n_users", "n_movies")},
             }
         )
         print(json.dumps(rows[-1]), flush=True)
@@ -257,9 +237,7 @@ PYTHON_BYTES_PER_RATING = 36
 (int64, 16 B) and the two sorted columns (8 B), all alive while the rows are solved."""
 
 
-def billion(
-    rows: list[dict[str, Any]], cores: int = 4, n_factors: int = 64
-) -> dict[str, Any]:
+def billion(rows: list[dict[str, Any]], cores: int = 4, n_factors: int = 64) -> dict[str, Any]:
     """A billion ratings on paper from the 1- and 2-worker rows (same ratings, one core each).
 
     Per iteration ``t(N) = a + b / N``: from ``t1 = a + b`` and ``t2 = a + b / 2``, ``b = 2 (t1 -
@@ -370,22 +348,14 @@ def _table(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--folds", default="u1,u2,u3,u4,u5", help="Canonical folds ('' to skip)."
-    )
-    parser.add_argument(
-        "--synthetic", type=int, default=0, help="Synthetic ratings (0: skip)."
-    )
-    parser.add_argument(
-        "--cluster", type=int, default=0, help="Cluster ratings (0: skip)."
-    )
+    parser.add_argument("--folds", default="u1,u2,u3,u4,u5", help="Canonical folds ('' to skip).")
+    parser.add_argument("--synthetic", type=int, default=0, help="Synthetic ratings (0: skip).")
+    parser.add_argument("--cluster", type=int, default=0, help="Cluster ratings (0: skip).")
     args = parser.parse_args()
     previous = json.loads(OUT.read_text()) if OUT.exists() else {}
     result = {
         "config": CONFIG,
-        "folds": folds(names)
-        if (names := [f for f in args.folds.split(",") if f])
-        else [],
+        "folds": folds(names) if (names := [f for f in args.folds.split(",") if f]) else [],
         "synthetic": synthetic(args.synthetic) if args.synthetic else [],
         "cluster": cluster(args.cluster) if args.cluster else [],
     }
