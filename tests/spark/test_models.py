@@ -9,11 +9,12 @@ import pytest
 from pyspark.sql import SparkSession
 
 from matinee.data.split import Split
+from matinee.errors import ConfigError
 from matinee.evaluation import ranking_metrics
 from matinee.evaluation.evaluate import evaluate
 from matinee.models.baselines.baseline import BiasBaseline, BiasBaselineConfig
 from matinee.models.factorization.ials import ImplicitALSConfig
-from matinee.models.factorization.mf import BiasedMFConfig
+from matinee.models.factorization.mf import BiasedMF, BiasedMFConfig
 from matinee.settings import Settings
 from matinee.spark.evaluate import spark_evaluate
 from matinee.spark.metrics import ranking_metrics as spark_ranking_metrics
@@ -52,21 +53,29 @@ def test_baseline_has_matinee_biases_and_metrics(
         assert value == pytest.approx(at_home[name], abs=1e-9), name
 
 
-def test_biased_als_exports_a_working_model(
+def test_biased_als_is_matinees_model_and_exports(
     spark_u1: SparkSplit, canonical_split: Split, tmp_path: Path
 ) -> None:
     config = BiasedMFConfig(n_factors=8, reg=0.1, reg_bias=0.05, epochs=5, solver="als")
     model = train_biased_als(spark_u1.train, config)
+    theirs = BiasedMF(config).fit(canonical_split.train)
     test = canonical_split.test
-    rmse = float(
-        np.sqrt(np.mean((model.predict(test.user_idx, test.movie_idx) - test.rating) ** 2))
+    np.testing.assert_allclose(
+        model.predict(test.user_idx, test.movie_idx),
+        theirs.predict(test.user_idx, test.movie_idx),
+        atol=1e-4,
     )
-    assert rmse < 0.95
+    np.testing.assert_allclose(model.movie_bias_, theirs.movie_bias_, atol=1e-4)
     model.data_fingerprint_ = canonical_split.train.fingerprint()
     loaded = load_model(save_model(model, tmp_path / "als"))
     np.testing.assert_array_equal(loaded.predict([0, 1], [0, 1]), model.predict([0, 1], [0, 1]))
     scores = loaded.score_new_user([0, 49, 99], [5.0, 5.0, 1.0])
     assert scores.shape == (canonical_split.train.n_movies,) and np.isfinite(scores).all()
+
+
+def test_biased_als_refuses_sgd(spark_u1: SparkSplit) -> None:
+    with pytest.raises(ConfigError, match="solver=als"):
+        train_biased_als(spark_u1.train, BiasedMFConfig(solver="sgd"))
 
 
 def test_implicit_als_ranks_better_than_chance(

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from matinee.atomic import write_text_atomic
 from matinee.cli._configs import (
@@ -22,7 +21,17 @@ from matinee.cli._configs import (
     model_config,
     parse_settings,
 )
-from matinee.cli._options import DatasetName, JsonFlag, ModelName
+from matinee.cli._options import (
+    DatasetName,
+    JsonFlag,
+    ModelName,
+    SaveDir,
+    Threshold,
+    TopK,
+    TrainedDataset,
+    TrainedSplit,
+    metrics_table,
+)
 from matinee.cli.app import app, console, fail, print_json
 from matinee.cli.filtering import (
     MinMovieRatings,
@@ -52,12 +61,6 @@ WHOLE_DATA = ("none", "all")
 FORMATS = ("rich", "markdown", "json", "csv")
 
 ModelDir = Annotated[Path, typer.Argument(help="Folder of a model saved by `matinee train`.")]
-TopK = Annotated[
-    int, typer.Option("-k", "--top-k", help="Length of ranked lists for ranking metrics.")
-]
-Threshold = Annotated[
-    float, typer.Option("--relevance", help="Test ratings at or above this are relevant.")
-]
 Device = Annotated[
     str | None,
     typer.Option(
@@ -90,19 +93,10 @@ def _size_text(size: int) -> str:
     return f"{size / 1e3:,.0f} KB"
 
 
-def _metrics_table(title: str, metrics: dict[str, float]) -> Table:
-    table = Table(title=title)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for name, value in metrics.items():
-        table.add_row(name, f"{value:.4f}")
-    return table
-
-
 @app.command("train")
 def train_command(
     model: ModelName,
-    out: Annotated[Path, typer.Option("--out", help="Folder to save the model in.")],
+    out: SaveDir,
     dataset: DatasetName = "ml-100k",
     split: Annotated[
         str, typer.Option("--split", help="Split spec (u1, random:0.2 ...) or none/all.")
@@ -133,7 +127,7 @@ def train_command(
         highlight=False,
     )
     if summary["metrics"]:
-        console.print(_metrics_table(f"{model} on {dataset} {split}", summary["metrics"]))
+        console.print(metrics_table(f"{model} on {dataset} {split}", summary["metrics"]))
 
 
 def _train(
@@ -204,12 +198,8 @@ def _filtered(dataset: Any, counts: dict[str, int], spec: str, show: bool) -> An
 @app.command("evaluate")
 def evaluate_command(
     model_dir: ModelDir,
-    dataset: Annotated[
-        str | None, typer.Option("--dataset", help="Release; default: the one trained on.")
-    ] = None,
-    split: Annotated[
-        str | None, typer.Option("--split", help="Split spec; default: the one trained on.")
-    ] = None,
+    dataset: TrainedDataset = None,
+    split: TrainedSplit = None,
     k: TopK = 10,
     relevance: Threshold = 4.0,
     device: Device = None,
@@ -227,7 +217,7 @@ def evaluate_command(
         print_json(summary)
         return
     title = f"{summary['model']} on {summary['dataset']} {summary['split']}"
-    console.print(_metrics_table(title, summary["metrics"]))
+    console.print(metrics_table(title, summary["metrics"]))
 
 
 def _evaluate(

@@ -8,13 +8,24 @@ it on one machine. pyspark is imported only when a command runs.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from matinee.cli._configs import SetOption, parse_settings
+from matinee.cli._options import (
+    DatasetName,
+    JsonFlag,
+    SaveDir,
+    SavedModel,
+    Threshold,
+    TopK,
+    TrainedDataset,
+    TrainedSplit,
+    metrics_table,
+)
 from matinee.cli.app import app, console, fail, print_json
 from matinee.errors import ConfigError, MatineeError
 from matinee.models.config_text import with_text_overrides
@@ -31,11 +42,6 @@ MODEL_NAMES = {"als": "biased-mf", "ials": "ials", "baseline": "baseline"}
 Master = Annotated[
     str | None,
     typer.Option("--master", help="Spark master URL (default: spark-submit's, else local[2])."),
-]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-TopK = Annotated[int, typer.Option("-k", "--top-k", help="Length of ranked lists.")]
-Threshold = Annotated[
-    float, typer.Option("--relevance", help="Test ratings at or above this are relevant.")
 ]
 
 
@@ -114,23 +120,24 @@ def _train(
     }
 
 
-def _print(title: str, summary: dict[str, Any], as_json: bool) -> None:
+def _report(work: Callable[[], dict[str, Any]], as_json: bool) -> None:
+    """Run a command's work, then print its summary as JSON or as a metrics table."""
+    try:
+        summary = work()
+    except MatineeError as error:
+        raise fail(error) from None
     if as_json:
         print_json(summary)
         return
-    table = Table(title=title)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for metric, value in summary["metrics"].items():
-        table.add_row(metric, f"{value:.4f}")
-    console.print(table)
+    title = f"{summary['model']} (Spark) on {summary['dataset']} {summary['split']}"
+    console.print(metrics_table(title, summary["metrics"]))
 
 
 @spark_app.command("train")
 def spark_train_command(
     model: Annotated[str, typer.Argument(help="als (biased ALS), ials or baseline.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to save the model in.")],
-    dataset: Annotated[str, typer.Option("--dataset", help="Release name.")] = "ml-100k",
+    out: SaveDir,
+    dataset: DatasetName = "ml-100k",
     split: Annotated[
         str, typer.Option("--split", help="Split spec, e.g. u1 or random:0.2.")
     ] = "u1",
@@ -141,37 +148,23 @@ def spark_train_command(
     json_output: JsonFlag = False,
 ) -> None:
     """Train a model in Spark, score it there on the split's test part, and save it."""
-    try:
-        summary = _train(model, dataset, split, out, master, set_ or [], k, relevance)
-    except MatineeError as error:
-        raise fail(error) from None
-    _print(f"{summary['model']} (Spark) on {dataset} {split}", summary, json_output)
+    _report(
+        lambda: _train(model, dataset, split, out, master, set_ or [], k, relevance), json_output
+    )
 
 
 @spark_app.command("evaluate")
 def spark_evaluate_command(
-    model_dir: Annotated[Path, typer.Argument(help="A saved model.")],
-    dataset: Annotated[
-        str | None, typer.Option("--dataset", help="Release; default: the one trained on.")
-    ] = None,
-    split: Annotated[
-        str | None, typer.Option("--split", help="Split spec; default: the one trained on.")
-    ] = None,
+    model_dir: SavedModel,
+    dataset: TrainedDataset = None,
+    split: TrainedSplit = None,
     master: Master = None,
     k: TopK = 10,
     relevance: Threshold = 4.0,
     json_output: JsonFlag = False,
 ) -> None:
     """Score a saved model in Spark on a split's test part (Matinee's metric definitions)."""
-    try:
-        summary = _evaluate(model_dir, dataset, split, master, k, relevance)
-    except MatineeError as error:
-        raise fail(error) from None
-    _print(
-        f"{summary['model']} (Spark) on {summary['dataset']} {summary['split']}",
-        summary,
-        json_output,
-    )
+    _report(lambda: _evaluate(model_dir, dataset, split, master, k, relevance), json_output)
 
 
 def _evaluate(

@@ -29,12 +29,14 @@ from matinee.settings import Settings
 __all__ = [
     "SPEC_FORMS",
     "SPLIT_KINDS",
+    "KindReader",
     "SplitKind",
     "kfold_arguments",
     "per_user_arguments",
     "random_arguments",
     "spec_forms",
     "split_from_spec",
+    "split_readers",
     "temporal_arguments",
     "user_arguments",
 ]
@@ -115,29 +117,53 @@ def temporal_arguments(args: _SpecArgs) -> dict[str, Any]:
     }
 
 
-def _random(args: _SpecArgs) -> SplitMaker:
-    kw = random_arguments(args)
-    return lambda r, seed: [random_split(r, **kw, seed=seed)]
+KindReader = Callable[["_SpecArgs"], Callable[[Any, int], list[Any]]]
+"""Reads one kind's arguments and returns what makes its split(s) of some engine's data."""
 
 
-def _kfold(args: _SpecArgs) -> SplitMaker:
-    kw = kfold_arguments(args)
-    return lambda r, seed: kfold(r, **kw, seed=seed)
+def _reader(
+    split: Callable[..., Any],
+    arguments: Callable[[_SpecArgs], dict[str, Any]],
+    *,
+    seeded: bool = True,
+    many: bool = False,
+) -> KindReader:
+    """The reader of one kind over ``split`` (``many``: it returns a list of splits)."""
+
+    def read(args: _SpecArgs) -> Callable[[Any, int], list[Any]]:
+        kw = arguments(args)
+
+        def make(data: Any, seed: int) -> list[Any]:
+            made = split(data, **kw, seed=seed) if seeded else split(data, **kw)
+            return list(made) if many else [made]
+
+        return make
+
+    return read
 
 
-def _user(args: _SpecArgs) -> SplitMaker:
-    kw = user_arguments(args)
-    return lambda r, seed: [user_split(r, **kw, seed=seed)]
+def split_readers(
+    random: Callable[..., Any],
+    folds: Callable[..., Any],
+    users: Callable[..., Any],
+    per_user: Callable[..., Any],
+    temporal: Callable[..., Any],
+) -> dict[str, KindReader]:
+    """Readers of the kinds every engine computes, over one engine's split functions.
+
+    The arguments are that engine's ``random_split``, ``kfold``, ``user_split``,
+    ``per_user_holdout`` and ``temporal_split`` (same keyword arguments as this module's).
+    """
+    return {
+        "random": _reader(random, random_arguments),
+        "kfold": _reader(folds, kfold_arguments, many=True),
+        "user": _reader(users, user_arguments),
+        "per-user": _reader(per_user, per_user_arguments),
+        "temporal": _reader(temporal, temporal_arguments, seeded=False),
+    }
 
 
-def _per_user(args: _SpecArgs) -> SplitMaker:
-    kw = per_user_arguments(args)
-    return lambda r, seed: [per_user_holdout(r, **kw, seed=seed)]
-
-
-def _temporal(args: _SpecArgs) -> SplitMaker:
-    kw = temporal_arguments(args)
-    return lambda r, seed: [temporal_split(r, **kw)]
+_READERS = split_readers(random_split, kfold, user_split, per_user_holdout, temporal_split)
 
 
 def _hidden_ratings(args: _SpecArgs) -> SplitMaker:
@@ -157,22 +183,25 @@ def _hidden_ratings(args: _SpecArgs) -> SplitMaker:
 
 SPLIT_KINDS: dict[str, SplitKind] = {
     "random": SplitKind(
-        _random,
+        _READERS["random"],
         "TEST[,validation=F][,seed=S][,seeds=N]",
         "random holdout; random:0.1,seeds=5 is 90/10 x 5",
         positional=("test",),
     ),
     "kfold": SplitKind(
-        _kfold, "K[,seed=S][,seeds=N]", "k-fold cross-validation, e.g. kfold:5", positional=("k",)
+        _READERS["kfold"],
+        "K[,seed=S][,seeds=N]",
+        "k-fold cross-validation, e.g. kfold:5",
+        positional=("k",),
     ),
     "user": SplitKind(
-        _user,
+        _READERS["user"],
         "TEST[,VALIDATION][,seed=S][,seeds=N]",
         "users partitioned, e.g. user:0.1,0.1",
         positional=("test", "validation"),
     ),
     "per-user": SplitKind(
-        _per_user,
+        _READERS["per-user"],
         "FRACTION | per-user:n=N  [,latest|random][,min-train=M][,validation][,seed=S][,seeds=N]",
         "per-user holdout, e.g. per-user:n=5,latest",
         positional=("fraction",),
@@ -183,7 +212,7 @@ SPLIT_KINDS: dict[str, SplitKind] = {
         },
     ),
     "temporal": SplitKind(
-        _temporal,
+        _READERS["temporal"],
         "FRACTION | temporal:cutoff=UNIX_TIME",
         "global time cut-off, e.g. temporal:0.1",
         positional=("fraction",),

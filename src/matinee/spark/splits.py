@@ -10,19 +10,10 @@ ranks from a window partitioned by user. Kinds: ``random``, ``kfold``, ``user``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from matinee.data.split_spec import (
-    SPLIT_KINDS,
-    _SpecArgs,
-    kfold_arguments,
-    per_user_arguments,
-    random_arguments,
-    temporal_arguments,
-    user_arguments,
-)
+from matinee.data.split_spec import SPLIT_KINDS, KindReader, _SpecArgs, split_readers
 from matinee.data.splits import _check_count, _check_fraction, _check_holdout, _share
 from matinee.errors import SplitError
 from matinee.settings import Settings
@@ -190,42 +181,9 @@ def temporal_split(
     return _parts(data, data.frame, part, f"temporal(cutoff={cutoff})", False)
 
 
-SparkMaker = Callable[[SparkRatings, int], list[SparkSplit]]
-"""Makes the Spark split(s) of one spec for one seed."""
-
-
-def _random(args: _SpecArgs) -> SparkMaker:
-    kw = random_arguments(args)
-    return lambda d, seed: [random_split(d, **kw, seed=seed)]
-
-
-def _kfold(args: _SpecArgs) -> SparkMaker:
-    kw = kfold_arguments(args)
-    return lambda d, seed: kfold(d, **kw, seed=seed)
-
-
-def _user(args: _SpecArgs) -> SparkMaker:
-    kw = user_arguments(args)
-    return lambda d, seed: [user_split(d, **kw, seed=seed)]
-
-
-def _per_user(args: _SpecArgs) -> SparkMaker:
-    kw = per_user_arguments(args)
-    return lambda d, seed: [per_user_holdout(d, **kw, seed=seed)]
-
-
-def _temporal(args: _SpecArgs) -> SparkMaker:
-    kw = temporal_arguments(args)
-    return lambda d, seed: [temporal_split(d, **kw)]
-
-
-SPARK_SPLIT_KINDS: dict[str, Callable[[_SpecArgs], SparkMaker]] = {
-    "random": _random,
-    "kfold": _kfold,
-    "user": _user,
-    "per-user": _per_user,
-    "temporal": _temporal,
-}
+SPARK_SPLIT_KINDS: dict[str, KindReader] = split_readers(
+    random_split, kfold, user_split, per_user_holdout, temporal_split
+)
 """Kinds of :data:`matinee.data.split_spec.SPLIT_KINDS` that Spark computes itself."""
 
 

@@ -2,15 +2,15 @@
 
 * :func:`train_baseline`: :class:`~matinee.models.baselines.baseline.BiasBaseline`'s alternating
   bias updates as DataFrame aggregations (the same formulas, so the same biases).
-* :func:`train_biased_als`: biases for :class:`~matinee.models.factorization.mf.BiasedMF` by
-  alternating ridge means with the count-weighted penalty ``reg_bias * n`` of its ALS solver, then
-  MLlib's ALS (rank ``n_factors``, ``regParam = reg``, also count-weighted) on the residuals
-  ``r - mu - b_u - b_i``, then one more round of biases given the factors.
+* :func:`train_biased_als`: :class:`~matinee.models.factorization.mf.BiasedMF`'s ALS solver run
+  in Spark (:mod:`matinee.spark._als`): each half step jointly ridge-solves every user's (or
+  movie's) bias and factors on the partitions, so both engines fit the same model.
 * :func:`train_implicit_als`: MLlib's ALS with ``implicitPrefs`` (confidence ``1 + alpha``) for
   :class:`~matinee.models.factorization.ials.ImplicitALS`. MLlib weights ``reg`` by each row's
   count; Matinee's own solver does not, so equal ``reg`` values are not equal models.
 
-Users or movies without a training rating get zero biases and factors, as in Matinee's fit.
+Users or movies without a training rating get zero biases (and, for the MLlib models, zero
+factors).
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from matinee.errors import ConfigError
 from matinee.models.baselines.baseline import BiasBaseline, BiasBaselineConfig
 from matinee.models.factorization.ials import ImplicitALS, ImplicitALSConfig
 from matinee.models.factorization.mf import BiasedMF, BiasedMFConfig
+from matinee.spark._als import fit_joint_als
 from matinee.spark.readers import SparkRatings
 
 if TYPE_CHECKING:
@@ -62,12 +64,10 @@ def _bias_rounds(
     mean: float,
     rounds: int,
     penalty: tuple[float, float],
-    counted: bool,
 ) -> tuple[DataFrame, DataFrame]:
     """Alternate movie then user bias updates on column ``target`` around ``mean``.
 
-    Each update is ``b = sum(residual) / (reg + n)``, or ``/ (n (1 + reg))`` when ``counted``
-    (the penalty weighted by the count). ``penalty`` is (users, movies).
+    Each update is ``b = sum(residual) / (reg + n)``; ``penalty`` is (users, movies).
     """
     from pyspark.sql import functions as F
 
@@ -76,8 +76,7 @@ def _bias_rounds(
         other_bias = F.lit(0.0) if other is None else F.coalesce(F.col("_other"), F.lit(0.0))
         residual = F.col(target) - mean - other_bias
         count = F.count("*").cast("double")
-        denominator = count * (1.0 + reg) if counted else count + reg
-        biases = rows.groupBy(by).agg((F.sum(residual) / denominator).alias("_bias"))
+        biases = rows.groupBy(by).agg((F.sum(residual) / (count + reg)).alias("_bias"))
         # a checkpoint cuts the plan: cached rounds would nest every earlier round's plan, and
         # ten rounds' plan text alone outgrew a 2 GB driver
         return biases.localCheckpoint(eager=True)
@@ -120,7 +119,7 @@ def train_baseline(train: SparkRatings, config: BiasBaselineConfig) -> BiasBasel
     frame = train.frame.cache()
     mean = _mean(frame, "rating")
     penalty = (config.reg_users, config.reg_movies)
-    users, movies = _bias_rounds(frame, "rating", mean, config.epochs, penalty, counted=False)
+    users, movies = _bias_rounds(frame, "rating", mean, config.epochs, penalty)
     params = {
         **_reserved(train, mean),
         "user_bias": _dense(users, "user_idx", "_bias", len(train.users)).astype(np.float32),
@@ -131,41 +130,19 @@ def train_baseline(train: SparkRatings, config: BiasBaselineConfig) -> BiasBasel
 
 
 def train_biased_als(train: SparkRatings, config: BiasedMFConfig) -> BiasedMF:
-    """Fit :class:`BiasedMF` in Spark: biases, MLlib ALS on the residuals, biases again."""
-    from pyspark.ml.recommendation import ALS
-    from pyspark.sql import functions as F
-
+    """Fit :class:`BiasedMF` in Spark with its ALS solver's joint bias-and-factor half steps."""
     config.validate()
-    frame = train.frame.cache()
+    if not config.solves_by_als():
+        raise ConfigError("Spark trains biased-mf with solver=als only (got solver=sgd)")
+    frame = train.frame
     mean = _mean(frame, "rating")
-    penalty = (config.reg_bias, config.reg_bias)
-    users, movies = _bias_rounds(frame, "rating", mean, 3, penalty, counted=True)
-    residual = (
-        frame.join(F.broadcast(users.withColumnRenamed("_bias", "_bu")), "user_idx", "left")
-        .join(F.broadcast(movies.withColumnRenamed("_bias", "_bi")), "movie_idx", "left")
-        .withColumn("_residual", F.col("rating") - mean - F.col("_bu") - F.col("_bi"))
-    )
-    als = ALS(
-        rank=config.n_factors,
-        maxIter=config.epochs,
-        regParam=config.reg,
-        userCol="user_idx",
-        itemCol="movie_idx",
-        ratingCol="_residual",
-        seed=config.seed,
-        coldStartStrategy="drop",
-    )
-    model = als.fit(residual)
-    factor_part = model.transform(frame).withColumn(
-        "_target", F.col("rating") - F.col("prediction")
-    )
-    users, movies = _bias_rounds(factor_part, "_target", mean, 3, penalty, counted=True)
+    weights = fit_joint_als(frame, config, mean, (len(train.users), len(train.movies)))
     params = {
         **_reserved(train, mean),
-        "user_factors": _factors(model.userFactors, len(train.users), config.n_factors),
-        "movie_factors": _factors(model.itemFactors, len(train.movies), config.n_factors),
-        "user_bias": _dense(users, "user_idx", "_bias", len(train.users)).astype(np.float32),
-        "movie_bias": _dense(movies, "movie_idx", "_bias", len(train.movies)).astype(np.float32),
+        "user_factors": weights.user_factors,
+        "movie_factors": weights.movie_factors,
+        "user_bias": weights.user_bias,
+        "movie_bias": weights.movie_bias,
     }
     return BiasedMF.from_parameters(config, params)
 
