@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--models", default=DEFAULT_MODELS)
     parser.add_argument("--tag", default="")
     parser.add_argument("--update", action="store_true", help="keep the other models' rows")
+    parser.add_argument("--protocols", default="", help="only protocols naming this text")
     args = parser.parse_args()
     models = [name.strip() for name in args.models.split(",") if name.strip()]
     stem = "new_users" + (f"-{args.tag}" if args.tag else "")
@@ -108,6 +109,8 @@ def main() -> None:
     results = dict(kept)
     RESULTS.mkdir(exist_ok=True)
     for protocol, (dataset, spec) in PROTOCOLS.items():
+        if args.protocols not in protocol:
+            continue
         results[protocol] = kept.get(protocol, {}) | run_protocol(dataset, spec, models)
         write_text_atomic(RESULTS / f"{stem}.json", json.dumps(results, indent=2) + "\n")
         write_text_atomic(RESULTS / f"{stem}.md", markdown(results))
