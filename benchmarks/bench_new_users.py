@@ -10,8 +10,10 @@ Protocols (full ranking over every unrated movie, top-10, relevance = rating >= 
 
 Every model is compared with ``popular``, the floor. Run
 ``.venv/bin/python benchmarks/bench_new_users.py [--models a,b] [--tag NAME]``; writes
-``benchmarks/results/new_users[-TAG].{json,md}``. With ``PYTHONPATH`` pointing at an older
-source tree (one without ``rank_users``) the same script measures that code's lists.
+``benchmarks/results/new_users[-TAG].{json,md}``. With ``--update`` only the listed models are
+measured again; the other rows are kept from the existing JSON (one table for every model);
+the files are written after each protocol. With ``PYTHONPATH`` pointing at an older source
+tree (one without ``rank_users``) the same script measures that code's lists.
 """
 
 from __future__ import annotations
@@ -85,21 +87,33 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _kept_rows(path: Path) -> dict[str, dict[str, Any]]:
+    """The rows of an earlier run (none when there is no file)."""
+    if not path.exists():
+        return {}
+    kept: dict[str, dict[str, Any]] = json.loads(path.read_text())
+    return kept
+
+
 def main() -> None:
     """Run every protocol and write the JSON and Markdown results."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", default=DEFAULT_MODELS)
     parser.add_argument("--tag", default="")
+    parser.add_argument("--update", action="store_true", help="keep the other models' rows")
+    parser.add_argument("--protocols", default="", help="only protocols naming this text")
     args = parser.parse_args()
     models = [name.strip() for name in args.models.split(",") if name.strip()]
-    results = {
-        protocol: run_protocol(dataset, spec, models)
-        for protocol, (dataset, spec) in PROTOCOLS.items()
-    }
     stem = "new_users" + (f"-{args.tag}" if args.tag else "")
+    kept = _kept_rows(RESULTS / f"{stem}.json") if args.update else {}
+    results = dict(kept)
     RESULTS.mkdir(exist_ok=True)
-    write_text_atomic(RESULTS / f"{stem}.json", json.dumps(results, indent=2) + "\n")
-    write_text_atomic(RESULTS / f"{stem}.md", markdown(results))
+    for protocol, (dataset, spec) in PROTOCOLS.items():
+        if args.protocols not in protocol:
+            continue
+        results[protocol] = kept.get(protocol, {}) | run_protocol(dataset, spec, models)
+        write_text_atomic(RESULTS / f"{stem}.json", json.dumps(results, indent=2) + "\n")
+        write_text_atomic(RESULTS / f"{stem}.md", markdown(results))
     print(markdown(results))
 
 

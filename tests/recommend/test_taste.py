@@ -48,6 +48,9 @@ FAST_MODELS = [
     "rp3beta",
 ]
 
+NEURAL_MODELS = ["embedding-net", "autorec", "movie-autoencoder"]
+"""Slow to fit on two cores, so their cases are marked ``slow`` (issue 17, item 3)."""
+
 
 @pytest.fixture(scope="module")
 def ml100k(settings: Settings) -> Dataset:
@@ -119,12 +122,24 @@ CO_VIEWED = (
 )
 RATING_HEAD = (
     "the rating models' ranking head (matinee.models.ranking) learns who rated what with a "
-    "popularity exponent set for NDCG@10; not reworked in this round"
+    "popularity exponent set for NDCG@10; what was tried on it either costs NDCG@10 or does not "
+    "reach the kind (biased-mf, new users ml-100k seed 0, NDCG@10 and shares of the four "
+    "tastes: today 0.384 [0.9 0.8 0.3 0.4]; popularity exponent 0.5: 0.307 [1.0 1.0 0.5 0.5]; "
+    "reg 1: 0.315 [0.9 0.8 0.5 0.4]; an implicit (iALS-like) fold-in on the head's weights "
+    "(confidence 10, ridge 10, exponent 0.3): 0.346 [1.0 0.7 0.3 0.3]; 512 kernel features of "
+    "width 0.5: 0.420 [1.0 0.7 0.1 0.1])"
+)
+NEURAL = (
+    "the neural models' movie vectors carry little taste: their ranking heads (embedding-net, "
+    "autorec) or rating fold-in (movie-autoencoder) beat popular on NDCG@10, but a person of "
+    "one taste gets mostly the films co-viewed with theirs (shares measured 0.0-0.5)"
 )
 RANKERS = {"ease", "ials", "item-knn", "rp3beta"}
 
 
 def _why(name: str, taste: str) -> str:
+    if name in NEURAL_MODELS:
+        return NEURAL
     if taste == "film-noir or crime":
         return CRIME
     return CO_VIEWED if name in RANKERS else RATING_HEAD
@@ -156,6 +171,17 @@ SHORT_OF_MAJORITY: dict[tuple[str, str], str] = {
         ("rp3beta", "horror"),
         ("rp3beta", "film-noir or crime"),
         ("rp3beta", "sci-fi"),
+        ("embedding-net", "children's animation"),
+        ("embedding-net", "horror"),
+        ("embedding-net", "film-noir or crime"),
+        ("embedding-net", "sci-fi"),
+        ("autorec", "horror"),
+        ("autorec", "film-noir or crime"),
+        ("autorec", "sci-fi"),
+        ("movie-autoencoder", "children's animation"),
+        ("movie-autoencoder", "horror"),
+        ("movie-autoencoder", "film-noir or crime"),
+        ("movie-autoencoder", "sci-fi"),
     ]
 }
 """(model, taste) whose list is not yet mostly of the kind, as measured, with why: open work
@@ -181,16 +207,19 @@ def _majority_cases(names: list[str]) -> list[Any]:
         pytest.param(
             name,
             taste,
-            marks=[pytest.mark.xfail(strict=True, reason=SHORT_OF_MAJORITY[(name, taste)])]
-            if (name, taste) in SHORT_OF_MAJORITY
-            else [],
+            marks=([pytest.mark.slow] if name in NEURAL_MODELS else [])
+            + (
+                [pytest.mark.xfail(strict=True, reason=SHORT_OF_MAJORITY[(name, taste)])]
+                if (name, taste) in SHORT_OF_MAJORITY
+                else []
+            ),
         )
         for name in names
         for taste in TASTES
     ]
 
 
-@pytest.mark.parametrize(("name", "taste"), _majority_cases(FAST_MODELS))
+@pytest.mark.parametrize(("name", "taste"), _majority_cases(FAST_MODELS + NEURAL_MODELS))
 def test_one_taste_gets_lists_mostly_of_that_taste(
     fitted: Callable[[str], Recommender[Any]], ml100k: Dataset, name: str, taste: str
 ) -> None:
@@ -199,7 +228,9 @@ def test_one_taste_gets_lists_mostly_of_that_taste(
 
 
 @pytest.mark.parametrize("taste", list(TASTES))
-@pytest.mark.parametrize("name", FAST_MODELS)
+@pytest.mark.parametrize(
+    "name", FAST_MODELS + [pytest.param(name, marks=pytest.mark.slow) for name in NEURAL_MODELS]
+)
 def test_rated_films_never_come_back_and_ratings_stay_on_the_scale(
     fitted: Callable[[str], Recommender[Any]], ml100k: Dataset, name: str, taste: str
 ) -> None:

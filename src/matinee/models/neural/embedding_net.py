@@ -25,7 +25,6 @@ import torch
 from torch import nn
 
 from matinee.data.ratings import Ratings
-from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig, check_layers, fraction, setting
 from matinee.models.neural._torch import (
     ModuleTrainer,
@@ -39,6 +38,7 @@ from matinee.models.neural._torch import (
     state_arrays,
     to_tensor,
 )
+from matinee.models.ranking import RankingSpec, TasteRanked
 from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
@@ -213,11 +213,20 @@ def _chunked_pairs(
     return np.concatenate(parts).astype(np.float32) if parts else np.empty(0, np.float32)
 
 
-class EmbeddingNet(Recommender[EmbeddingNetConfig]):
-    """A neural net on concatenated user and movie embeddings, trained on the squared error."""
+class EmbeddingNet(TasteRanked[EmbeddingNetConfig]):
+    """A neural net on concatenated user and movie embeddings, trained on the squared error.
+
+    Lists: ``rank_users`` / ``rank_new_user`` use a :class:`~matinee.models.ranking.RankingHead`
+    over 512 random Fourier features of the unit movie embeddings (kernel width 0.5), reg 10.
+    Measured on the new-user protocol (hidden-ratings users=0.2 hidden=0.5, ml-100k seed 0,
+    NDCG@10): ranking by predicted rating 0.146 (below ``popular``, 0.276), a head on the raw
+    50-dimensional embeddings 0.343 (popularity exponent 0.3: 0.339), the kernel head 0.424.
+    ``predict`` and its RMSE are unchanged.
+    """
 
     name = "embedding-net"
     config_type = EmbeddingNetConfig
+    ranking_spec = RankingSpec(reg=10.0, kernel_features=512, kernel_width=0.5)
 
     def __init__(self, config: EmbeddingNetConfig | None = None) -> None:
         super().__init__(config)
