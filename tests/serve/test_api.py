@@ -341,3 +341,13 @@ def test_ids_beyond_any_movie_are_refused_not_crashed(client: Any) -> None:
     for path in ("/api/v1/movies/1/similar", "/api/v1/users/1/recommendations"):
         error_of(client.get(path, params={"exclude": huge}), 422, "validation_error")
     error_of(client.get(f"/api/v1/movies/{huge}"), 422, "validation_error")
+
+
+def test_an_app_answers_again_after_its_lifespan_restarts(models: Any, make_client: Any) -> None:
+    """Scoring threads stop with the lifespan and start again with the next one."""
+    app = create_app([models.ease], watch=False)
+    for _ in range(2):
+        with make_client(app) as client:
+            response = client.post("/api/v1/recommendations", json={"ratings": RATED, "k": 3})
+            assert response.status_code == 200, response.text
+            assert len(response.json()["items"]) == 3

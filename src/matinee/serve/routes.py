@@ -11,6 +11,7 @@ here: FastAPI reads the annotations, some of which are classes built per app.)
 """
 
 import asyncio
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
@@ -111,17 +112,38 @@ class ScoringPool:
     """
 
     def __init__(self, threads: int) -> None:
-        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="matinee-scoring")
+        self._threads = threads
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
 
     async def __call__(self, function: Callable[..., dict[str, Any]], *args: Any) -> Response:
         """``function(*args)`` off the event loop, its payload encoded as the response."""
         loop = asyncio.get_running_loop()
-        payload = await loop.run_in_executor(self._executor, function, *args)
+        payload = await loop.run_in_executor(self._threads_now(), function, *args)
         return json_response(payload)
 
+    def _threads_now(self) -> ThreadPoolExecutor:
+        """The running executor, started on first use.
+
+        Started again after :meth:`close`, so an app whose lifespan ends and starts again (as
+        test clients and schemathesis do) keeps answering.
+        """
+        executor = self._executor
+        if executor is None:
+            with self._lock:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(
+                        self._threads, thread_name_prefix="matinee-scoring"
+                    )
+                executor = self._executor
+        return executor
+
     def close(self) -> None:
-        """Let the threads finish what they run and exit."""
-        self._executor.shutdown(wait=True)
+        """Let the threads finish what they run and exit; the next request starts new ones."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
 
 
 def json_response(payload: dict[str, Any]) -> Response:
