@@ -29,6 +29,22 @@ waiting on that connection (uvloop runs timers before I/O), closing it unanswere
 cause of the one ``ReadError`` in 2,019 requests of an earlier swap run."""
 
 
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+"""Read by the BLAS libraries once, when they load."""
+
+
+def _start_workers_with_blas_threads(threads: int) -> None:
+    """Worker processes start their BLAS with ``threads`` threads (unless the user set them).
+
+    The app also limits BLAS threads at start (``threadpoolctl``), but a pool started with two
+    threads and limited to one afterwards still cost biased MF a quarter of its single-client
+    throughput (``bench_serve.py --clients 1``, idle: 599 against 799 requests/s); spawned
+    workers read these variables before numpy loads.
+    """
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(name, str(threads))
+
+
 def run_server(
     model_dirs: Sequence[Path],
     *,
@@ -74,6 +90,7 @@ def run_server(
     for directory in model_dirs:
         read_manifest(Path(directory))
     os.environ[CONFIG_ENV] = environment_config(model_dirs, limits, watch=watch)
+    _start_workers_with_blas_threads(limits.blas_threads)
     uvicorn.run(
         "matinee.serve.app:app_from_environment",
         factory=True,
