@@ -81,11 +81,9 @@ class DotProductMFConfig(_FactorConfig):
     epochs: int = 100
     """Passes of SGD over the training ratings."""
 
-    n_factors: int = setting(200, low=1, high=4096)
-    """Length of each user and movie vector."""
+    n_factors: int = 200
 
-    init_std: float = setting(0.05, low=0.0)
-    """Standard deviation of the random part of the initial factors."""
+    init_std: float = 0.05
 
 
 @dataclass(frozen=True, kw_only=True)
