@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from matinee.errors import ConfigError
 from matinee.types import FloatArray, IndexArray
 
-__all__ = ["KERNEL_MAX_K", "PAD", "check_k", "select_top", "top_k", "top_k_row"]
+__all__ = ["KERNEL_MAX_K", "PAD", "check_k", "flat_top", "select_top", "top_k", "top_k_row"]
 
 
 def check_k(k: int) -> None:
@@ -185,7 +185,14 @@ def select_top(
     if allowed is not None:
         scores = np.array(scores, dtype=np.float32)
         scores[:, ~allowed] = -np.inf
-    chosen = np.asarray(top_k(scores, min(k, scores.shape[1]), exclude), dtype=np.int64)
+    return flat_top(scores, top_k(scores, min(k, scores.shape[1]), exclude))
+
+
+def flat_top(
+    scores: npt.NDArray[np.floating[Any]], top: npt.NDArray[np.integer[Any]]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+    """Flat (row, movie index, score) of ``top`` rows of movie indices (``-1`` pads dropped)."""
+    chosen = np.asarray(top, dtype=np.int64)
     valid = chosen >= 0
     chosen_scores = np.take_along_axis(scores, np.maximum(chosen, 0), axis=1)[valid]
     rows = np.nonzero(valid)[0]

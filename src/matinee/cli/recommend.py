@@ -167,12 +167,21 @@ def recommend_command(
     ] = None,
     years: Annotated[str | None, typer.Option("--years", help="Years, e.g. 1990-2000.")] = None,
     min_ratings: MinRatings = 0,
+    calibration: Annotated[
+        float | None,
+        typer.Option(
+            "--calibration",
+            help="How strongly (0-1) the list follows the genres of the rated films; "
+            "0 keeps the model's order. Default: the new- or known-user default.",
+        ),
+    ] = None,
     dataset: DatasetOption = None,
     as_json: TableJsonFlag = False,
 ) -> None:
     """Top-k movies for a known user (--user) or for someone new (--rated / --rated-file)."""
     try:
-        rows = _recommend(model_dir, user, rated, rated_file, k, genre, years, min_ratings, dataset)
+        filters = _filters(genre, years, min_ratings)
+        rows = _recommend(model_dir, user, rated, rated_file, k, filters, calibration, dataset)
     except AmbiguousTitleError as error:
         show_candidates(error)
         raise fail(error) from None
@@ -215,9 +224,8 @@ def _recommend(
     rated: str | None,
     rated_file: Path | None,
     k: int,
-    genres: list[str] | None,
-    years: str | None,
-    min_ratings: int,
+    filters: ListFilters,
+    calibration: float | None,
     dataset: str | None,
 ) -> list[Recommendation]:
     given = [
@@ -227,11 +235,6 @@ def _recommend(
     ]
     if len(given) != 1:
         raise ConfigError("give exactly one of --user, --rated and --rated-file")
-    filters = ListFilters(
-        genres=tuple(genres or ()),
-        years=parse_year_range(years) if years else (None, None),
-        min_ratings=min_ratings,
-    )
     ratings = None
     if rated is not None:
         ratings = parse_rated(rated)
@@ -239,8 +242,16 @@ def _recommend(
         ratings = read_rated_file(rated_file)
     bundle = load_bundle(model_dir, dataset)
     if ratings is None and user is not None:
-        return bundle.recommend_user(user, k=k, filters=filters)
-    return bundle.recommend_new_user(ratings, k=k, filters=filters)
+        return bundle.recommend_user(user, k=k, filters=filters, calibration=calibration)
+    return bundle.recommend_new_user(ratings, k=k, filters=filters, calibration=calibration)
+
+
+def _filters(genres: list[str] | None, years: str | None, min_ratings: int) -> ListFilters:
+    return ListFilters(
+        genres=tuple(genres or ()),
+        years=parse_year_range(years) if years else (None, None),
+        min_ratings=min_ratings,
+    )
 
 
 def show_candidates(error: AmbiguousTitleError) -> None:

@@ -5,7 +5,9 @@ at most :data:`SCORE_CELLS` cells written into one reused buffer, held-out users
 from ``split.fold_in`` a block at a time (``model.rank_new_users``). Rating predictions of
 held-out users come from ``model.score_new_user`` clipped to the scale, so a rating model's
 RMSE does not depend on how it ranks. Movies a user rated in train, validation or fold-in are
-never ranked.
+never ranked. Given the movies' genres, each block's lists are calibrated to the person's
+taste (:mod:`matinee.calibration`) as the lists a person gets are: the greedy runs per user on
+the model's top ``pool`` films, rows in parallel.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from matinee.calibration import Calibration, ListCalibration, calibrate_block
 from matinee.data.split import Split
 from matinee.evaluation import ranking_metrics
 from matinee.logs import ProgressBar, progress
@@ -41,6 +44,8 @@ class Scored:
     truths: FloatArray
     ranked_users: list[IndexArray] = field(default_factory=list)
     top: list[IndexArray] = field(default_factory=list)
+    genres: FloatArray | None = None
+    calibration: ListCalibration = field(default_factory=ListCalibration)
 
     def add_block(
         self,
@@ -49,20 +54,51 @@ class Scored:
         k: int,
         seen: sp.csr_matrix,
         bar: ProgressBar,
+        *,
+        rated: sp.csr_matrix,
+        new_users: bool,
     ) -> None:
-        """Keep the top-k rows of one block of ``users``, never a movie in ``seen``."""
-        self.top.append(ranking_metrics.top_k(scores, k, exclude=seen))
+        """Keep the top-k rows of one block of ``users``, never a movie in ``seen``.
+
+        ``rated`` (their ratings) gives each one's taste when the lists are calibrated.
+        """
+        how = self.calibration.new_users if new_users else self.calibration.known_users
+        self.top.append(self._top(np.asarray(scores), k, seen, rated, how))
         self.ranked_users.append(users)
         bar.advance(users.size)
 
+    def _top(
+        self,
+        scores: npt.NDArray[np.floating[Any]],
+        k: int,
+        seen: sp.csr_matrix,
+        rated: sp.csr_matrix,
+        how: Calibration,
+    ) -> IndexArray:
+        if self.genres is None or how.strength == 0.0:
+            return ranking_metrics.top_k(scores, k, exclude=seen)
+        top = calibrate_block(scores, rated, self.genres, k, how, exclude=seen)
+        if top.shape[1] < k:
+            padding = np.full((top.shape[0], k - top.shape[1]), -1, dtype=np.int32)
+            top = np.hstack([top, padding])
+        return top
+
 
 def score_test(
-    model: Recommender[Any], split: Split, k: int, threshold: float, *, show_progress: bool = False
+    model: Recommender[Any],
+    split: Split,
+    k: int,
+    threshold: float,
+    *,
+    show_progress: bool = False,
+    genres: FloatArray | None = None,
+    calibration: ListCalibration | None = None,
 ) -> Scored:
     """Rating predictions for every test row and top-k rows for every ranked test user.
 
     Users with a test rating >= ``threshold`` are ranked (none with an infinite threshold);
-    ``show_progress`` draws a bar over them.
+    ``show_progress`` draws a bar over them. ``genres`` (movies x genres in the model's order)
+    calibrates the lists as ``calibration`` says (its defaults when None).
     """
     test = split.test
     folded = _fold_in_users(split)
@@ -73,7 +109,12 @@ def score_test(
         predictions[known_rows] = model.predict(
             test.user_idx[known_rows], test.movie_idx[known_rows]
         )
-    scored = Scored(predictions=predictions, truths=test.rating.astype(np.float64))
+    scored = Scored(
+        predictions=predictions,
+        truths=test.rating.astype(np.float64),
+        genres=genres,
+        calibration=calibration or ListCalibration(),
+    )
     relevant_users = np.unique(test.user_idx[test.rating >= threshold])
     known_ranked = relevant_users[~np.isin(relevant_users, folded)]
     n_ranked = known_ranked.size + int(np.isin(folded, relevant_users).sum())
@@ -127,7 +168,8 @@ def _rank_known_users(
 
     Movies a user rated in train (or in validation, which the fit saw) are never recommended.
     """
-    seen = split.train.user_movie_matrix()
+    train = split.train.user_movie_matrix()
+    seen = train
     if split.validation is not None:
         seen = (seen + split.validation.user_movie_matrix()).tocsr()
     buffer = np.empty(
@@ -135,7 +177,7 @@ def _rank_known_users(
     )
     for block in _blocks(users, model.n_movies):
         scores = model.rank_users(block, out=buffer[: block.size])
-        scored.add_block(block, scores, k, seen[block], bar)
+        scored.add_block(block, scores, k, seen[block], bar, rated=train[block], new_users=False)
 
 
 def _score_fold_in_users(
@@ -159,7 +201,8 @@ def _score_fold_in_users(
         if block.size == 0:
             continue
         rows = visible[block]
-        scored.add_block(block, model.rank_new_users(rows), k, rows, bar)
+        scores = model.rank_new_users(rows)
+        scored.add_block(block, scores, k, rows, bar, rated=rows, new_users=True)
 
 
 def _predict_fold_in(

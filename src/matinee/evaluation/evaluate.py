@@ -6,7 +6,9 @@ movies the user rated in train (or, for held-out users, in ``fold_in``), and com
 with the user's relevant test movies (rating >= ``relevance_threshold``).
 
 Held-out users (``split.fold_in``) are scored through ``model.score_new_user``; their rating
-predictions are those scores clipped to the rating scale.
+predictions are those scores clipped to the rating scale. Given the movies table, lists are
+calibrated to each person's taste as the lists people get are (:mod:`matinee.calibration`;
+its default strengths unless ``calibration`` says otherwise).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
+from matinee.calibration import ListCalibration, genre_weights
 from matinee.data.split import Split
 from matinee.errors import ConfigError, DataError, NotFittedError
 from matinee.evaluation import ranking_metrics, rating_metrics
@@ -164,6 +168,8 @@ def evaluate(
     relevance_threshold: float = 4.0,
     metrics: Sequence[str] | None = None,
     show_progress: bool = False,
+    movies: pl.DataFrame | None = None,
+    calibration: ListCalibration | None = None,
 ) -> EvalResult:
     """Score a fitted model on ``split.test`` with rating and full-ranking metrics.
 
@@ -176,6 +182,8 @@ def evaluate(
             None computes every one that applies to the model.
         show_progress: Draw a progress bar over the ranked users (its label states the memory
             of one scoring block).
+        movies: The movies table; its genres calibrate the lists (none: the model's order).
+        calibration: Strengths for new and known users' lists (None: the defaults).
 
     Raises:
         ConfigError: A bad ``k``, threshold or metric name.
@@ -192,7 +200,16 @@ def evaluate(
     started = time.perf_counter()
     ranking = [name for name in chosen if name in RANKING_METRICS]
     threshold = relevance_threshold if ranking else math.inf
-    scored = score_test(model, split, k, threshold, show_progress=show_progress)
+    genres = genre_weights(movies, split.train.movies) if ranking else None
+    scored = score_test(
+        model,
+        split,
+        k,
+        threshold,
+        show_progress=show_progress,
+        genres=genres,
+        calibration=calibration,
+    )
     seconds = time.perf_counter() - started
     values: dict[str, float] = {}
     for name in chosen:
@@ -256,16 +273,27 @@ def fit_and_evaluate(
     relevance_threshold: float = 4.0,
     metrics: Sequence[str] | None = None,
     fit_options: FitOptions | None = None,
+    movies: pl.DataFrame | None = None,
+    calibration: ListCalibration | None = None,
 ) -> EvalResult:
     """Fit a model (or a fresh one from a factory) on ``split.train`` and evaluate it, timed.
 
-    ``split.validation``, when present, is passed to ``fit`` (early stopping).
+    ``split.validation``, when present, is passed to ``fit`` (early stopping); ``movies`` and
+    ``calibration`` as :func:`evaluate` takes them.
     """
     model = _fresh_model(source)
     started = time.perf_counter()
     model.fit(split.train, split.validation, options=fit_options)
     fit_seconds = time.perf_counter() - started
-    result = evaluate(model, split, k=k, relevance_threshold=relevance_threshold, metrics=metrics)
+    result = evaluate(
+        model,
+        split,
+        k=k,
+        relevance_threshold=relevance_threshold,
+        metrics=metrics,
+        movies=movies,
+        calibration=calibration,
+    )
     return replace(result, fit_seconds=fit_seconds)
 
 
@@ -278,6 +306,8 @@ def cross_validate(
     metrics: Sequence[str] | None = None,
     fit_options: FitOptions | None = None,
     on_fold: Callable[[EvalResult], None] | None = None,
+    movies: pl.DataFrame | None = None,
+    calibration: ListCalibration | None = None,
 ) -> CVResult:
     """Fit a fresh model on each split (u1-u5 folds, k-fold ...) and summarise the results.
 
@@ -289,6 +319,8 @@ def cross_validate(
         metrics: Base metric names, or None for all that apply.
         fit_options: Passed to every ``fit``.
         on_fold: Called with each fold's result as it finishes (progress reporting).
+        movies: The movies table; its genres calibrate the lists (see :func:`evaluate`).
+        calibration: Strengths for new and known users' lists (None: the defaults).
     """
     if not splits:
         raise DataError("cross-validation needs at least one split")
@@ -301,6 +333,8 @@ def cross_validate(
             relevance_threshold=relevance_threshold,
             metrics=metrics,
             fit_options=fit_options,
+            movies=movies,
+            calibration=calibration,
         )
         folds.append(result)
         if on_fold is not None:

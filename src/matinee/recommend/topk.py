@@ -5,6 +5,14 @@ Every model goes through the same path: the model gives every movie a list score
 out, and :func:`matinee.evaluation.ranking_metrics.top_k` picks the best ``k``. A rated movie
 never comes back. For rating models a ``rating`` column beside ``score`` holds the predicted
 rating (``predict``'s, clipped to the scale): the list score orders, the rating informs.
+
+Given the movies table, lists are calibrated to the person's taste (``calibration``, Steck's
+greedy of :mod:`matinee.calibration`): the ``k`` films are picked from the model's best
+``pool`` so that the list's genres follow those of the films the person rated. The ``score``
+column still holds the model's score, so a calibrated list is not sorted by it. The default
+strength for new users (:data:`~matinee.calibration.NEW_USER_STRENGTH`) and for known users
+(:data:`~matinee.calibration.KNOWN_USER_STRENGTH`) were chosen on NDCG@10 and taste (README,
+"New users"). Without a movies table (no genres) lists are the model's own order.
 """
 
 from __future__ import annotations
@@ -17,11 +25,19 @@ import numpy.typing as npt
 import polars as pl
 import scipy.sparse as sp
 
+from matinee.calibration import (
+    KNOWN_USER_STRENGTH,
+    NEW_USER_STRENGTH,
+    Calibration,
+    calibrate_block,
+    check_strength,
+    genre_weights,
+)
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, DataError, NotFittedError
 from matinee.models.base import Recommender
-from matinee.ranking import check_k, select_top
+from matinee.ranking import check_k, flat_top, select_top
 from matinee.recommend.filters import MovieFilter, RatingCounts, allowed_movies
 
 __all__ = ["DEFAULT_BATCH", "rated_matrix", "recommend", "recommend_new_user", "with_movie_info"]
@@ -42,6 +58,7 @@ def recommend(
     movies: pl.DataFrame | None = None,
     rating_counts: RatingCounts | None = None,
     batch_size: int = DEFAULT_BATCH,
+    calibration: float | None = None,
 ) -> pl.DataFrame:
     """The top ``k`` movies for each known user, as rows ``user_id, rank, movie_id, score``.
 
@@ -57,9 +74,12 @@ def recommend(
             year filters.
         rating_counts: Training ratings (or counts per movie index) for ``min_ratings``.
         batch_size: Users scored at once.
+        calibration: Strength in [0, 1] of the calibration to each user's taste (their
+            ``exclude_rated`` films' genres; needs ``movies``); None: the known-user default.
 
     Raises:
         UnknownIdError: user ids the model does not know (all of them are listed).
+        ConfigError: a bad ``k``, batch size or calibration strength.
     """
     check_k(k)
     if batch_size < 1:
@@ -71,12 +91,19 @@ def recommend(
         fitted_movies(model), movie_filter, movies=movies, rating_counts=rating_counts
     )
     rated = rated_matrix(model, exclude_rated) if exclude_rated is not None else None
+    strength = KNOWN_USER_STRENGTH if calibration is None else check_strength(calibration)
+    genres = genre_weights(movies, fitted_movies(model)) if strength and rated is not None else None
     frames = []
     for start in range(0, user_idx.size, batch_size):
         batch = user_idx[start : start + batch_size]
         scores = model.rank_users(batch)
         exclude = rated[batch] if rated is not None else None
-        rows, movie_idx, values = select_top(scores, k, exclude, allowed)
+        if genres is not None and exclude is not None:
+            rows, movie_idx, values = _calibrated_top(
+                scores, k, exclude, allowed, genres, Calibration(strength)
+            )
+        else:
+            rows, movie_idx, values = select_top(scores, k, exclude, allowed)
         frame = _frame(model, raw_users[start + rows], rows, movie_idx, values)
         if model.predicts_ratings:
             frame = _with_rating(frame, model.predict(batch[rows], movie_idx))
@@ -97,26 +124,37 @@ def recommend_new_user(
     movie_filter: MovieFilter | None = None,
     movies: pl.DataFrame | None = None,
     rating_counts: RatingCounts | None = None,
+    calibration: float | None = None,
 ) -> pl.DataFrame:
     """The top ``k`` movies for someone who rated a few movies (``{movie_id: rating}``).
 
     The model folds the person in its own way (see each model's ``score_new_user``); the movies
-    they rated never come back. Rows: ``rank, movie_id, score`` (plus movie info).
+    they rated never come back. With ``movies`` the list is calibrated to the genres of the
+    rated films with strength ``calibration`` in [0, 1] (None: the new-user default; 0: the
+    model's order). Rows: ``rank, movie_id, score`` (plus movie info).
 
     Raises:
         DataError: no ratings, ratings off the model's scale, or a wrong type.
         UnknownIdError: movie ids the model does not know (all of them are listed).
+        ConfigError: a bad ``k`` or calibration strength.
     """
     check_k(k)
+    strength = NEW_USER_STRENGTH if calibration is None else check_strength(calibration)
     movie_map = fitted_movies(model)
     movie_idx, values = _parse_rated(model, rated)
     scores = model.rank_new_user(movie_idx, values)[np.newaxis, :]
     exclude = sp.csr_matrix(
-        (np.ones(movie_idx.size, dtype=np.float32), np.sort(movie_idx), [0, movie_idx.size]),
+        (values[np.argsort(movie_idx)], np.sort(movie_idx), [0, movie_idx.size]),
         shape=(1, len(movie_map)),
     )
     allowed = allowed_movies(movie_map, movie_filter, movies=movies, rating_counts=rating_counts)
-    _, chosen, chosen_scores = select_top(scores, k, exclude, allowed)
+    genres = genre_weights(movies, movie_map) if strength else None
+    if genres is not None:
+        _, chosen, chosen_scores = _calibrated_top(
+            scores, k, exclude, allowed, genres, Calibration(strength)
+        )
+    else:
+        _, chosen, chosen_scores = select_top(scores, k, exclude, allowed)
     result = _frame(model, None, np.zeros(chosen.size, np.int64), chosen, chosen_scores)
     if model.predicts_ratings:
         low, high = model.rating_scale_
@@ -125,8 +163,23 @@ def recommend_new_user(
     return with_movie_info(result, movies)
 
 
+def _calibrated_top(
+    scores: npt.NDArray[np.floating[Any]],
+    k: int,
+    rated: sp.csr_matrix,
+    allowed: npt.NDArray[np.bool_] | None,
+    genres: npt.NDArray[np.float64],
+    calibration: Calibration,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+    """:func:`select_top`'s flat (row, movie, score) of each row's calibrated top ``k``."""
+    if allowed is not None:
+        scores = np.array(scores, dtype=np.float32)
+        scores[:, ~allowed] = -np.inf
+    return flat_top(scores, calibrate_block(scores, rated, genres, k, calibration))
+
+
 def rated_matrix(model: AnyModel, ratings: Ratings) -> sp.csr_matrix:
-    """Users x movies CSR, in the model's index space, of what ``ratings`` holds."""
+    """Users x movies CSR of ratings, in the model's index space, of what ``ratings`` holds."""
     user_map, movie_map = fitted_users(model), fitted_movies(model)
     if ratings.users == user_map and ratings.movies == movie_map:
         return ratings.user_movie_matrix()
@@ -135,7 +188,7 @@ def rated_matrix(model: AnyModel, ratings: Ratings) -> sp.csr_matrix:
     known = np.isin(raw_users, user_map.raw_ids) & np.isin(raw_movies, movie_map.raw_ids)
     matrix = sp.csr_matrix(
         (
-            np.ones(int(known.sum()), dtype=np.float32),
+            ratings.rating[known].astype(np.float32),
             (user_map.indices(raw_users[known]), movie_map.indices(raw_movies[known])),
         ),
         shape=(len(user_map), len(movie_map)),

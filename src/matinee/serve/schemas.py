@@ -289,5 +289,12 @@ def recommendation_request(limits: ServeLimits) -> type[BaseModel]:
         exclude: list[Annotated[int, Field(strict=True, ge=0, le=2**62)]] = Field(
             default_factory=list, max_length=10_000
         )
+        calibration: (
+            Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)] | None
+        ) = Field(
+            default=None,
+            description="How strongly (0-1) the list follows the rated films' genres; "
+            "0: the model's order; default: the new-user default.",
+        )
 
     return RecommendationRequest

@@ -11,12 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from matinee.calibration import (
+    KNOWN_USER_STRENGTH,
+    NEW_USER_STRENGTH,
+    Calibration,
+    calibrate_row,
+    check_strength,
+    genre_weights_of,
+)
 from matinee.errors import ConfigError, UnknownIdError
 from matinee.models.base import Recommender
 from matinee.ranking import top_k_row
@@ -34,6 +43,7 @@ from matinee.service.types import (
 )
 from matinee.settings import Settings
 from matinee.store.manifest import Manifest
+from matinee.types import FloatArray
 
 __all__ = ["MAX_K", "ModelBundle"]
 
@@ -126,6 +136,11 @@ class ModelBundle:
             "has_report": self.report_dir is not None,
         }
 
+    @cached_property
+    def genre_weights(self) -> FloatArray | None:
+        """Movies x genres weights for calibrated lists (None without genres), made once."""
+        return genre_weights_of([info.genres for info in self.catalog.infos])
+
     # ---- movies -----------------------------------------------------------------------------
 
     def search(self, text: str, *, limit: int = 10) -> list[MovieInfo]:
@@ -174,20 +189,31 @@ class ModelBundle:
     # ---- lists ------------------------------------------------------------------------------
 
     def recommend_new_user(
-        self, ratings: Any, *, k: int = 10, filters: ListFilters | None = None
+        self,
+        ratings: Any,
+        *,
+        k: int = 10,
+        filters: ListFilters | None = None,
+        calibration: float | None = None,
     ) -> list[Recommendation]:
         """The top ``k`` movies for someone who rated a few movies (ids or titles).
 
-        The model folds the person in; the list is ordered by the model's ranking score
-        (``rank_new_user``) and, for rating models, shows the folded-in predicted rating clipped to
-        the scale. Rated movies never come back.
+        The model folds the person in; the list is the model's best by its ranking score
+        (``rank_new_user``), calibrated to the rated films' genres with strength
+        ``calibration`` (None: the new-user default; see :mod:`matinee.calibration`), and, for
+        rating models, shows the folded-in predicted rating clipped to the scale. Rated movies
+        never come back.
+
+        Raises:
+            ConfigError: a bad ``k`` or a calibration strength outside [0, 1].
         """
         _check_k(k)
+        strength = NEW_USER_STRENGTH if calibration is None else check_strength(calibration)
         rated = self.resolve_ratings(ratings)
         movies = self.catalog.indices(list(rated))
         values = np.asarray(list(rated.values()), dtype=np.float32)
         scores = np.asarray(self.model.rank_new_user(movies, values), dtype=np.float64)
-        chosen = self._top(scores, k, movies, filters)
+        chosen = self._top(scores, k, movies, filters, (values, strength))
         predicted = None
         if self.predicts_ratings:
             low, high = self.rating_scale
@@ -196,18 +222,27 @@ class ModelBundle:
         return self._rows(chosen, scores[chosen], predicted, movies, values)
 
     def recommend_user(
-        self, user_id: int, *, k: int = 10, filters: ListFilters | None = None
+        self,
+        user_id: int,
+        *,
+        k: int = 10,
+        filters: ListFilters | None = None,
+        calibration: float | None = None,
     ) -> list[Recommendation]:
         """The top ``k`` movies for a known user, by ``rank_users``; rated movies never come back.
 
+        ``calibration`` as in :meth:`recommend_new_user` (None: the known-user default).
+
         Raises:
             UnknownIdError: a user id the model does not know.
+            ConfigError: a bad ``k`` or a calibration strength outside [0, 1].
         """
         _check_k(k)
+        strength = KNOWN_USER_STRENGTH if calibration is None else check_strength(calibration)
         user = self._user_index(user_id)
         scores = np.asarray(self.model.rank_users([user])[0], dtype=np.float64)
         movies, values = self._rated_by(user)
-        chosen = self._top(scores, k, movies, filters)
+        chosen = self._top(scores, k, movies, filters, (values, strength))
         predicted = None
         if self.predicts_ratings and chosen.size:
             predicted = self.model.predict(np.full(chosen.size, user), chosen)
@@ -285,8 +320,12 @@ class ModelBundle:
         k: int,
         excluded: npt.NDArray[np.int64],
         filters: ListFilters | None,
+        taste: tuple[npt.NDArray[np.float32], float] | None = None,
     ) -> npt.NDArray[np.int64]:
-        """Model indices of the best ``k`` scores among allowed, not excluded movies."""
+        """Model indices of the best ``k`` scores among allowed, not excluded movies.
+
+        ``taste`` (the ``excluded`` films' ratings and a strength) calibrates the list.
+        """
         if filters is not None and filters.min_ratings > 0 and self.training is None:
             raise ConfigError(
                 f"min_ratings needs training rating counts, which {self.directory} lacks"
@@ -296,7 +335,10 @@ class ModelBundle:
         allowed = self.catalog.allowed(filters)
         if allowed is not None:
             masked[~allowed] = -np.inf
-        return top_k_row(masked, k)
+        genres = self.genre_weights
+        if taste is None or not taste[1] or genres is None:
+            return top_k_row(masked, k)
+        return calibrate_row(masked, excluded, taste[0], genres, k, Calibration(taste[1]))
 
     def _rows(
         self,
