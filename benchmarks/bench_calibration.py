@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from bench_new_users import PROTOCOLS
 from matinee.atomic import write_text_atomic
 from matinee.calibration import Calibration, ListCalibration
 from matinee.data.loader import load_dataset
@@ -31,14 +32,6 @@ from matinee.models.registry import model_class
 RESULTS = Path(__file__).resolve().parent / "results"
 STEM = "new_users-calibrated"
 DEFAULT_MODELS = "popular,baseline,mf,biased-mf,svdpp,nmf,nmf-matrix,ials,item-knn,rp3beta,ease"
-PROTOCOLS = {
-    "new users, ml-latest-small": (
-        "ml-latest-small",
-        "hidden-ratings:users=0.2,hidden=0.5,seeds=3",
-    ),
-    "new users, ml-100k": ("ml-100k", "hidden-ratings:users=0.2,hidden=0.5,seeds=3"),
-    "known users, ml-100k u1-u5": ("ml-100k", "u1-u5"),
-}
 STRENGTHS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)
 VARIANTS: dict[str, Calibration] = {
     **{f"{value:g}": Calibration(value) for value in STRENGTHS},
