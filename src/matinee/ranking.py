@@ -15,7 +15,16 @@ import scipy.sparse as sp
 from matinee.errors import ConfigError
 from matinee.types import FloatArray, IndexArray
 
-__all__ = ["KERNEL_MAX_K", "PAD", "check_k", "flat_top", "select_top", "top_k", "top_k_row"]
+__all__ = [
+    "KERNEL_MAX_K",
+    "PAD",
+    "check_k",
+    "flat_top",
+    "mask_disallowed",
+    "select_top",
+    "top_k",
+    "top_k_row",
+]
 
 
 def check_k(k: int) -> None:
@@ -182,10 +191,19 @@ def select_top(
 
     Filtered-out movies get ``-inf``, which :func:`top_k` never returns, like excluded ones.
     """
-    if allowed is not None:
-        scores = np.array(scores, dtype=np.float32)
-        scores[:, ~allowed] = -np.inf
+    scores = mask_disallowed(scores, allowed)
     return flat_top(scores, top_k(scores, min(k, scores.shape[1]), exclude))
+
+
+def mask_disallowed(
+    scores: npt.NDArray[np.floating[Any]], allowed: npt.NDArray[np.bool_] | None
+) -> npt.NDArray[np.floating[Any]]:
+    """``scores`` with ``-inf`` (in a float32 copy) for the movies ``allowed`` leaves out."""
+    if allowed is None:
+        return scores
+    masked = np.array(scores, dtype=np.float32)
+    masked[:, ~allowed] = -np.inf
+    return masked
 
 
 def flat_top(

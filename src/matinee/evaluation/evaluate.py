@@ -200,7 +200,9 @@ def evaluate(
     started = time.perf_counter()
     ranking = [name for name in chosen if name in RANKING_METRICS]
     threshold = relevance_threshold if ranking else math.inf
-    genres = genre_weights(movies, split.train.movies) if ranking else None
+    lists = calibration or ListCalibration()
+    calibrated = bool(ranking) and (lists.new_users.strength or lists.known_users.strength) > 0
+    genres = genre_weights(movies, split.train.movies) if calibrated else None
     scored = score_test(
         model,
         split,
@@ -208,7 +210,7 @@ def evaluate(
         threshold,
         show_progress=show_progress,
         genres=genres,
-        calibration=calibration,
+        calibration=lists,
     )
     seconds = time.perf_counter() - started
     values: dict[str, float] = {}

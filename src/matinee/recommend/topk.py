@@ -37,7 +37,7 @@ from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, DataError, NotFittedError
 from matinee.models.base import Recommender
-from matinee.ranking import check_k, flat_top, select_top
+from matinee.ranking import check_k, flat_top, mask_disallowed, select_top
 from matinee.recommend.filters import MovieFilter, RatingCounts, allowed_movies
 
 __all__ = ["DEFAULT_BATCH", "rated_matrix", "recommend", "recommend_new_user", "with_movie_info"]
@@ -98,12 +98,7 @@ def recommend(
         batch = user_idx[start : start + batch_size]
         scores = model.rank_users(batch)
         exclude = rated[batch] if rated is not None else None
-        if genres is not None and exclude is not None:
-            rows, movie_idx, values = _calibrated_top(
-                scores, k, exclude, allowed, genres, Calibration(strength)
-            )
-        else:
-            rows, movie_idx, values = select_top(scores, k, exclude, allowed)
+        rows, movie_idx, values = _select(scores, k, exclude, allowed, genres, strength)
         frame = _frame(model, raw_users[start + rows], rows, movie_idx, values)
         if model.predicts_ratings:
             frame = _with_rating(frame, model.predict(batch[rows], movie_idx))
@@ -149,12 +144,7 @@ def recommend_new_user(
     )
     allowed = allowed_movies(movie_map, movie_filter, movies=movies, rating_counts=rating_counts)
     genres = genre_weights(movies, movie_map) if strength else None
-    if genres is not None:
-        _, chosen, chosen_scores = _calibrated_top(
-            scores, k, exclude, allowed, genres, Calibration(strength)
-        )
-    else:
-        _, chosen, chosen_scores = select_top(scores, k, exclude, allowed)
+    _, chosen, chosen_scores = _select(scores, k, exclude, allowed, genres, strength)
     result = _frame(model, None, np.zeros(chosen.size, np.int64), chosen, chosen_scores)
     if model.predicts_ratings:
         low, high = model.rating_scale_
@@ -163,19 +153,19 @@ def recommend_new_user(
     return with_movie_info(result, movies)
 
 
-def _calibrated_top(
+def _select(
     scores: npt.NDArray[np.floating[Any]],
     k: int,
-    rated: sp.csr_matrix,
+    rated: sp.csr_matrix | None,
     allowed: npt.NDArray[np.bool_] | None,
-    genres: npt.NDArray[np.float64],
-    calibration: Calibration,
+    genres: npt.NDArray[np.float64] | None,
+    strength: float,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32]]:
-    """:func:`select_top`'s flat (row, movie, score) of each row's calibrated top ``k``."""
-    if allowed is not None:
-        scores = np.array(scores, dtype=np.float32)
-        scores[:, ~allowed] = -np.inf
-    return flat_top(scores, calibrate_block(scores, rated, genres, k, calibration))
+    """:func:`select_top`'s flat (row, movie, score), calibrated to ``rated`` given ``genres``."""
+    if genres is None or rated is None:
+        return select_top(scores, k, rated, allowed)
+    scores = mask_disallowed(scores, allowed)
+    return flat_top(scores, calibrate_block(scores, rated, genres, k, Calibration(strength)))
 
 
 def rated_matrix(model: AnyModel, ratings: Ratings) -> sp.csr_matrix:
