@@ -17,14 +17,8 @@ import scipy.sparse as sp
 
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
-from matinee.errors import (
-    ConfigError,
-    DataError,
-    ModelFitError,
-    ModelFormatError,
-    NotFittedError,
-    UnknownIdError,
-)
+from matinee.errors import ConfigError, ModelFitError, ModelFormatError, NotFittedError
+from matinee.models._checks import check_fit_input, check_indices, check_new_user, check_new_users
 from matinee.models.config import Config
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray, ScoreArray
@@ -105,7 +99,7 @@ class Recommender(ABC, Generic[C]):
         The fit is atomic: when it fails (bad input, divergence, an interrupt) the model is left
         exactly as it was before the call, fitted or not.
         """
-        _check_fit_input(train, validation)
+        check_fit_input(train, validation)
         before = dict(vars(self))
         try:
             self._fit_all(train, validation, options or FitOptions())
@@ -204,20 +198,7 @@ class Recommender(ABC, Generic[C]):
 
     def _check_new_users(self, rows: sp.csr_matrix | sp.csr_array) -> sp.csr_matrix:
         """``rows`` as canonical float32 CSR, each row a valid new user (else DataError)."""
-        matrix = sp.csr_matrix(rows, dtype=np.float32)
-        if matrix.shape[1] != self.n_movies:
-            raise DataError(f"new users need {self.n_movies} movie columns, got {matrix.shape[1]}")
-        if not matrix.has_canonical_format:
-            raise DataError("a new user rated the same movie twice")
-        if matrix.shape[0] and np.diff(matrix.indptr).min() == 0:
-            raise DataError("a new user needs at least one rated movie")
-        low, high = self.rating_scale_
-        values = matrix.data
-        if values.size and (
-            not np.all(np.isfinite(values)) or values.min() < low or values.max() > high
-        ):
-            raise DataError(f"new-user ratings must lie in the rating scale {low}-{high}")
-        return matrix
+        return check_new_users(rows, self.n_movies, self.rating_scale_)
 
     def _for_users(
         self, kernel: Callable[[IndexArray], npt.ArrayLike], users: npt.ArrayLike
@@ -241,18 +222,7 @@ class Recommender(ABC, Generic[C]):
     def _check_new_user(
         self, movies: npt.ArrayLike, ratings: npt.ArrayLike
     ) -> tuple[IndexArray, RatingArray]:
-        movie_idx = self._check_indices(movies, self.n_movies, "movie")
-        values = np.asarray(ratings, dtype=np.float32).ravel()
-        if movie_idx.size == 0:
-            raise DataError("a new user needs at least one rated movie")
-        if values.shape != movie_idx.shape:
-            raise DataError(f"got {movie_idx.size} movies but {values.size} ratings")
-        low, high = self.rating_scale_
-        if not np.all(np.isfinite(values)) or values.min() < low or values.max() > high:
-            raise DataError(f"new-user ratings must lie in the rating scale {low}-{high}")
-        if np.unique(movie_idx).size != movie_idx.size:
-            raise DataError("a new user rated the same movie twice")
-        return movie_idx, values
+        return check_new_user(movies, ratings, self.n_movies, self.rating_scale_)
 
     def parameters(self) -> dict[str, np.ndarray]:
         """Every learned array, by name, including the id maps: what a saved model holds."""
@@ -367,18 +337,7 @@ class Recommender(ABC, Generic[C]):
             raise ModelFitError(f"{type(self).__name__}: {what} missing")
         return value
 
-    @staticmethod
-    def _check_indices(values: npt.ArrayLike, size: int, kind: str) -> IndexArray:
-        array = np.asarray(values)
-        if array.ndim == 0:
-            array = array.reshape(1)
-        if array.size and not np.issubdtype(array.dtype, np.integer):
-            raise ConfigError(f"{kind} indices must be integers, got dtype {array.dtype}")
-        array = array.astype(np.int64, copy=False).ravel()
-        bad = (array < 0) | (array >= size)
-        if np.any(bad):
-            raise UnknownIdError(f"{kind} index", list(dict.fromkeys(array[bad].tolist())))
-        return array.astype(np.int32)
+    _check_indices = staticmethod(check_indices)
 
     def _check_parameters_finite(self) -> None:
         for key, value in self._parameters().items():
@@ -387,19 +346,3 @@ class Recommender(ABC, Generic[C]):
                     f"{self.name}: parameter {key!r} holds NaN or infinite values after fit; "
                     "lower the learning rate or raise the regularization"
                 )
-
-
-def _check_fit_input(train: Ratings, validation: Ratings | None) -> None:
-    """Refuse what ``fit`` cannot learn from, before anything changes."""
-    if not isinstance(train, Ratings):
-        raise DataError(f"fit takes Ratings, got {type(train).__name__}")
-    if len(train) == 0:
-        raise DataError("cannot fit on an empty training set")
-    if validation is not None and not isinstance(validation, Ratings):
-        raise DataError(f"fit: validation must be Ratings or None, got {type(validation).__name__}")
-    if validation is not None and (
-        validation.users != train.users or validation.movies != train.movies
-    ):
-        raise DataError("validation ratings must share the id maps of the training ratings")
-    if not np.all(np.isfinite(train.rating)):
-        raise DataError("training ratings contain NaN or infinite values")
