@@ -496,3 +496,20 @@ def test_new_user_fold_in(name: str, models: FittedModels) -> None:
     ]:
         with pytest.raises(DataError, match=message):
             model.score_new_user(movies, ratings)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_new_user_scores_of_a_few_movies_are_those_of_every_movie(
+    name: str, models: FittedModels
+) -> None:
+    """``score_new_user_at`` picks ``score_new_user``'s scores (factor models score only those)."""
+    model = models[name]
+    every = model.score_new_user([0, 3, 5], [4.5, 2.0, 3.0])
+    wanted = np.array([model.n_movies - 1, 1, 4, 1])
+    few = model.score_new_user_at([0, 3, 5], [4.5, 2.0, 3.0], wanted)
+    assert few.dtype == np.float32 and few.shape == (4,)
+    np.testing.assert_allclose(few, every[wanted], rtol=1e-6, atol=1e-6)
+    with pytest.raises(UnknownIdError, match="movie index"):
+        model.score_new_user_at([0], [4.0], [model.n_movies])
+    with pytest.raises(DataError, match="twice"):
+        model.score_new_user_at([2, 2], [3.0, 4.0], [0])

@@ -56,11 +56,23 @@ def ridge_fold_in(
     targets: npt.NDArray[np.floating],
     penalties: npt.NDArray[np.floating],
 ) -> npt.NDArray[np.float64]:
-    """Solve ``min ||features @ x - targets||^2 + sum(penalties * x^2)`` in closed form."""
+    """Solve ``min ||features @ x - targets||^2 + sum(penalties * x^2)`` in closed form.
+
+    The primal solution is ``(F^T F + P)^-1 F^T t``. With fewer rows than columns and every
+    penalty positive, the same ``x`` comes from the dual ``P^-1 F^T (F P^-1 F^T + I)^-1 t``, a
+    rows x rows system: a new user with 10 ratings of a 64-factor model solves 10 x 10, not
+    65 x 65 (the two agree to rounding; ``tests/models/test_ridge_fold_in.py``).
+    """
     x = np.asarray(features, dtype=np.float64)
-    gram = x.T @ x + np.diag(np.asarray(penalties, dtype=np.float64))
-    solution: npt.NDArray[np.float64] = np.linalg.solve(gram, x.T @ np.asarray(targets, float))
-    return solution
+    t = np.asarray(targets, dtype=np.float64)
+    p = np.asarray(penalties, dtype=np.float64)
+    if x.shape[0] < x.shape[1] and bool(np.all(p > 0)):
+        scaled = x / p
+        kernel = scaled @ x.T
+        kernel[np.diag_indices_from(kernel)] += 1.0
+        return np.asarray(scaled.T @ np.linalg.solve(kernel, t), dtype=np.float64)
+    gram = x.T @ x + np.diag(p)
+    return np.asarray(np.linalg.solve(gram, x.T @ t), dtype=np.float64)
 
 
 def check_shape(

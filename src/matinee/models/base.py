@@ -152,6 +152,19 @@ class Recommender(ABC, Generic[C]):
         """
         return self._for_new_user(self._score_new_user, movies, ratings)
 
+    def score_new_user_at(
+        self, movies: npt.ArrayLike, ratings: npt.ArrayLike, candidates: npt.ArrayLike
+    ) -> ScoreArray:
+        """``score_new_user(movies, ratings)[candidates]``: the scores of a few movies only.
+
+        What a list needs for the movies it shows; models that can score just those (the
+        factor models: ``k`` rows instead of every movie) do, the others score every movie.
+        """
+        wanted = self._check_indices(candidates, self.n_movies, "movie")
+        return self._for_new_user(
+            lambda rated, values: self._score_new_user_at(rated, values, wanted), movies, ratings
+        )
+
     def rank_users(self, users: npt.ArrayLike, *, out: ScoreArray | None = None) -> ScoreArray:
         """List scores of every movie for each user: higher first; shape like ``score_users``.
 
@@ -291,6 +304,12 @@ class Recommender(ABC, Generic[C]):
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
         """Fold in a new user from their rated movies and score every movie."""
+
+    def _score_new_user_at(
+        self, movies: IndexArray, ratings: RatingArray, candidates: IndexArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        """Scores of ``candidates`` for a new user: ``_score_new_user``'s unless overridden."""
+        return np.asarray(self._score_new_user(movies, ratings))[candidates]
 
     def _rank_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
         """List scores of known users; the scores of ``_score_users`` unless overridden."""

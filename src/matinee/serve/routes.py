@@ -201,7 +201,7 @@ def _new_user(bundle: ModelBundle, body: Any) -> dict[str, Any]:
         min_ratings=body.min_ratings,
         exclude=tuple(body.exclude),
     )
-    rows = bundle.recommend_new_user(rated, k=body.k, filters=filters, calibration=body.calibration)
+    rows = bundle.recommend_rated(rated, k=body.k, filters=filters, calibration=body.calibration)
     resolved = [
         {
             "query": query,

@@ -31,7 +31,7 @@ import scipy.sparse as sp
 
 from matinee.models.base import Recommender
 
-__all__ = ["N_REASONS", "reason_weights"]
+__all__ = ["N_REASONS", "reason_weights", "vector_norms"]
 
 N_REASONS = 3
 """Reasons given per recommended movie."""
@@ -52,6 +52,7 @@ def reason_weights(
     rated: npt.NDArray[np.int64],
     ratings: npt.NDArray[np.float32],
     candidates: npt.NDArray[np.int64],
+    norms: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64] | None:
     """How much each rated movie lifted each candidate: ``(len(candidates), len(rated))``.
 
@@ -60,6 +61,8 @@ def reason_weights(
         rated: Model indices of the movies the person rated.
         ratings: Their ratings.
         candidates: Model indices of the recommended movies.
+        norms: The model's :func:`vector_norms`, when the caller keeps them (a server does,
+            once per model); None works them out for the movies asked about.
 
     Returns:
         The weights, or None when the model cannot explain its scores.
@@ -72,7 +75,22 @@ def reason_weights(
     vectors = model.movie_vectors()
     if vectors is None:
         return None
-    return _factor(model, vectors, asked)
+    return _factor(model, vectors, asked, norms)
+
+
+def vector_norms(model: Recommender[Any]) -> npt.NDArray[np.float64] | None:
+    """Each movie vector's length (1 for a zero vector) as the factor reasons use it.
+
+    None for models whose reasons need no vectors (item-item) or that have none. The same
+    per-row arithmetic as :func:`reason_weights` does for the movies it is asked about, so the
+    weights do not change when the norms are kept.
+    """
+    vectors = None if model.name in _ITEM_ITEM else model.movie_vectors()
+    if vectors is None:
+        return None
+    norms: npt.NDArray[np.float64] = np.linalg.norm(np.asarray(vectors, np.float64), axis=1)
+    norms[norms == 0] = 1.0
+    return norms
 
 
 def top_reasons(weights: npt.NDArray[np.float64]) -> list[list[tuple[int, float]]]:
@@ -104,12 +122,19 @@ def _item_item(model: Recommender[Any], asked: _Asked) -> npt.NDArray[np.float64
 
 
 def _factor(
-    model: Recommender[Any], vectors: npt.NDArray[np.floating[Any]], asked: _Asked
+    model: Recommender[Any],
+    vectors: npt.NDArray[np.floating[Any]],
+    asked: _Asked,
+    all_norms: npt.NDArray[np.float64] | None,
 ) -> npt.NDArray[np.float64]:
     rated, ratings, candidates = asked
-    rows = np.asarray(vectors[np.r_[rated, candidates]], dtype=np.float64)
-    norms = np.linalg.norm(rows, axis=1)
-    norms[norms == 0] = 1.0
+    movies = np.concatenate([rated, candidates])
+    rows = np.asarray(vectors[movies], dtype=np.float64)
+    if all_norms is None:
+        norms = np.linalg.norm(rows, axis=1)
+        norms[norms == 0] = 1.0
+    else:
+        norms = all_norms[movies]
     unit = rows / norms[:, np.newaxis]
     cosine = unit[rated.size :] @ unit[: rated.size].T
     values = ratings.astype(np.float64)

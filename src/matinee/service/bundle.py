@@ -9,7 +9,7 @@ reads the bundle's arrays and the model's parameters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -30,7 +30,7 @@ from matinee.errors import ConfigError, UnknownIdError
 from matinee.models.base import Recommender
 from matinee.ranking import top_k_row
 from matinee.recommend.similar import movie_similarity_scores
-from matinee.service.because import reason_weights, top_reasons
+from matinee.service.because import reason_weights, top_reasons, vector_norms
 from matinee.service.catalog import MovieCatalog
 from matinee.service.rated import UnknownMoviesError, resolve_ratings, resolve_title
 from matinee.service.saved import TrainingView, load_training_view
@@ -141,6 +141,11 @@ class ModelBundle:
         """Movies x genres weights for calibrated lists (None without genres), made once."""
         return genre_weights_of([info.genres for info in self.catalog.infos])
 
+    @cached_property
+    def vector_norms(self) -> FloatArray | None:
+        """Movie vector lengths for the "because you rated" reasons, worked out once."""
+        return vector_norms(self.model)
+
     # ---- movies -----------------------------------------------------------------------------
 
     def search(self, text: str, *, limit: int = 10) -> list[MovieInfo]:
@@ -209,16 +214,43 @@ class ModelBundle:
         """
         _check_k(k)
         strength = NEW_USER_STRENGTH if calibration is None else check_strength(calibration)
-        rated = self.resolve_ratings(ratings)
+        return self._new_user_list(self.resolve_ratings(ratings), k, filters, strength)
+
+    def recommend_rated(
+        self,
+        rated: Mapping[int, float],
+        *,
+        k: int = 10,
+        filters: ListFilters | None = None,
+        calibration: float | None = None,
+    ) -> list[Recommendation]:
+        """:meth:`recommend_new_user` for ratings :meth:`resolve_ratings` already gave.
+
+        ``rated`` maps raw movie ids to ratings; a caller that resolved them once (the HTTP
+        route, which reports what each query resolved to) skips resolving them again.
+
+        Raises:
+            UnknownIdError: an id the model does not know.
+            DataError: no ratings, or ratings off the model's scale.
+            ConfigError: a bad ``k`` or a calibration strength outside [0, 1].
+        """
+        _check_k(k)
+        strength = NEW_USER_STRENGTH if calibration is None else check_strength(calibration)
+        return self._new_user_list(rated, k, filters, strength)
+
+    def _new_user_list(
+        self, rated: Mapping[int, float], k: int, filters: ListFilters | None, strength: float
+    ) -> list[Recommendation]:
+        """The list of :meth:`recommend_new_user` for resolved ratings and a checked ``k``."""
         movies = self.catalog.indices(list(rated))
         values = np.asarray(list(rated.values()), dtype=np.float32)
-        scores = np.asarray(self.model.rank_new_user(movies, values), dtype=np.float64)
+        scores = self.model.rank_new_user(movies, values)
         chosen = self._top(scores, k, movies, filters, (values, strength))
         predicted = None
         if self.predicts_ratings:
             low, high = self.rating_scale
-            folded = np.asarray(self.model.score_new_user(movies, values), dtype=np.float64)
-            predicted = np.clip(folded[chosen], low, high)
+            folded = self.model.score_new_user_at(movies, values, chosen)
+            predicted = np.clip(np.asarray(folded, dtype=np.float64), low, high)
         return self._rows(chosen, scores[chosen], predicted, movies, values)
 
     def recommend_user(
@@ -316,7 +348,7 @@ class ModelBundle:
 
     def _top(
         self,
-        scores: npt.NDArray[np.float64],
+        scores: npt.NDArray[np.floating[Any]],
         k: int,
         excluded: npt.NDArray[np.int64],
         filters: ListFilters | None,
@@ -343,14 +375,14 @@ class ModelBundle:
     def _rows(
         self,
         chosen: npt.NDArray[np.int64],
-        scores: npt.NDArray[np.float64],
+        scores: npt.NDArray[np.floating[Any]],
         predicted: npt.ArrayLike | None,
         rated: npt.NDArray[np.int64],
         ratings: npt.NDArray[np.float32] | None,
     ) -> list[Recommendation]:
         reasons: list[list[tuple[int, float]]] = [[] for _ in chosen]
         if ratings is not None:
-            weights = reason_weights(self.model, rated, ratings, chosen)
+            weights = reason_weights(self.model, rated, ratings, chosen, self.vector_norms)
             if weights is not None:
                 reasons = top_reasons(weights)
         values = None if predicted is None else np.asarray(predicted, dtype=np.float64).tolist()

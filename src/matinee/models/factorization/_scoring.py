@@ -54,6 +54,16 @@ class BiasedFactors(NamedTuple):
         )
         return scores
 
+    def new_user_scores_at(
+        self, user_bias: float, user_vector: npt.NDArray[Any], movies: IndexArray
+    ) -> npt.NDArray[np.float64]:
+        """The predicted ratings of ``movies`` only, for a folded-in user ``(b_u, p_u)``."""
+        offset = self.mean + user_bias
+        scores: npt.NDArray[np.float64] = (
+            offset + self.movie_bias[movies] + self.movie_factors[movies] @ user_vector
+        )
+        return scores
+
 
 class BiasedFactorModel(TasteRanked[C]):
     """Base of the biased factor models: ``predict`` and scores come from :meth:`_biased`.

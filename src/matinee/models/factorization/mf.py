@@ -301,6 +301,11 @@ class _FactorModel(BiasedFactorModel[F]):
     ) -> npt.NDArray[np.floating[Any]]:
         return self._biased().new_user_scores(*self._fold_in(movies, ratings))
 
+    def _score_new_user_at(
+        self, movies: IndexArray, ratings: RatingArray, candidates: IndexArray
+    ) -> npt.NDArray[np.floating[Any]]:
+        return self._biased().new_user_scores_at(*self._fold_in(movies, ratings), candidates)
+
     def _fold_in(self, movies: IndexArray, ratings: RatingArray) -> tuple[float, npt.NDArray[Any]]:
         """Ridge least squares for the new user's factors given the movie factors."""
         count = movies.size
