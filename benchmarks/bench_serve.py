@@ -27,11 +27,15 @@ import asyncio
 import json
 import os
 import platform
+import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +156,7 @@ def start_server(directory: Path, workers: int) -> tuple[subprocess.Popen[bytes]
     while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                wait_for_listeners(port, workers, deadline)
                 return process, url
         except httpx.TransportError:
             time.sleep(0.3)
@@ -159,6 +164,41 @@ def start_server(directory: Path, workers: int) -> tuple[subprocess.Popen[bytes]
     raise SystemExit(
         f"server did not start: {process.stderr.read().decode() if process.stderr else ''}"
     )
+
+
+def listeners(port: int) -> int | None:
+    """Listening sockets on ``port`` (``ss``), or None where ``ss`` is missing."""
+    if shutil.which("ss") is None:
+        return None
+    command = ["ss", "-Hltn", f"( sport = :{port} )"]
+    out = subprocess.run(command, capture_output=True, text=True, check=False).stdout
+    return len(out.splitlines())
+
+
+def connection_split(port: int) -> list[int]:
+    """Open client connections per server process on ``port``, most first (``ss``; [] without)."""
+    if shutil.which("ss") is None:
+        return []
+    command = ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"]
+    out = subprocess.run(command, capture_output=True, text=True, check=False).stdout
+    return sorted(Counter(re.findall(r"pid=(\d+)", out)).values(), reverse=True)
+
+
+def _sample_split(port: int, into: list[list[int]]) -> None:
+    into.append(connection_split(port))
+
+
+def wait_for_listeners(port: int, workers: int, deadline: float) -> None:
+    """On Linux, until every worker listens on its own socket (``matinee serve`` uses
+    ``SO_REUSEPORT`` there), so that no level starts while one worker takes every client.
+    """
+    if not sys.platform.startswith("linux") or workers < 2:
+        return
+    while time.monotonic() < deadline:
+        count = listeners(port)
+        if count is None or count >= workers:
+            return
+        time.sleep(0.3)
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -279,13 +319,14 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Load generator: {report['client']}; the swap run uses the httpx client.",
         "",
-        "| model | clients | requests | errors | req/s | p50 ms | p99 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| model | clients | requests | errors | req/s | p50 ms | p99 ms | connections/worker |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in report["runs"]:
         lines.append(
             f"| {row['model']} | {row['clients']} | {row['requests']} | {row['errors']} | "
-            f"{row['rps']} | {row['p50_ms']} | {row['p99_ms']} |"
+            f"{row['rps']} | {row['p50_ms']} | {row['p99_ms']} | "
+            f"{'/'.join(map(str, row.get('split', []))) or '-'} |"
         )
     swap = report["swap"]
     lines += [
@@ -320,12 +361,17 @@ def run_levels(
 ) -> list[dict[str, Any]]:
     """Every concurrency level against the started server at ``args.url``, one row each."""
     rows = []
+    port = int(args.url.rsplit(":", 1)[1])
     for clients in levels:
+        sampled: list[list[int]] = []
+        timer = threading.Timer(args.seconds / 2, _sample_split, (port, sampled))
+        timer.start()
         if args.client == "wrk":
             row = drive_wrk(args.url, bodies, clients, args.seconds)
         else:
             row = asyncio.run(drive(args.url, bodies, clients, args.seconds))
-        rows.append({"model": name, **row})
+        timer.join()
+        rows.append({"model": name, **row, "split": sampled[0] if sampled else []})
         print(json.dumps(rows[-1]), file=sys.stderr)
     return rows
 

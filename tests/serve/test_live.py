@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -162,8 +163,18 @@ def test_two_workers_answer(swap_dirs: tuple[Path, Path], tmp_path: Path) -> Non
                 response = client.post("/api/v1/recommendations", json=BODY)
                 assert response.status_code == 200
             assert client.get("/api/v1/movies/1").json()["title"] == "Toy Story (1995)"
+        if sys.platform.startswith("linux") and shutil.which("ss"):
+            wait_for(lambda: len(_listening_pids(live.url)) == 2)
     finally:
         stop_server(live)
+
+
+def _listening_pids(url: str) -> set[str]:
+    """The processes with a listening socket on ``url``'s port: one per worker on Linux."""
+    port = url.rsplit(":", 1)[1]
+    command = ["ss", "-Hltnp", f"( sport = :{port} )"]
+    listed = subprocess.run(command, capture_output=True, text=True, check=False).stdout
+    return set(re.findall(r"pid=(\d+)", listed))
 
 
 def test_cli_refuses_a_bad_directory(tmp_path: Path) -> None:

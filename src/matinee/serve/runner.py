@@ -6,9 +6,11 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from matinee.errors import ConfigError
 from matinee.serve.limits import ServeLimits
+from matinee.serve.sockets import reuse_port_listener
 
 __all__ = ["run_server"]
 
@@ -63,7 +65,7 @@ def run_server(
     here first) and each watches them; an admin reload reaches only the worker that takes it.
 
     Raises:
-        ConfigError: a bad port or worker count.
+        ConfigError: a bad port or worker count, or an address that cannot be bound.
         ModelFormatError: a directory that is not a loadable saved model.
     """
     import uvicorn
@@ -91,10 +93,30 @@ def run_server(
         read_manifest(Path(directory))
     os.environ[CONFIG_ENV] = environment_config(model_dirs, limits, watch=watch)
     _start_workers_with_blas_threads(limits.blas_threads)
-    uvicorn.run(
-        "matinee.serve.app:app_from_environment",
-        factory=True,
-        workers=workers,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
-        **options,  # type: ignore[arg-type]
-    )
+    _run_workers(workers, options)
+
+
+def _run_workers(workers: int, options: dict[str, Any]) -> None:
+    """Uvicorn's supervisor over ``workers`` processes, each with its own listening socket.
+
+    Where the kernel cannot balance ``SO_REUSEPORT`` sockets, the workers share uvicorn's one
+    socket instead (see :mod:`matinee.serve.sockets`).
+    """
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    app = "matinee.serve.app:app_from_environment"
+    settings = {"factory": True, "workers": workers, **options}
+    listener = reuse_port_listener(str(options["host"]), int(options["port"]))
+    if listener is None:
+        uvicorn.run(app, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S, **settings)
+        return
+    config = uvicorn.Config(app, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S, **settings)
+    host, port = listener.getsockname()[:2]
+    log.info("serving on http://%s:%d: %d workers, each with its own socket", host, port, workers)
+    try:
+        Multiprocess(config, sockets=[listener]).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.close()
