@@ -189,8 +189,9 @@ def _sample_split(port: int, into: list[list[int]]) -> None:
 
 
 def wait_for_listeners(port: int, workers: int, deadline: float) -> None:
-    """On Linux, until every worker listens on its own socket (``matinee serve`` uses
-    ``SO_REUSEPORT`` there), so that no level starts while one worker takes every client.
+    """Wait until every worker listens on its own socket (Linux: ``SO_REUSEPORT``).
+
+    Otherwise a level could start while one worker alone takes every client.
     """
     if not sys.platform.startswith("linux") or workers < 2:
         return
