@@ -8,12 +8,13 @@ round by round. Each round reports CPU seconds per request (``time.process_time`
 of the process) and wall time. CPU time is far less sensitive to other work on the machine
 than throughput, and both models are measured under the same conditions, so their ratio holds.
 
-For a count no load changes, run one model under valgrind twice and difference the totals::
+For a count no load changes, run one model under callgrind with ``--callgrind``: only the
+measured requests are instrumented (``_callgrind.py``), so valgrind's closing ``Collected :``
+line divided by ``--requests`` is the instructions per request, all threads included::
 
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null python benchmarks/bench_serve_cpu.py \
-        --cache DIR --models biased-mf --rounds 1 --requests N
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/dev/null \
+        python benchmarks/bench_serve_cpu.py --cache DIR --models biased-mf --callgrind
 
-(``N`` = 10 and 60: the extra 50 requests cost the difference of the two totals.)
 Results go to ``benchmarks/results/serve_cpu.json`` and ``serve_cpu.md`` (not with ``--no-save``).
 """
 
@@ -44,20 +45,31 @@ def bodies_for(name: str, popular: list[int], n: int) -> list[bytes]:
     ]
 
 
-def run_round(app: Any, bodies: list[bytes]) -> dict[str, float]:
-    """CPU and wall microseconds per request over ``bodies``, each answered 200."""
+def run_round(app: Any, bodies: list[bytes], count: bool = False) -> dict[str, float]:
+    """CPU and wall microseconds per request over ``bodies``, each answered 200.
+
+    ``count``: callgrind instruments exactly these requests.
+    """
+    import _callgrind
+
     cpu, wall = time.process_time(), time.perf_counter()
+    if count:
+        _callgrind.start()
     for body in bodies:
         status, answer = app.request("POST", "/api/v1/recommendations", body)
         if status != 200:
             raise SystemExit(f"request failed with {status}: {answer[:300]!r}")
+    if count:
+        _callgrind.stop()
     return {
         "cpu_us": (time.process_time() - cpu) / len(bodies) * 1e6,
         "wall_us": (time.perf_counter() - wall) / len(bodies) * 1e6,
     }
 
 
-def measure(cache: Path, models: list[str], requests: int, rounds: int) -> dict[str, Any]:
+def measure(
+    cache: Path, models: list[str], requests: int, rounds: int, count: bool = False
+) -> dict[str, Any]:
     """Per model: each round's CPU and wall time per request, and their medians."""
     from _asgi import InProcessApp
     from bench_serve import cached_models, load_release
@@ -72,7 +84,7 @@ def measure(cache: Path, models: list[str], requests: int, rounds: int) -> dict[
             run_round(running, bodies[name][requests:])
         for _ in range(rounds):
             for name in models:
-                rows[name].append(run_round(running, bodies[name][:requests]))
+                rows[name].append(run_round(running, bodies[name][:requests], count))
     return {
         name: {
             "rounds": [{k: round(v, 1) for k, v in row.items()} for row in rows[name]],
@@ -106,13 +118,22 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="Requests per model per round.")
     parser.add_argument("--rounds", type=int, default=5, help="Rounds (models take turns).")
     parser.add_argument("--no-save", action="store_true", help="Print only; write no results.")
+    parser.add_argument(
+        "--callgrind", action="store_true", help="Count one round of one model (see above)."
+    )
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `matinee serve` starts its workers
     models = [name for name in args.models.split(",") if name]
     if not set(models) <= set(MODELS) or args.requests < 1 or args.rounds < 1:
         raise SystemExit(f"--models must name some of {MODELS}; --requests, --rounds >= 1")
+    if args.callgrind:
+        import _callgrind
+
+        if len(models) != 1 or not _callgrind.on_valgrind():
+            raise SystemExit("--callgrind: one model, run under valgrind --instr-atstart=no")
+        args.rounds, args.no_save = 1, True
     load_before = os.getloadavg()[0]
-    results = measure(args.cache, models, args.requests, args.rounds)
+    results = measure(args.cache, models, args.requests, args.rounds, args.callgrind)
     report = {
         "requests": args.requests,
         "rounds": args.rounds,

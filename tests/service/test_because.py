@@ -48,3 +48,21 @@ def test_baselines_have_nothing_to_say(baseline: ModelBundle) -> None:
     rows = baseline.recommend_new_user({1: 5, 50: 4}, k=5)
     assert len(rows) == 5 and all(row.because == () for row in rows)
     assert all(row.because == () for row in baseline.recommend_user(1, k=5))
+
+
+def test_kept_norms_give_the_same_weights_to_the_bit(mf: ModelBundle, ease: ModelBundle) -> None:
+    """A server keeps each model's vector norms; the reasons must not change for it."""
+    from matinee.service.because import vector_norms
+
+    norms = vector_norms(mf.model)
+    assert norms is not None and norms.shape == (mf.model.n_movies,)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        movies = rng.choice(mf.model.n_movies, size=8, replace=False).astype(np.int64)
+        ratings = (rng.integers(1, 11, size=5) / 2).astype(np.float32)
+        rated, candidates = movies[:5], movies[5:]
+        fresh = reason_weights(mf.model, rated, ratings, candidates)
+        kept = reason_weights(mf.model, rated, ratings, candidates, norms)
+        assert fresh is not None and kept is not None
+        np.testing.assert_array_equal(fresh, kept)
+    assert vector_norms(ease.model) is None  # item-item reasons use no vectors

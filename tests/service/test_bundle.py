@@ -229,3 +229,17 @@ def test_lists_of_a_bundle_are_read_only(mf: ModelBundle) -> None:
     with pytest.raises(ValueError, match="read-only"):
         mf.catalog.counts[0] = 1
     assert np.all(mf.catalog.counts >= 0)
+
+
+def test_resolved_ratings_give_the_same_list(mf: ModelBundle, ease: ModelBundle) -> None:
+    """recommend_rated (ids resolved once, as the HTTP route does) is recommend_new_user."""
+    for bundle in (mf, ease):
+        rated = bundle.resolve_ratings({"Star Wars": 5, "Fargo": 4, 1: 3.5})
+        filters = ListFilters(genres=("Drama", "Comedy"))
+        for kwargs in ({"k": 12}, {"k": 5, "filters": filters, "calibration": 0.0}):
+            by_title = bundle.recommend_new_user({"Star Wars": 5, "Fargo": 4, 1: 3.5}, **kwargs)
+            assert bundle.recommend_rated(rated, **kwargs) == by_title
+        with pytest.raises(UnknownIdError):
+            bundle.recommend_rated({999_999: 4.0})
+        with pytest.raises(ConfigError, match="k must be"):
+            bundle.recommend_rated(rated, k=0)

@@ -25,8 +25,8 @@ def check_indices(values: npt.ArrayLike, size: int, kind: str) -> IndexArray:
     if array.size and not np.issubdtype(array.dtype, np.integer):
         raise ConfigError(f"{kind} indices must be integers, got dtype {array.dtype}")
     array = array.astype(np.int64, copy=False).ravel()
-    bad = (array < 0) | (array >= size)
-    if np.any(bad):
+    if array.size and (array.min() < 0 or array.max() >= size):
+        bad = (array < 0) | (array >= size)
         raise UnknownIdError(f"{kind} index", list(dict.fromkeys(array[bad].tolist())))
     return array.astype(np.int32)
 
@@ -34,9 +34,7 @@ def check_indices(values: npt.ArrayLike, size: int, kind: str) -> IndexArray:
 def _check_scale(values: npt.NDArray[np.float32], scale: tuple[float, float]) -> None:
     """DataError unless every value is finite and inside the rating scale."""
     low, high = scale
-    if values.size and (
-        not np.all(np.isfinite(values)) or values.min() < low or values.max() > high
-    ):
+    if values.size and not (low <= values.min() and values.max() <= high):  # NaN fails too
         raise DataError(f"new-user ratings must lie in the rating scale {low}-{high}")
 
 

@@ -30,15 +30,15 @@ from matinee.errors import ConfigError, UnknownIdError
 from matinee.models.base import Recommender
 from matinee.ranking import top_k_row
 from matinee.recommend.similar import movie_similarity_scores
-from matinee.service.because import reason_weights, top_reasons, vector_norms
+from matinee.service.because import vector_norms
 from matinee.service.catalog import MovieCatalog
 from matinee.service.rated import UnknownMoviesError, resolve_ratings, resolve_title
+from matinee.service.rows import list_rows
 from matinee.service.saved import TrainingView, load_training_view
 from matinee.service.types import (
     AmbiguousTitleError,
     ListFilters,
     MovieInfo,
-    Reason,
     Recommendation,
 )
 from matinee.settings import Settings
@@ -380,31 +380,8 @@ class ModelBundle:
         rated: npt.NDArray[np.int64],
         ratings: npt.NDArray[np.float32] | None,
     ) -> list[Recommendation]:
-        reasons: list[list[tuple[int, float]]] = [[] for _ in chosen]
-        if ratings is not None:
-            weights = reason_weights(self.model, rated, ratings, chosen, self.vector_norms)
-            if weights is not None:
-                reasons = top_reasons(weights)
-        values = None if predicted is None else np.asarray(predicted, dtype=np.float64).tolist()
-        infos, ids, rated_at = (
-            self.catalog.infos,
-            self.catalog.movie_ids[rated].tolist(),
-            rated.tolist(),
-        )
-        return [
-            Recommendation(
-                movie=infos[index],
-                rank=rank + 1,
-                score=score,
-                predicted_rating=None if values is None else values[rank],
-                because=tuple(
-                    Reason(ids[j], infos[rated_at[j]].title, weight) for j, weight in reasons[rank]
-                ),
-            )
-            for rank, (index, score) in enumerate(
-                zip(chosen.tolist(), scores.tolist(), strict=True)
-            )
-        ]
+        rows = (chosen, scores, predicted, (rated, ratings), self.vector_norms)
+        return list_rows(self.model, self.catalog, *rows)
 
 
 def _check_k(k: int) -> None:

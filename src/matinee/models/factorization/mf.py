@@ -375,12 +375,8 @@ class BiasedMF(_FactorModel[BiasedMFConfig]):
         """Ridge least squares for the new user's ``(b_u, p_u)`` given movie factors and biases."""
         count = movies.size
         features = np.hstack([np.ones((count, 1)), self.movie_factors_[movies]])
-        penalties = np.concatenate(
-            [
-                [self.config.reg_bias * count],
-                np.full(self.config.n_factors, self.config.reg * count),
-            ]
-        )
+        penalties = np.full(self.config.n_factors + 1, self.config.reg * count)
+        penalties[0] = self.config.reg_bias * count
         targets = ratings - self.global_mean_ - self.movie_bias_[movies]
         solution = ridge_fold_in(features, targets, penalties)
         return float(solution[0]), solution[1:].astype(np.float32)
