@@ -113,7 +113,12 @@ def _run_workers(workers: int, options: dict[str, Any]) -> None:
         return
     config = uvicorn.Config(app, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S, **settings)
     host, port = listener.getsockname()[:2]
-    log.info("serving on http://%s:%d: %d workers, each with its own socket", host, port, workers)
+    logging.getLogger("uvicorn.error").info(  # where uvicorn itself says where it listens
+        "Uvicorn running on http://%s:%d (Press CTRL+C to quit); %d workers, one socket each",
+        host,
+        port,
+        workers,
+    )
     try:
         Multiprocess(config, sockets=[listener]).run()
     except KeyboardInterrupt:
