@@ -54,6 +54,7 @@ from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
 
 __all__ = [
+    "GENERATOR_VERSION",
     "GENRES",
     "default_sizes",
     "generate_ratings",
@@ -63,6 +64,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+GENERATOR_VERSION = 2
+"""Raised whenever the same call makes different ratings, so caches of generated data can key on
+it (2: catalogue growth, movie appeal by arrival, log-normal user activity)."""
 ML25M_RATINGS, ML25M_USERS, ML25M_MOVIES = 25_000_095, 162_541, 59_047
 MIN_USER_RATINGS = 20
 ACTIVITY_SIGMA = 1.589
