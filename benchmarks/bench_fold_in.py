@@ -12,16 +12,14 @@ between them, and the load average. Writes ``results/fold_in.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from _measure import write_results
 
 
 def per_person(model: Any, rows: Any, people: np.ndarray, movies: np.ndarray) -> np.ndarray:
@@ -103,11 +101,7 @@ def main() -> None:
     parser.add_argument("--factors", type=int, default=64)
     args = parser.parse_args()
     rows = [measure(n, args.factors) for n in args.ratings]
-    outputs = {"json": json.dumps(rows, indent=2) + "\n", "md": markdown(rows)}
-    RESULTS.mkdir(exist_ok=True)
-    for suffix, text in outputs.items():
-        (RESULTS / f"fold_in.{suffix}").write_text(text)
-    print(outputs["md"])
+    write_results("fold_in", rows, markdown(rows))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Writes ``results/synthetic_shape.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import zipfile
 from pathlib import Path
@@ -26,7 +25,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from _measure import write_results
+
 GENRES_SHOWN = ("Drama", "Comedy", "Action", "Thriller", "Sci-Fi", "Horror", "IMAX", "Western")
 SAMPLE_USERS = 610
 PUBLISHED_GINI = 0.942
@@ -135,11 +135,7 @@ def main() -> None:
     mirror = Path(os.environ["MATINEE_DATA_MIRROR"])
     shapes = real_shapes(mirror) | synthetic_shapes(args.ratings, args.seed)
     report = {"ratings": args.ratings, "seed": args.seed, "shapes": shapes}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "synthetic_shape.json").write_text(json.dumps(report, indent=2) + "\n")
-    table = markdown(report)
-    (RESULTS / "synthetic_shape.md").write_text(table)
-    print(table)
+    write_results("synthetic_shape", report, markdown(report))
 
 
 if __name__ == "__main__":
