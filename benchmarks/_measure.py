@@ -24,7 +24,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Measurement", "measure"]
+__all__ = ["Measurement", "measure", "write_results"]
 
 _HERE = str(Path(__file__).resolve().parent)
 
@@ -78,6 +78,15 @@ def measure(
         raise RuntimeError(f"{target} failed:\n{completed.stderr[-4000:]}")
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     return Measurement(label=label or target, **report)
+
+
+def write_results(stem: str, data: Any, table: str) -> None:
+    """Write ``results/STEM.json`` (``data``) and ``results/STEM.md`` (``table``), then print it."""
+    results = Path(_HERE) / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"{stem}.json").write_text(json.dumps(data, indent=2) + "\n")
+    (results / f"{stem}.md").write_text(table)
+    print(table)
 
 
 def _wrap(spec: str) -> None:

@@ -38,10 +38,10 @@ Arrays = tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.floa
 
 def cached_ratings(n_ratings: int, seed: int = 0) -> Arrays:
     """``generate_ratings(n_ratings, seed=seed)`` as arrays, cached on disk between runs."""
-    path = CACHE / f"ratings-{n_ratings}-{seed}.npz"
-    if not path.exists():
-        from matinee.data.synthetic import generate_ratings
+    from matinee.data.synthetic import GENERATOR_VERSION, generate_ratings
 
+    path = CACHE / f"ratings-{n_ratings}-{seed}-v{GENERATOR_VERSION}.npz"
+    if not path.exists():
         data = generate_ratings(n_ratings, seed=seed)
         CACHE.mkdir(parents=True, exist_ok=True)
         np.savez(

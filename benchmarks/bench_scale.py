@@ -51,11 +51,11 @@ FILTERED = {"ease": 200, "item-knn": 500}
 
 def release(data_dir: Path, n_ratings: int, name: str = "ml-25m") -> Path:
     """The mirror folder holding a ``name``-layout release of ``n_ratings`` (written once)."""
-    mirror = data_dir / f"mirror-{n_ratings}"
+    from matinee.data.synthetic import GENERATOR_VERSION, write_synthetic_release
+
+    mirror = data_dir / f"mirror-{n_ratings}-v{GENERATOR_VERSION}"
     folder = mirror / name
     if not (folder / "ratings.csv").is_file():
-        from matinee.data.synthetic import write_synthetic_release
-
         full, users, movies = SIZES[name]
         scale = n_ratings / full
         write_synthetic_release(

@@ -88,15 +88,16 @@ def synthetic_model(cache: Path) -> tuple[Path, list[int]]:
     """Biased MF on 25M synthetic ratings (60,000 movies), trained once and kept at ``cache``.
 
     A later run reuses the saved model when ``cache`` holds one; the popular ids are kept beside
-    it (``popular.json``).
+    it (``popular-vN.json``, N the generator version).
     """
     import polars as pl
 
-    from matinee.data.synthetic import generate_ratings
+    from matinee.data.synthetic import GENERATOR_VERSION, generate_ratings
     from matinee.models import BiasedMF, BiasedMFConfig
     from matinee.service import save_bundle
 
-    directory, popular_file = cache / "biased-mf-25m", cache / "popular.json"
+    directory = cache / f"biased-mf-25m-v{GENERATOR_VERSION}"
+    popular_file = directory.with_name(f"popular-v{GENERATOR_VERSION}.json")
     if (directory / "manifest.json").is_file() and popular_file.is_file():
         return directory, json.loads(popular_file.read_text())
     started = time.perf_counter()

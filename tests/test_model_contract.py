@@ -21,6 +21,7 @@ from typing import Any, Literal, get_args, get_origin
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, DataError, ModelFitError, NotFittedError, UnknownIdError
@@ -298,6 +299,24 @@ def test_batch_equals_one_at_a_time(name: str, models: FittedModels) -> None:
     predicted = model.predict(users, movies)
     one_by_one = [model.predict([u], [m])[0] for u, m in zip(users, movies, strict=True)]
     np.testing.assert_allclose(predicted, one_by_one, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_predict_new_users_equals_one_person_at_a_time(name: str, models: FittedModels) -> None:
+    model = models[name]
+    rows = sp.csr_matrix(
+        (np.array([4.5, 2.0, 1.0, 5.0, 3.5, 4.0]), ([0, 0, 1, 2, 2, 2], [0, 3, 7, 1, 2, 5])),
+        shape=(3, model.n_movies),
+    )
+    people, movies = np.array([2, 0, 2, 1, 0]), np.array([4, 1, 9, 0, 11])
+    batch = model.predict_new_users(rows, people, movies)
+    low, high = model.rating_scale_
+    singles = [
+        np.clip(model.score_new_user(rows[p].indices, rows[p].data)[m], low, high)
+        for p, m in zip(people, movies, strict=True)
+    ]
+    assert batch.dtype == np.float32
+    np.testing.assert_allclose(batch, singles, rtol=1e-5, atol=2e-6)
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -41,10 +41,10 @@ def _sample_dense(
     keys: npt.NDArray[np.float64],
     out: npt.NDArray[np.int32],
 ) -> None:
-    """Weighted sampling without replacement by exponential races (for heavy users)."""
+    """Weighted sampling without replacement by exponential races over all of ``weights``."""
     for m in range(weights.size):
         keys[m] = -math.log(1.0 - _next_uniform(state)) / weights[m]
-    threshold = np.partition(keys.copy(), out.size - 1)[out.size - 1]
+    threshold = np.partition(keys[: weights.size].copy(), out.size - 1)[out.size - 1]
     filled = 0
     for m in range(weights.size):
         if keys[m] <= threshold and filled < out.size:
@@ -53,89 +53,69 @@ def _sample_dense(
 
 
 @numba.njit(cache=True)
-def _alias_table(
-    weights: npt.NDArray[np.float64],
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Walker's alias table (Vose's method): O(1) weighted draws."""
-    n = weights.size
-    scaled = weights * (n / weights.sum())
-    accept = np.ones(n, dtype=np.float64)
-    alias = np.arange(n)
-    small = np.empty(n, dtype=np.int64)
-    large = np.empty(n, dtype=np.int64)
-    n_small = n_large = 0
-    for i in range(n):
-        if scaled[i] < 1.0:
-            small[n_small] = i
-            n_small += 1
-        else:
-            large[n_large] = i
-            n_large += 1
-    while n_small and n_large:
-        n_small -= 1
-        n_large -= 1
-        lo, hi = small[n_small], large[n_large]
-        accept[lo] = scaled[lo]
-        alias[lo] = hi
-        scaled[hi] -= 1.0 - scaled[lo]
-        if scaled[hi] < 1.0:
-            small[n_small] = hi
-            n_small += 1
-        else:
-            large[n_large] = hi
-            n_large += 1
-    return accept, alias
-
-
-@numba.njit(cache=True)
 def _sample_sparse(
     state: npt.NDArray[np.uint64],
-    accept: npt.NDArray[np.float64],
-    alias: npt.NDArray[np.int64],
+    cumulative: npt.NDArray[np.float64],
     marker: npt.NDArray[np.int64],
     user: int,
     out: npt.NDArray[np.int32],
-) -> None:
-    """Weighted sampling without replacement: alias-table draws, repeats rejected (light users)."""
-    n = accept.size
+) -> bool:
+    """Weighted draws by bisection of ``cumulative``, repeats rejected (light users).
+
+    Returns False, leaving ``out`` part-filled, when repeats pass a few draws per movie (a user
+    rating much of a heavy-tailed catalogue): the caller then runs the exponential race instead.
+    """
+    total = cumulative[cumulative.size - 1]
+    budget = 16 * out.size + 64
     filled = 0
     while filled < out.size:
-        position = _next_uniform(state) * n
-        m = min(int(position), n - 1)
-        if position - m >= accept[m]:
-            m = alias[m]
+        budget -= 1
+        if budget < 0:
+            return False
+        m = np.searchsorted(cumulative, _next_uniform(state) * total, side="right")
+        m = min(m, cumulative.size - 1)
         if marker[m] != user:
             marker[m] = user
             out[filled] = m
             filled += 1
+    return True
 
 
 @numba.njit(cache=True)
 def sample_movies(
     offsets: npt.NDArray[np.int64],
     weights: npt.NDArray[np.float64],
+    eligible: npt.NDArray[np.int64],
+    added: npt.NDArray[np.float64],
     seed: int,
     windows: npt.NDArray[np.float64],
     out_movie: npt.NDArray[np.int32],
     out_time: npt.NDArray[np.int64],
 ) -> None:
-    """Draw each user's distinct movies (sorted) and rating times within their window."""
-    n_movies = weights.size
-    accept, alias = _alias_table(weights)
-    marker = np.full(n_movies, -1, dtype=np.int64)
-    keys = np.empty(n_movies, dtype=np.float64)
+    """Draw each user's distinct movies (sorted) and rating times within their window.
+
+    Movies are in the order they joined the catalogue; user ``u`` draws from the first
+    ``eligible[u]`` of them (those added before the end of their window), and rates movie ``m``
+    between ``max(window start, added[m])`` and the window's end.
+    """
+    cumulative = np.cumsum(weights)
+    marker = np.full(weights.size, -1, dtype=np.int64)
+    keys = np.empty(weights.size, dtype=np.float64)
     state = np.zeros(1, dtype=np.uint64)
     for user in range(offsets.size - 1):
         state[0] = np.uint64(seed) * np.uint64(0xD1B54A32D192ED03) + np.uint64(user)
         start, end = offsets[user], offsets[user + 1]
         movies = out_movie[start:end]
-        if (end - start) * 4 > n_movies:
-            _sample_dense(state, weights, keys, movies)
-        else:
-            _sample_sparse(state, accept, alias, marker, user, movies)
+        prefix = eligible[user]
+        if (end - start) * 4 > prefix or not _sample_sparse(
+            state, cumulative[:prefix], marker, user, movies
+        ):
+            _sample_dense(state, weights[:prefix], keys, movies)
         movies.sort()
+        first, last = windows[user, 0], windows[user, 1]
         for row in range(start, end):
-            out_time[row] = np.int64(windows[user, 0] + windows[user, 1] * _next_uniform(state))
+            begin = max(first, added[out_movie[row]])
+            out_time[row] = np.int64(begin + (last - begin) * _next_uniform(state))
 
 
 @numba.njit(cache=True)

@@ -1,13 +1,13 @@
 """Scoring the test users of a split: rating predictions and full top-k rankings.
 
-Lists are ordered by the models' list scores: known users in blocks (``model.rank_users``) of
-at most :data:`SCORE_CELLS` cells written into one reused buffer, held-out users folded in
-from ``split.fold_in`` a block at a time (``model.rank_new_users``). Rating predictions of
-held-out users come from ``model.score_new_user`` clipped to the scale, so a rating model's
-RMSE does not depend on how it ranks. Movies a user rated in train, validation or fold-in are
-never ranked. Given the movies' genres, each block's lists are calibrated to the person's
-taste (:mod:`matinee.calibration`) as the lists a person gets are: the greedy runs per user on
-the model's top ``pool`` films, rows in parallel.
+Lists are ordered by the models' list scores: known users in blocks (``model.rank_users``) of at
+most :data:`SCORE_CELLS` cells written into one reused buffer, held-out users folded in from
+``split.fold_in`` a block at a time (``model.rank_new_users``). Rating predictions of held-out
+users come from ``model.predict_new_users`` (one batched fold-in where the model has one),
+clipped to the scale, so a rating model's RMSE does not depend on how it ranks. Movies a user
+rated in train, validation or fold-in are never ranked. Given the movies' genres, each block's
+lists are calibrated to the person's taste (:mod:`matinee.calibration`) as the lists a person
+gets are: the greedy runs per user on the model's top ``pool`` films, rows in parallel.
 """
 
 from __future__ import annotations
@@ -212,15 +212,11 @@ def _predict_fold_in(
     visible: sp.csr_matrix,
     scored: Scored,
 ) -> None:
-    """Rating predictions of held-out users' test rows: their fold-in scores, clipped."""
+    """Rating predictions of held-out users' test rows: one batched fold-in, clipped."""
     test = split.test
-    order = np.argsort(test.user_idx, kind="stable")
-    starts = np.searchsorted(test.user_idx[order], users)
-    ends = np.searchsorted(test.user_idx[order], users, side="right")
-    low, high = model.rating_scale_
-    for position, user in enumerate(users):
-        test_rows = order[starts[position] : ends[position]]
-        if test_rows.size:
-            row = visible[int(user)]
-            scores = model.score_new_user(row.indices, row.data)
-            scored.predictions[test_rows] = np.clip(scores[test.movie_idx[test_rows]], low, high)
+    rows = np.flatnonzero(np.isin(test.user_idx, users))
+    if rows.size:
+        people = np.searchsorted(users, test.user_idx[rows])
+        scored.predictions[rows] = model.predict_new_users(
+            visible[users], people, test.movie_idx[rows]
+        )

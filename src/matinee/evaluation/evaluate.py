@@ -5,10 +5,11 @@ metrics rank the *whole* catalogue for each test user (no sampled negatives), le
 movies the user rated in train (or, for held-out users, in ``fold_in``), and compare the top k
 with the user's relevant test movies (rating >= ``relevance_threshold``).
 
-Held-out users (``split.fold_in``) are scored through ``model.score_new_user``; their rating
-predictions are those scores clipped to the rating scale. Given the movies table, lists are
-calibrated to each person's taste as the lists people get are (:mod:`matinee.calibration`;
-its default strengths unless ``calibration`` says otherwise).
+Held-out users (``split.fold_in``) are folded in from their visible ratings: their rating
+predictions come from ``model.predict_new_users`` (one batched fold-in where the model has one,
+else ``score_new_user`` a person at a time), clipped to the rating scale. Given the movies
+table, lists are calibrated to each person's taste as the lists people get are
+(:mod:`matinee.calibration`; its default strengths unless ``calibration`` says otherwise).
 """
 
 from __future__ import annotations

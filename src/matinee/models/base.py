@@ -209,6 +209,38 @@ class Recommender(ABC, Generic[C]):
             scores[row] = self._rank_new_user(matrix.indices[cells], matrix.data[cells])
         return scores
 
+    def predict_new_users(
+        self, rows: sp.csr_matrix | sp.csr_array, people: npt.ArrayLike, movies: npt.ArrayLike
+    ) -> RatingArray:
+        """Predicted ratings, clipped to the scale, of ``(people[j], movies[j])`` pairs.
+
+        ``people`` index rows of ``rows`` (people x movies CSR of ratings, each row a person not
+        in the training data, checked as :meth:`rank_new_users` checks them). Models that can
+        fold in a block of people at once do (e.g. one ridge solve per person, compiled, in
+        parallel); the others score one person at a time with :meth:`score_new_user`.
+        """
+        matrix = self._check_new_users(rows)
+        person_idx = self._check_indices(people, matrix.shape[0], "person")
+        movie_idx = self._check_indices(movies, self.n_movies, "movie")
+        if person_idx.shape != movie_idx.shape:
+            raise ConfigError(
+                f"predict_new_users needs as many people as movies, got {person_idx.size} "
+                f"and {movie_idx.size}"
+            )
+        batch = self._predict_new_users(matrix, person_idx, movie_idx)
+        predicted = np.empty(person_idx.size, dtype=np.float32) if batch is None else batch
+        if batch is None:
+            order = np.argsort(person_idx, kind="stable")
+            bounds = np.searchsorted(person_idx[order], np.arange(matrix.shape[0] + 1))
+            for person in np.flatnonzero(np.diff(bounds)):
+                pairs = order[bounds[person] : bounds[person + 1]]
+                cells = slice(matrix.indptr[person], matrix.indptr[person + 1])
+                scores = self._score_new_user(matrix.indices[cells], matrix.data[cells])
+                predicted[pairs] = np.asarray(scores, dtype=np.float32)[movie_idx[pairs]]
+        low, high = self.rating_scale_
+        clipped: RatingArray = np.clip(predicted, low, high).astype(np.float32)
+        return clipped
+
     def _check_new_users(self, rows: sp.csr_matrix | sp.csr_array) -> sp.csr_matrix:
         """``rows`` as canonical float32 CSR, each row a valid new user (else DataError)."""
         return check_new_users(rows, self.n_movies, self.rating_scale_)
@@ -321,6 +353,12 @@ class Recommender(ABC, Generic[C]):
 
     def _rank_new_users(self, rows: sp.csr_matrix) -> npt.NDArray[np.floating[Any]] | None:
         """List scores of a block of new users (checked CSR rows), or None: one at a time."""
+        return None
+
+    def _predict_new_users(
+        self, rows: sp.csr_matrix, people: IndexArray, movies: IndexArray
+    ) -> npt.NDArray[np.floating[Any]] | None:
+        """Unclipped ratings of (person, movie) pairs of checked new-user rows, or None."""
         return None
 
     def _rank_new_user(

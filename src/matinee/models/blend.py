@@ -13,6 +13,7 @@ arrays sit in the one parameter file under the prefix ``partN.``, beside the wei
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -30,6 +31,8 @@ from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
 __all__ = ["Blend", "BlendConfig"]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PARTS = ("baseline", "biased-mf", "svdpp", "autorec")
 """The default parts, chosen by measurement on ml-100k u1 (weights learned on an inner 10%):
@@ -144,6 +147,13 @@ class Blend(Recommender[BlendConfig]):
             train, test_fraction=self.config.validation_fraction, seed=self.config.seed
         )
         held = inner.test
+        names = ", ".join(cls.name for cls, _ in specs)
+        log.info(
+            "blend: %d fits: each of %d parts (%s) on %s ratings for the weights, then on all "
+            "%s; each part's own fit is its usual cost. Fewer parts: --set parts=A,B; cheaper "
+            "parts: --set part_settings=PART.epochs=N",
+            2 * len(specs), len(specs), names, f"{len(inner.train):,}", f"{len(train):,}",
+        )  # fmt: skip
         columns = []
         for cls, config in specs:
             part = cls(config).fit(inner.train, validation, options=options)

@@ -8,14 +8,16 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from matinee.models._rating_common import check_shape
 from matinee.models.config import Config
+from matinee.models.factorization._als import als_half_step
 from matinee.models.factorization._sgd import factor_dot
 from matinee.models.ranking import TasteRanked
 from matinee.types import IndexArray
 
-__all__ = ["BiasedFactorModel", "BiasedFactors"]
+__all__ = ["BiasedFactorModel", "BiasedFactors", "fold_in_rows"]
 
 C = TypeVar("C", bound=Config)
 
@@ -26,7 +28,7 @@ class BiasedFactors(NamedTuple):
     mean: float
     user_vectors: npt.NDArray[np.float32]
     movie_factors: npt.NDArray[np.float32]
-    user_bias: npt.NDArray[np.float32]
+    user_bias: npt.NDArray[np.floating[Any]]
     movie_bias: npt.NDArray[np.float32]
 
     def predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.float64]:
@@ -63,6 +65,33 @@ class BiasedFactors(NamedTuple):
             offset + self.movie_bias[movies] + self.movie_factors[movies] @ user_vector
         )
         return scores
+
+
+def fold_in_rows(
+    rows: sp.csr_matrix, scorer: BiasedFactors, reg: float, reg_bias: float, use_bias: bool
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Every row's ridge fold-in ``(b_u, p_u)`` at once, against the fixed movie side.
+
+    The ridge problem of a one-user fold-in (penalties ``reg`` and ``reg_bias`` times the
+    person's rating count) solved for all rows by ALS's user half step: compiled, in parallel,
+    in float64. Returns the biases (zeros without ``use_bias``) and the factor rows.
+    """
+    vectors = np.zeros((rows.shape[0], scorer.movie_factors.shape[1]), dtype=np.float64)
+    bias = np.zeros(rows.shape[0], dtype=np.float64)
+    als_half_step(
+        rows.indptr.astype(np.int64),
+        rows.indices.astype(np.int32),
+        rows.data.astype(np.float32),
+        scorer.movie_factors,
+        scorer.movie_bias,
+        scorer.mean,
+        vectors,
+        bias,
+        reg,
+        reg_bias,
+        use_bias,
+    )
+    return bias, vectors
 
 
 class BiasedFactorModel(TasteRanked[C]):

@@ -17,6 +17,7 @@ predictions, 0.9105 from the rank-64 compression.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +40,9 @@ from matinee.models.ranking import RankingSpec
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
-__all__ = ["COMPRESS_EVERY", "BayesianMF", "BayesianMFConfig", "compress_product"]
+__all__ = ["COMPRESS_EVERY", "BayesianMF", "BayesianMFConfig", "compress_product", "sweep_plan"]
+
+log = logging.getLogger(__name__)
 
 Floats = npt.NDArray[np.float64]
 
@@ -91,6 +94,25 @@ def compress_product(left: Floats, right: Floats, rank: int) -> tuple[Floats, Fl
     keep = min(rank, int(np.count_nonzero(values > values[0] * 1e-9)) if values.size else 0)
     scale = np.sqrt(values[:keep])
     return basis_left @ (u[:, :keep] * scale), basis_right @ (vt[:keep].T * scale)
+
+
+def sweep_plan(config: BayesianMFConfig, train: Ratings) -> str:
+    """What a fit will do, said before it starts: sweeps, the work of each, memory, what to lower.
+
+    A sweep passes over every rating once per parameter group (biases and factors, users then
+    movies); its time grows with ``len(train) * (n_factors + 1)``.
+    """
+    k, sweeps = config.n_factors, config.epochs
+    parameters = (train.n_users + train.n_movies) * (k + 1)
+    width = config.posterior_rank + COMPRESS_EVERY * k
+    sums_mb = (train.n_users + train.n_movies) * width * 8 / 1e6
+    return (
+        f"{sweeps:,} Gibbs sweeps ({min(config.burn_in, sweeps):,} burn-in) over "
+        f"{len(train):,} ratings, {k} factors: each sweep draws {parameters:,} parameters "
+        f"and visits every rating 2 x {k + 1} times; the posterior sums take {sums_mb:,.0f} MB. "
+        "Time grows with sweeps x ratings x factors: fewer sweeps with --set epochs=N (and "
+        "burn_in=M below it), fewer factors with --set n_factors=N"
+    )
 
 
 def _gram_basis(matrix: Floats) -> tuple[Floats, Floats]:
@@ -256,8 +278,10 @@ class BayesianMF(BiasedFactorModel[BayesianMFConfig]):
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
     ) -> list[EpochRecord]:
+        log.info("%s: %s", self.name, sweep_plan(self.config, train))
         trainer = _GibbsTrainer(self.config, train, validation)
-        history = run_epochs(trainer, self.config, options, description=self.name)
+        description = f"{self.name}, {self.config.epochs:,} Gibbs sweeps (fewer: --set epochs=N)"
+        history = run_epochs(trainer, self.config, options, description=description)
         self._set_weight_arrays(trainer.posterior())
         return history
 

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
 from matinee.models._rating_common import (
@@ -28,7 +29,7 @@ from matinee.models._rating_common import (
 from matinee.models.config import check_range, setting
 from matinee.models.factorization._als import als_half_step
 from matinee.models.factorization._config import SGDFactorConfig
-from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors
+from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors, fold_in_rows
 from matinee.models.factorization._sgd import (
     BLOCKS,
     aligned_rows,
@@ -306,13 +307,25 @@ class _FactorModel(BiasedFactorModel[F]):
     ) -> npt.NDArray[np.floating[Any]]:
         return self._biased().new_user_scores_at(*self._fold_in(movies, ratings), candidates)
 
+    def _predict_new_users(
+        self, rows: sp.csr_matrix, people: IndexArray, movies: IndexArray
+    ) -> npt.NDArray[np.floating[Any]] | None:
+        """One compiled ridge fold-in for all rows (:func:`fold_in_rows`), then the pairs."""
+        scorer, reg, reg_bias = self._biased(), self.config.reg, self.config.bias_penalty()
+        bias, vectors = fold_in_rows(rows, scorer, reg, reg_bias, self._uses_bias)
+        folded = scorer._replace(user_vectors=vectors.astype(np.float32), user_bias=bias)
+        return folded.predict(people, movies)
+
+    def _targets(self, movies: IndexArray, ratings: RatingArray) -> npt.NDArray[np.float64]:
+        """What the fold-in fits: ratings less mean and movie biases, in float64."""
+        return ratings.astype(np.float64) - (self._mean + self.movie_bias_[movies].astype(float))
+
     def _fold_in(self, movies: IndexArray, ratings: RatingArray) -> tuple[float, npt.NDArray[Any]]:
         """Ridge least squares for the new user's factors given the movie factors."""
         count = movies.size
         features = self.movie_factors_[movies]
         penalties = np.full(self.config.n_factors, self.config.reg * count)
-        targets = ratings - self._mean - self.movie_bias_[movies]
-        solution = ridge_fold_in(features, targets, penalties)
+        solution = ridge_fold_in(features, self._targets(movies, ratings), penalties)
         return 0.0, solution.astype(np.float32)
 
     def _parameters(self) -> dict[str, np.ndarray]:
@@ -377,8 +390,7 @@ class BiasedMF(_FactorModel[BiasedMFConfig]):
         features = np.hstack([np.ones((count, 1)), self.movie_factors_[movies]])
         penalties = np.full(self.config.n_factors + 1, self.config.reg * count)
         penalties[0] = self.config.reg_bias * count
-        targets = ratings - self.global_mean_ - self.movie_bias_[movies]
-        solution = ridge_fold_in(features, targets, penalties)
+        solution = ridge_fold_in(features, self._targets(movies, ratings), penalties)
         return float(solution[0]), solution[1:].astype(np.float32)
 
     def _parameters(self) -> dict[str, np.ndarray]:
