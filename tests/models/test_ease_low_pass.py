@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
-from matinee.data.splits import per_user_holdout
-from matinee.errors import ConfigError
-from matinee.evaluation.ranking_metrics import precision_at_k, relevance_matrix, top_k
 from matinee.models.neighbours.ease import EASE, EASEConfig
-from matinee.settings import Settings
 
 
 def _binary(ratings: Ratings) -> np.ndarray:
@@ -56,28 +50,3 @@ def test_filtered_model_saves_and_scores_new_users_alike(tiny: Ratings) -> None:
     first = tiny.user_idx == 0
     new = model.score_new_user(tiny.movie_idx[first], tiny.rating[first])
     np.testing.assert_allclose(new, model.score_users([0])[0], atol=1e-6)
-
-
-@pytest.mark.parametrize(("field", "value"), [("low_pass_factors", -1), ("low_pass_weight", 0.0)])
-def test_low_pass_settings_are_checked(field: str, value: float) -> None:
-    with pytest.raises(ConfigError, match=field):
-        EASEConfig(**{field: value})  # type: ignore[arg-type]
-
-
-def _precision_at_10(model: EASE, train: Ratings, test: Ratings) -> float:
-    users = np.unique(test.user_idx)
-    recommended = top_k(model.score_users(users), 10, train.user_movie_matrix()[users])
-    row = np.full(train.n_users, -1)
-    row[users] = np.arange(users.size)
-    relevant = relevance_matrix(row[test.user_idx], test.movie_idx, users.size, train.n_movies)
-    return precision_at_k(recommended, relevant)
-
-
-def test_filter_lifts_precision_on_ml_100k(settings: Settings) -> None:
-    ratings = load_dataset("ml-100k", settings=settings).ratings
-    split = per_user_holdout(ratings, fraction=0.25, seed=0)
-    train, test = split.train, split.test
-    plain = _precision_at_10(EASE(EASEConfig(reg=250.0)).fit(train), train, test)
-    config = EASEConfig(reg=250.0, low_pass_factors=32, low_pass_weight=0.4)
-    filtered = _precision_at_10(EASE(config).fit(train), train, test)
-    assert filtered > plain + 0.005, (plain, filtered)
