@@ -53,7 +53,7 @@ DETERMINISTIC: dict[str, str] = {
     "global-mean": "the mean has no random part",
     "baseline": "alternating least squares from zero biases",
     "popular": "counts",
-    "ease": "closed form",
+    "ease": "closed form (the optional low-pass SVD starts from a seeded vector; it is off here)",
     "item-knn": "similarities of counts",
     "rp3beta": "random-walk probabilities of counts",
 }
