@@ -40,14 +40,18 @@ from matinee.data.splits import per_user_holdout
 from matinee.evaluation.tuning import TuneSettings, tune
 from matinee.models.neighbours.ease import EASE, EASEConfig
 from matinee.models.registry import model_class
-from matinee.models.search import Dimension, search_space
+from matinee.models.search import Dimension, FloatRange, IntRange, search_space
 from matinee.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RANKERS = ("popular", "ease", "ials", "item-knn", "rp3beta")
 
-SPACE: dict[str, Dimension] = dict(search_space(EASEConfig))
-"""EASE's default space: plain EASE (window 0), EDLAE (dropout), session rows and the GF-CF
+SPACE: dict[str, Dimension] = {
+    **search_space(EASEConfig),
+    "low_pass_factors": IntRange(0, 64),
+    "low_pass_weight": FloatRange(0.05, 1.0, log=True),
+}
+"""EASE's default space (plain EASE at window 0, EDLAE's dropout, session rows) and the GF-CF
 low-pass filter (0 factors: off) in one."""
 
 PROTOCOLS = {
