@@ -40,14 +40,19 @@ from matinee.data.splits import per_user_holdout
 from matinee.evaluation.tuning import TuneSettings, tune
 from matinee.models.neighbours.ease import EASE, EASEConfig
 from matinee.models.registry import model_class
-from matinee.models.search import Dimension, search_space
+from matinee.models.search import Dimension, FloatRange, IntRange, search_space
 from matinee.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RANKERS = ("popular", "ease", "ials", "item-knn", "rp3beta")
 
-SPACE: dict[str, Dimension] = dict(search_space(EASEConfig))
-"""EASE's default space: plain EASE (window 0), EDLAE (dropout) and session rows in one."""
+SPACE: dict[str, Dimension] = {
+    **search_space(EASEConfig),
+    "low_pass_factors": IntRange(0, 64),
+    "low_pass_weight": FloatRange(0.05, 1.0, log=True),
+}
+"""EASE's default space (plain EASE at window 0, EDLAE's dropout, session rows) and the GF-CF
+low-pass filter (0 factors: off) in one."""
 
 PROTOCOLS = {
     "ml-100k": ("stratified 75/25 per user, every test rating relevant", 0.25, 1.0),
@@ -189,6 +194,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=30, help="TPE trials per seed")
     parser.add_argument("--latest-seeds", type=int, default=3, help="seeds on ml-latest-small")
     parser.add_argument("--only", choices=list(PROTOCOLS))
+    parser.add_argument("--tag", default="", help="appended to the results' file names")
     args = parser.parse_args()
     seeds = list(range(args.first_seed, args.first_seed + (1 if args.quick else args.seeds)))
     trials = 4 if args.quick else args.trials
@@ -203,8 +209,10 @@ def main() -> None:
             chosen = seeds[: args.latest_seeds] if name == "ml-latest-small" else seeds
             results[name] = protocol_results(name, chosen, trials)
     results["wall_s"] = round(time.perf_counter() - started, 1)
-    suffix = ("-quick" if args.quick else "") + (
-        f"-from-seed-{args.first_seed}" * bool(args.first_seed)
+    suffix = (
+        ("-quick" if args.quick else "")
+        + (f"-from-seed-{args.first_seed}" * bool(args.first_seed))
+        + (f"-{args.tag}" if args.tag else "")
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
     write_text_atomic(RESULTS / f"ranking_tune{suffix}.json", json.dumps(results, indent=2) + "\n")

@@ -54,7 +54,7 @@ DETERMINISTIC: dict[str, str] = {
     "global-mean": "the mean has no random part",
     "baseline": "alternating least squares from zero biases",
     "popular": "counts",
-    "ease": "closed form",
+    "ease": "closed form (the optional low-pass SVD starts from a seeded vector; it is off here)",
     "item-knn": "similarities of counts",
     "rp3beta": "random-walk probabilities of counts",
 }
@@ -86,6 +86,7 @@ them act (a huge ``min_delta`` means no epoch after the first counts as better).
 FIELD_CONTEXT: dict[tuple[str, str], dict[str, object]] = {
     ("nmf-matrix", "l1_ratio"): {"reg": 0.1},
     ("ease", "session_weight"): {"session_window": 2},
+    ("ease", "low_pass_weight"): {"low_pass_factors": 4},
 }
 """Settings under which a field acts at all (the L1/L2 mix only matters with a penalty)."""
 

@@ -210,8 +210,16 @@ def test_session_rows_enter_the_gram_matrix_with_their_weight() -> None:
     np.testing.assert_array_equal(again.score_users([0, 1]), model.score_users([0, 1]))
 
 
-@pytest.mark.parametrize(("field", "value"), [("session_window", -1), ("session_weight", 0.0)])
-def test_session_settings_are_checked(field: str, value: float) -> None:
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("session_window", -1),
+        ("session_weight", 0.0),
+        ("low_pass_factors", -1),
+        ("low_pass_weight", 0.0),
+    ],
+)
+def test_session_and_low_pass_settings_are_checked(field: str, value: float) -> None:
     with pytest.raises(ConfigError, match=field):
         EASEConfig(**{field: value})  # type: ignore[arg-type]
 
@@ -225,10 +233,14 @@ def _ndcg_at_10(model: EASE, train: Ratings, test: Ratings) -> float:
     return ndcg_at_k(recommended, relevant)
 
 
+def _ml_100k_split(settings: Settings) -> tuple[Ratings, Ratings]:
+    """ml-100k cut 75/25 per user (seed 0): the training and test parts."""
+    split = per_user_holdout(load_dataset("ml-100k", settings=settings).ratings, fraction=0.25)
+    return split.train, split.test
+
+
 def test_sessions_lift_ranking_on_ml_100k_and_need_real_times(settings: Settings) -> None:
-    ratings = load_dataset("ml-100k", settings=settings).ratings
-    split = per_user_holdout(ratings, fraction=0.25, seed=0)
-    train, test = split.train, split.test
+    train, test = _ml_100k_split(settings)
     plain = _ndcg_at_10(EASE(EASEConfig(reg=400.0)).fit(train), train, test)
     config = EASEConfig(reg=400.0, session_window=2, session_weight=0.5)
     with_sessions = _ndcg_at_10(EASE(config).fit(train), train, test)
@@ -246,3 +258,11 @@ def test_sessions_lift_ranking_on_ml_100k_and_need_real_times(settings: Settings
     control = _ndcg_at_10(EASE(config).fit(shuffled), train, test)
     assert with_sessions > plain + 0.005, (plain, with_sessions)
     assert with_sessions > control + 0.005, (control, with_sessions)
+
+
+def test_low_pass_filter_lifts_ranking_on_ml_100k(settings: Settings) -> None:
+    train, test = _ml_100k_split(settings)
+    plain = _ndcg_at_10(EASE(EASEConfig(reg=250.0)).fit(train), train, test)
+    config = EASEConfig(reg=250.0, low_pass_factors=32, low_pass_weight=0.4)
+    filtered = _ndcg_at_10(EASE(config).fit(train), train, test)
+    assert filtered > plain + 0.005, (plain, filtered)

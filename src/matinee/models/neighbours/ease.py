@@ -16,6 +16,11 @@ activity weight, and the dropout penalty uses the diagonal of the whole sum). Sc
 each other more than movies years apart in one profile; on MovieLens, whose members rate in
 sittings, this lifts NDCG@10 well above plain EASE (see ``benchmarks/results/ranking.md``).
 
+With ``low_pass_factors = k > 0`` the weights also get GF-CF's ideal low-pass filter (Shen et
+al., "How Powerful is Graph Convolution for Recommendation?", CIKM 2021), built from the top
+``k`` singular vectors of the normalised user x movie matrix and weighted by
+``low_pass_weight`` (see :mod:`matinee.models.neighbours._low_pass`): one item-item matrix still.
+
 Memory: ``B`` is a dense ``n_movies x n_movies`` matrix, ``n_movies^2 * 8`` bytes in float64 (4
 in float32). The fit builds the Gram matrix in that one buffer and inverts it in place, so the peak
 is about one such matrix plus a column block. On 24 GiB that holds about 56,000 movies in float64
@@ -50,6 +55,7 @@ from matinee.models._ranker_common import (
 )
 from matinee.models.base import Recommender
 from matinee.models.config import fraction, setting
+from matinee.models.neighbours._low_pass import add_low_pass
 from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
@@ -84,7 +90,9 @@ class EASEConfig(FoldInConfig):
         session_weight=FloatRange(0.1, 3.0, log=True),
     )
     """Default ranges of ``matinee tune``: plain EASE (window 0), EDLAE (dropout) and session
-    rows in one space (``benchmarks/results/ranking_tune.md``)."""
+    rows in one space (``benchmarks/results/ranking_tune.md``). The low-pass fields are left out:
+    in the space they cost ml-latest-small's tuned NDCG@10 at 12 trials (0.2809 to 0.2771) and
+    moved ml-100k's tuned P@10 within noise; add them with ``--space low_pass_factors=0:64``."""
 
     reg: float = setting(500.0, low=0.0, low_open=True)
     """L2 penalty ``lambda`` added to the Gram diagonal; larger values trust co-counts less."""
@@ -106,6 +114,14 @@ class EASEConfig(FoldInConfig):
     session_weight: float = setting(0.5, low=0.0, low_open=True)
     """Weight ``mu`` of the session rows in the Gram matrix ``X^T X + mu S^T S``; larger trusts
     same-sitting co-ratings more than whole-profile ones. Only used when ``session_window`` > 0."""
+
+    low_pass_factors: int = setting(0, low=0)
+    """Singular vectors of the normalised interaction matrix in the low-pass filter added to the
+    weights (GF-CF, Shen et al. 2021); a few dozen carry the broad tastes. 0 turns it off."""
+
+    low_pass_weight: float = setting(0.4, low=0.0, low_open=True)
+    """The filter's scale relative to EASE's weights (the ratio of their mean absolute entries).
+    Only used when ``low_pass_factors`` > 0."""
 
     precision: Literal["float32", "float64"] = "float32"
     """Float type of the weight matrix, in memory and saved. float32 (the default) halves memory
@@ -207,9 +223,17 @@ class EASE(Recommender[EASEConfig]):
             n_movies,
             n_movies**2 * itemsize / _GIB,
         )
-        self.weights_ = ease_weights(
+        weights = ease_weights(
             weighted, regularization, np.dtype(self.config.precision), dropout=self.config.dropout
         )
+        add_low_pass(
+            weights,
+            self.user_items_,
+            n_factors=self.config.low_pass_factors,
+            strength=self.config.low_pass_weight,
+            seed=self.config.seed,
+        )
+        self.weights_ = weights
         return []
 
     def _too_many_movies(self, train: Ratings, itemsize: int) -> str:
