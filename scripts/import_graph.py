@@ -31,6 +31,7 @@ LAYERS = (
     ("matinee.data", "matinee.splitting"),
     ("matinee.training",),
     ("matinee.models",),
+    ("matinee.calibration",),
     ("matinee.evaluation", "matinee.recommend"),
     ("matinee.explain", "matinee.store", "matinee.testing"),
     ("matinee.service",),

@@ -488,6 +488,65 @@ def test_a_failed_refit_leaves_the_model_as_it_was(
     assert model.history_ == history and model.data_fingerprint_ == fingerprint
 
 
+def _field_names(cls: type[Recommender[Any]]) -> set[str]:
+    return {field.name for field in dataclasses.fields(cls.config_type)}
+
+
+PATIENCE_GAPS: dict[str, str] = {
+    "autorec": "with validation_fraction 0 and no validation set, AutoRec._fit drops patience "
+    "(replace(config, patience=None)) and trains every epoch instead of refusing",
+}
+"""Models that do not yet refuse ``patience`` without validation (issue 11, item 4), and why."""
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(reason=PATIENCE_GAPS[name]))
+        if name in PATIENCE_GAPS
+        else name
+        for name in MODELS
+    ],
+)
+def test_patience_without_validation_is_refused_before_epoch_one(
+    name: str, low_rank: tuple[Ratings, Ratings, Ratings]
+) -> None:
+    cls = model_class(name)
+    if "patience" not in _field_names(cls):
+        pytest.skip(f"{name} has no early stopping")
+    # Models that hold out their own validation share when fit gets none are given none.
+    own_share = {"validation_fraction": 0.0} if "validation_fraction" in _field_names(cls) else {}
+    model, epochs = cls(fast_config(cls, patience=1, **own_share)), []
+    with pytest.raises(ConfigError, match="patience"):
+        model.fit(low_rank[0], options=FitOptions(callbacks=[epochs.append]))
+    assert epochs == [] and not model.is_fitted
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_callback_is_called_each_epoch(
+    name: str, low_rank: tuple[Ratings, Ratings, Ratings]
+) -> None:
+    calls: list[tuple[str, float]] = []
+
+    def stopper(record: dict[str, float]) -> bool:
+        calls.append(("stopper", record["epoch"]))
+        return record["epoch"] >= 2
+
+    def watcher(record: dict[str, float]) -> None:
+        calls.append(("watcher", record["epoch"]))
+
+    cls = model_class(name)
+    model = cls(fast_config(cls)).fit(low_rank[0], options=FitOptions(callbacks=[stopper, watcher]))
+    # Each epoch calls both, in order, even after the stopper has asked to stop (a blend
+    # passes the callbacks on to each of its parts' fits, so it sees their epochs).
+    seen = [epoch for _, epoch in calls[0::2]]
+    assert calls[0::2] == [("stopper", epoch) for epoch in seen]
+    assert calls[1::2] == [("watcher", epoch) for epoch in seen]
+    assert all(epoch <= 2 for epoch in seen)
+    if name != "blend":
+        assert seen == [record["epoch"] for record in model.history_]
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_unknown_indices_and_unfitted_use(name: str, models: FittedModels) -> None:
     model = models[name]

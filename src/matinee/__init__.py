@@ -68,59 +68,41 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
+_EXPORTS: dict[str, str] = {
+    "matinee.data.canonical": "canonical_folds canonical_split",
+    "matinee.data.dataset": "Dataset",
+    "matinee.data.filters": (
+        "MinMovieMean MinMovieRatings MinUserRatings RatingThreshold TopUsers apply_filters "
+        "filter_dataset"
+    ),
+    "matinee.data.ids": "IdMap",
+    "matinee.data.loader": "load_dataset read_local",
+    "matinee.data.ratings": "Ratings",
+    "matinee.data.split": "Split",
+    "matinee.data.split_spec": "split_from_spec",
+    "matinee.data.splits": (
+        "hidden_ratings kfold per_user_holdout random_split temporal_split user_split"
+    ),
+    "matinee.data.synthetic": "generate_ratings write_synthetic_release",
+    "matinee.errors": (
+        "ChecksumError ConfigError DataError DownloadError MalformedFileError MatineeError "
+        "ModelFitError ModelFormatError NotFittedError SplitError UnknownIdError "
+        "UnknownReleaseError"
+    ),
+    "matinee.evaluation.compare": "compare",
+    "matinee.evaluation.evaluate": "cross_validate evaluate fit_and_evaluate",
+    "matinee.models.registry": "available_models model_class",
+    "matinee.recommend": "find_movies recommend recommend_new_user similar_movies",
+    "matinee.settings": "Settings",
+    "matinee.service": "ListFilters ModelBundle",
+    "matinee.store.files": "load_model save_model",
+    "matinee.training.loop": "FitOptions",
+}
+"""Module -> the public names it defines (space-separated), as ``matinee.models`` lists its
+families' exports."""
+
 _LAZY: dict[str, str] = {
-    "canonical_folds": "matinee.data.canonical",
-    "canonical_split": "matinee.data.canonical",
-    "Dataset": "matinee.data.dataset",
-    "MinMovieMean": "matinee.data.filters",
-    "MinMovieRatings": "matinee.data.filters",
-    "MinUserRatings": "matinee.data.filters",
-    "RatingThreshold": "matinee.data.filters",
-    "TopUsers": "matinee.data.filters",
-    "apply_filters": "matinee.data.filters",
-    "filter_dataset": "matinee.data.filters",
-    "IdMap": "matinee.data.ids",
-    "load_dataset": "matinee.data.loader",
-    "read_local": "matinee.data.loader",
-    "Ratings": "matinee.data.ratings",
-    "Split": "matinee.data.split",
-    "split_from_spec": "matinee.data.split_spec",
-    "hidden_ratings": "matinee.data.splits",
-    "kfold": "matinee.data.splits",
-    "per_user_holdout": "matinee.data.splits",
-    "random_split": "matinee.data.splits",
-    "temporal_split": "matinee.data.splits",
-    "user_split": "matinee.data.splits",
-    "generate_ratings": "matinee.data.synthetic",
-    "write_synthetic_release": "matinee.data.synthetic",
-    "ChecksumError": "matinee.errors",
-    "ConfigError": "matinee.errors",
-    "DataError": "matinee.errors",
-    "DownloadError": "matinee.errors",
-    "MalformedFileError": "matinee.errors",
-    "MatineeError": "matinee.errors",
-    "ModelFitError": "matinee.errors",
-    "ModelFormatError": "matinee.errors",
-    "NotFittedError": "matinee.errors",
-    "SplitError": "matinee.errors",
-    "UnknownIdError": "matinee.errors",
-    "UnknownReleaseError": "matinee.errors",
-    "compare": "matinee.evaluation.compare",
-    "cross_validate": "matinee.evaluation.evaluate",
-    "evaluate": "matinee.evaluation.evaluate",
-    "fit_and_evaluate": "matinee.evaluation.evaluate",
-    "available_models": "matinee.models.registry",
-    "model_class": "matinee.models.registry",
-    "find_movies": "matinee.recommend",
-    "recommend": "matinee.recommend",
-    "recommend_new_user": "matinee.recommend",
-    "similar_movies": "matinee.recommend",
-    "Settings": "matinee.settings",
-    "ListFilters": "matinee.service",
-    "ModelBundle": "matinee.service",
-    "load_model": "matinee.store.files",
-    "save_model": "matinee.store.files",
-    "FitOptions": "matinee.training.loop",
+    name: module for module, names in _EXPORTS.items() for name in names.split()
 }
 """Public name -> the module that defines it."""
 

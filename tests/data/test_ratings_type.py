@@ -244,3 +244,13 @@ def test_raw_rows_survive_indexing_views_and_compaction(ratings: Ratings) -> Non
     half = ratings.take(np.arange(len(ratings)) % 2 == 0)
     assert half.compact().to_polars().equals(half.to_polars())
     assert np.all(half.compact().user_counts() > 0)
+
+
+def test_matrix_on_other_maps_drops_unknown_ids_and_maps_the_rest() -> None:
+    ratings = Ratings.from_raw([10, 10, 20, 30], [1, 2, 2, 3], [4.0, 3.0, 5.0, 2.0], [0, 1, 2, 3])
+    users, movies = IdMap([10, 30], kind="user"), IdMap([1, 2, 9], kind="movie")
+    matrix = ratings.matrix_on(users, movies)
+    expected = np.array([[4.0, 3.0, 0.0], [0.0, 0.0, 0.0]], dtype=np.float32)
+    assert matrix.dtype == np.float32 and matrix.has_sorted_indices
+    np.testing.assert_array_equal(matrix.toarray(), expected)
+    assert ratings.matrix_on(ratings.users, ratings.movies) is ratings.user_movie_matrix()

@@ -5,11 +5,14 @@ One flag, help text and type per option, declared once.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+
+from matinee.cli.app import console
 
 __all__ = [
     "DatasetName",
@@ -23,6 +26,7 @@ __all__ = [
     "TrainedDataset",
     "TrainedSplit",
     "metrics_table",
+    "scores_table",
 ]
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -43,6 +47,19 @@ TrainedDataset = Annotated[
 TrainedSplit = Annotated[
     str | None, typer.Option("--split", help="Split spec; default: the one trained on.")
 ]
+
+
+def scores_table(engine: str) -> Callable[[Mapping[str, Any]], None]:
+    """What a scoring command prints of its summary: the metrics table of model, data and split.
+
+    ``engine`` follows the model's name in the title (" (Spark)", or "" for Matinee itself).
+    """
+
+    def show(summary: Mapping[str, Any]) -> None:
+        title = f"{summary['model']}{engine} on {summary['dataset']} {summary['split']}"
+        console.print(metrics_table(title, summary["metrics"]))
+
+    return show
 
 
 def metrics_table(title: str, metrics: dict[str, float]) -> Table:

@@ -12,9 +12,9 @@ import copy
 import importlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 import typer.core
@@ -33,6 +33,7 @@ __all__ = [
     "error_line",
     "fail",
     "print_json",
+    "report",
 ]
 
 USAGE_EXIT_CODE = 2
@@ -216,6 +217,25 @@ err_console = Console(stderr=True)
 def print_json(data: Any) -> None:
     """Print machine-readable output (``--json``) on stdout."""
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+T = TypeVar("T")
+
+
+def report(work: Callable[[], T], as_json: bool, show: Callable[[T], None]) -> None:
+    """Run a command's work, then print its result: as JSON with ``--json``, else by ``show``.
+
+    A :class:`MatineeError` from the work is printed as one ``error:`` line and ends the command
+    with that error's exit code (:func:`fail`), before anything else is printed.
+    """
+    try:
+        result = work()
+    except MatineeError as error:
+        raise fail(error) from None
+    if as_json:
+        print_json(result)
+        return
+    show(result)
 
 
 def error_line(message: object) -> None:

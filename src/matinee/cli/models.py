@@ -31,8 +31,9 @@ from matinee.cli._options import (
     TrainedDataset,
     TrainedSplit,
     metrics_table,
+    scores_table,
 )
-from matinee.cli.app import app, console, fail, print_json
+from matinee.cli.app import app, console, fail, report
 from matinee.cli.filtering import (
     MinMovieRatings,
     MinUserRatings,
@@ -111,23 +112,23 @@ def train_command(
     json_output: JsonFlag = False,
 ) -> None:
     """Train a model, score it on the split's test part, and save it with its metrics."""
-    try:
+
+    def work() -> dict[str, Any]:
         options = FitOptions(progress=not json_output, device=device)
         counts = filters_record(min_user_ratings, min_movie_ratings)
         given = (config_file, set_values or [])
-        summary = _train(model, out, dataset, split, given, k, relevance, options, counts)
-    except MatineeError as error:
-        raise fail(error) from None
-    if json_output:
-        print_json(summary)
-        return
-    console.print(
-        f"saved [bold]{model}[/] to {summary['out']}: {_size_text(summary['size_bytes'])} "
-        f"({summary['fit_seconds']:.1f}s fit)",
-        highlight=False,
-    )
-    if summary["metrics"]:
-        console.print(metrics_table(f"{model} on {dataset} {split}", summary["metrics"]))
+        return _train(model, out, dataset, split, given, k, relevance, options, counts)
+
+    def show(summary: dict[str, Any]) -> None:
+        console.print(
+            f"saved [bold]{model}[/] to {summary['out']}: {_size_text(summary['size_bytes'])} "
+            f"({summary['fit_seconds']:.1f}s fit)",
+            highlight=False,
+        )
+        if summary["metrics"]:
+            console.print(metrics_table(f"{model} on {dataset} {split}", summary["metrics"]))
+
+    report(work, json_output, show)
 
 
 def _train(
@@ -208,16 +209,12 @@ def evaluate_command(
     json_output: JsonFlag = False,
 ) -> None:
     """Re-score a saved model on the split it was trained on (its data fingerprint is checked)."""
-    try:
+
+    def work() -> dict[str, Any]:
         asked = filters_record(min_user_ratings, min_movie_ratings)
-        summary = _evaluate(model_dir, dataset, split, k, relevance, json_output, device, asked)
-    except MatineeError as error:
-        raise fail(error) from None
-    if json_output:
-        print_json(summary)
-        return
-    title = f"{summary['model']} on {summary['dataset']} {summary['split']}"
-    console.print(metrics_table(title, summary["metrics"]))
+        return _evaluate(model_dir, dataset, split, k, relevance, json_output, device, asked)
+
+    report(work, json_output, scores_table(""))
 
 
 def _evaluate(

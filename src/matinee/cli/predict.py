@@ -8,9 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from matinee.cli._options import JsonFlag
-from matinee.cli.app import app, console, fail, print_json
+from matinee.cli.app import app, console, report
 from matinee.cli.models import ModelDir
-from matinee.errors import MatineeError
 from matinee.settings import Settings
 
 __all__ = ["predict_command"]
@@ -24,18 +23,15 @@ def predict_command(
     json_output: JsonFlag = False,
 ) -> None:
     """Predict one user's rating of one movie (raw MovieLens ids) with a saved model."""
-    try:
-        summary = _predict(model_dir, user_id, movie_id)
-    except MatineeError as error:
-        raise fail(error) from None
-    if json_output:
-        print_json(summary)
-        return
-    what = "predicted rating" if summary["is_rating"] else "ranking score"
-    title = f" ({summary['title']})" if summary.get("title") else ""
-    console.print(
-        f"user {user_id}, movie {movie_id}{title}: {what} [bold]{summary['prediction']:.3f}[/]"
-    )
+
+    def show(summary: dict[str, Any]) -> None:
+        what = "predicted rating" if summary["is_rating"] else "ranking score"
+        title = f" ({summary['title']})" if summary.get("title") else ""
+        console.print(
+            f"user {user_id}, movie {movie_id}{title}: {what} [bold]{summary['prediction']:.3f}[/]"
+        )
+
+    report(lambda: _predict(model_dir, user_id, movie_id), json_output, show)
 
 
 def _predict(model_dir: Path, user_id: int, movie_id: int) -> dict[str, Any]:

@@ -8,7 +8,6 @@ it on one machine. pyspark is imported only when a command runs.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,10 +23,10 @@ from matinee.cli._options import (
     TopK,
     TrainedDataset,
     TrainedSplit,
-    metrics_table,
+    scores_table,
 )
-from matinee.cli.app import app, console, fail, print_json
-from matinee.errors import ConfigError, MatineeError
+from matinee.cli.app import app, report
+from matinee.errors import ConfigError
 from matinee.models.config_text import with_text_overrides
 from matinee.settings import Settings
 
@@ -120,19 +119,6 @@ def _train(
     }
 
 
-def _report(work: Callable[[], dict[str, Any]], as_json: bool) -> None:
-    """Run a command's work, then print its summary as JSON or as a metrics table."""
-    try:
-        summary = work()
-    except MatineeError as error:
-        raise fail(error) from None
-    if as_json:
-        print_json(summary)
-        return
-    title = f"{summary['model']} (Spark) on {summary['dataset']} {summary['split']}"
-    console.print(metrics_table(title, summary["metrics"]))
-
-
 @spark_app.command("train")
 def spark_train_command(
     model: Annotated[str, typer.Argument(help="als (biased ALS), ials or baseline.")],
@@ -148,8 +134,10 @@ def spark_train_command(
     json_output: JsonFlag = False,
 ) -> None:
     """Train a model in Spark, score it there on the split's test part, and save it."""
-    _report(
-        lambda: _train(model, dataset, split, out, master, set_ or [], k, relevance), json_output
+    report(
+        lambda: _train(model, dataset, split, out, master, set_ or [], k, relevance),
+        json_output,
+        scores_table(" (Spark)"),
     )
 
 
@@ -164,7 +152,11 @@ def spark_evaluate_command(
     json_output: JsonFlag = False,
 ) -> None:
     """Score a saved model in Spark on a split's test part (Matinee's metric definitions)."""
-    _report(lambda: _evaluate(model_dir, dataset, split, master, k, relevance), json_output)
+    report(
+        lambda: _evaluate(model_dir, dataset, split, master, k, relevance),
+        json_output,
+        scores_table(" (Spark)"),
+    )
 
 
 def _evaluate(

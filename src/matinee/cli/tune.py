@@ -16,7 +16,7 @@ from rich.table import Table
 
 from matinee.cli._configs import ConfigFile, model_config
 from matinee.cli._options import DatasetName, JsonFlag, ModelName
-from matinee.cli.app import app, console, err_console, fail, print_json
+from matinee.cli.app import app, console, err_console, report
 from matinee.errors import ConfigError, MatineeError
 from matinee.settings import Settings
 from matinee.training.loop import FitOptions
@@ -69,7 +69,7 @@ def tune_command(
     """Search a model's settings with Optuna on inner splits; score the best once on test."""
     from matinee.evaluation.tuning import TuneSettings
 
-    try:
+    def work() -> dict[str, Any]:
         settings = TuneSettings(
             trials=trials,
             metric=metric,
@@ -81,23 +81,20 @@ def tune_command(
         options = FitOptions(device=device, progress=False)
         base = model_config(model, config_file, set_values or [])
         given = (space or [], only_given)
-        summary = _tune(
-            model, (dataset, split), base, given, settings, options, out, not json_output
+        return _tune(model, (dataset, split), base, given, settings, options, out, not json_output)
+
+    def show(summary: dict[str, Any]) -> None:
+        console.print(_trials_table(summary))
+        test_value = summary["test_metrics"].get(metric.lower(), float("nan"))
+        console.print(
+            f"best trial {summary['best_trial']}: {metric} {summary['best_value']:.4f} on the "
+            f"inner splits; outer test {test_value:.4f} ({summary['search_seconds']:.0f}s search)",
+            highlight=False,
         )
-    except MatineeError as error:
-        raise fail(error) from None
-    if json_output:
-        print_json(summary)
-        return
-    console.print(_trials_table(summary))
-    console.print(
-        f"best trial {summary['best_trial']}: {metric} {summary['best_value']:.4f} on the inner "
-        f"splits; outer test {summary['test_metrics'].get(metric.lower(), float('nan')):.4f} "
-        f"({summary['search_seconds']:.0f}s search)",
-        highlight=False,
-    )
-    for name, path in summary.get("files", {}).items():
-        console.print(f"wrote {name}: {path}", highlight=False)
+        for name, path in summary.get("files", {}).items():
+            console.print(f"wrote {name}: {path}", highlight=False)
+
+    report(work, json_output, show)
 
 
 def _tune(

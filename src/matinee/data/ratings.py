@@ -208,6 +208,30 @@ class Ratings:
         matrix.sort_indices()
         return matrix
 
+    def matrix_on(self, users: IdMap, movies: IdMap) -> sp.csr_matrix:
+        """CSR ``users`` x ``movies`` of these ratings, in another pair of id maps' index space.
+
+        What a model fitted on other data sees of these ratings: ratings of users or movies the
+        maps do not hold are dropped. With this data's own maps it is :meth:`user_movie_matrix`
+        (shared, not copied).
+        """
+        if users == self.users and movies == self.movies:
+            return self.user_movie_matrix()
+        raw_users = self.users.raw_ids[self.user_idx]
+        raw_movies = self.movies.raw_ids[self.movie_idx]
+        known = np.isin(raw_users, users.raw_ids) & np.isin(raw_movies, movies.raw_ids)
+        matrix = sp.csr_matrix(
+            (
+                self.rating[known].astype(np.float32),
+                (users.indices(raw_users[known]), movies.indices(raw_movies[known])),
+            ),
+            shape=(len(users), len(movies)),
+            dtype=np.float32,
+        )
+        matrix.sum_duplicates()
+        matrix.sort_indices()
+        return matrix
+
     def movie_user_matrix(self) -> sp.csr_matrix:
         """CSR movies x users of ratings."""
         return self._cached("movie_user", sp.csr_matrix, self._movie_user_matrix)

@@ -12,17 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from matinee.data import splits
 from matinee.data.dataset import Dataset
 from matinee.data.ratings import Ratings
 from matinee.data.split import Split
-from matinee.data.splits import (
-    hidden_ratings,
-    kfold,
-    per_user_holdout,
-    random_split,
-    temporal_split,
-    user_split,
-)
 from matinee.errors import SplitError
 from matinee.settings import Settings
 
@@ -163,14 +156,20 @@ def split_readers(
     }
 
 
-_READERS = split_readers(random_split, kfold, user_split, per_user_holdout, temporal_split)
+_READERS = split_readers(
+    splits.random_split,
+    splits.kfold,
+    splits.user_split,
+    splits.per_user_holdout,
+    splits.temporal_split,
+)
 
 
 def _hidden_ratings(args: _SpecArgs) -> SplitMaker:
     users, val = args.number("users", 0.1), args.number("validation", 0.0)
     hidden, top = args.number("hidden", 0.2), args.optional("top", int)
     return lambda r, seed: [
-        hidden_ratings(
+        splits.hidden_ratings(
             r,
             test_users=users,
             validation_users=val,

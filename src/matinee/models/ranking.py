@@ -241,20 +241,17 @@ class TasteRanked(Recommender[C]):
             raise ModelFitError(f"{self.name} has no movie vectors to rank by")
         return vectors
 
-    def fit(
-        self,
-        train: Ratings,
-        validation: Ratings | None = None,
-        *,
-        options: FitOptions | None = None,
-    ) -> Self:
-        """Fit the model, then its ranking head on the same training ratings."""
-        super().fit(train, validation, options=options)
+    def _fit_all(self, train: Ratings, validation: Ratings | None, options: FitOptions) -> None:
+        """Fit the model, then its ranking head, inside the base class's atomic fit.
+
+        A head that fails (no movie vectors, an interrupt) leaves the model as it was before
+        ``fit``, as a failing model fit does.
+        """
+        super()._fit_all(train, validation, options)
         self.ranking_ = fit_ranking_head(
             train, self.taste_vectors(), self.ranking_spec, self.config.seed
         )
         log.debug("%s: ranking head fitted (%s)", self.name, self.ranking_spec)
-        return self
 
     def parameters(self) -> dict[str, np.ndarray]:
         """The model's arrays plus the head's (``ranking_*``)."""

@@ -170,21 +170,7 @@ def _select(
 
 def rated_matrix(model: AnyModel, ratings: Ratings) -> sp.csr_matrix:
     """Users x movies CSR of ratings, in the model's index space, of what ``ratings`` holds."""
-    user_map, movie_map = fitted_users(model), fitted_movies(model)
-    if ratings.users == user_map and ratings.movies == movie_map:
-        return ratings.user_movie_matrix()
-    raw_users = ratings.users.raw_ids[ratings.user_idx]
-    raw_movies = ratings.movies.raw_ids[ratings.movie_idx]
-    known = np.isin(raw_users, user_map.raw_ids) & np.isin(raw_movies, movie_map.raw_ids)
-    matrix = sp.csr_matrix(
-        (
-            ratings.rating[known].astype(np.float32),
-            (user_map.indices(raw_users[known]), movie_map.indices(raw_movies[known])),
-        ),
-        shape=(len(user_map), len(movie_map)),
-    )
-    matrix.sort_indices()
-    return matrix
+    return ratings.matrix_on(fitted_users(model), fitted_movies(model))
 
 
 def fitted_users(model: AnyModel) -> IdMap:

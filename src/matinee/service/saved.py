@@ -67,20 +67,7 @@ def rated_csr(model: Recommender[Any], train: Ratings) -> sp.csr_matrix:
         raise ConfigError(f"{type(model).__name__} is not fitted")
     if users == train.users and movies == train.movies:
         return train.user_movie_matrix().copy()
-    raw_users = train.users.raw_ids[train.user_idx]
-    raw_movies = train.movies.raw_ids[train.movie_idx]
-    known = np.isin(raw_users, users.raw_ids) & np.isin(raw_movies, movies.raw_ids)
-    matrix = sp.csr_matrix(
-        (
-            train.rating[known].astype(np.float32),
-            (users.indices(raw_users[known]), movies.indices(raw_movies[known])),
-        ),
-        shape=(len(users), len(movies)),
-        dtype=np.float32,
-    )
-    matrix.sum_duplicates()
-    matrix.sort_indices()
-    return matrix
+    return train.matrix_on(users, movies)
 
 
 def save_bundle(

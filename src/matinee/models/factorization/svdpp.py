@@ -10,14 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matinee.data.ratings import Ratings
-from matinee.models._rating_common import (
-    ArraySnapshot,
-    by_user_csr,
-    check_finite,
-    check_shape,
-    clipped_rmse,
-    ridge_fold_in,
-)
+from matinee.models import _rating_common as rating_common
 from matinee.models.config import setting
 from matinee.models.factorization._config import SGDFactorConfig
 from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors
@@ -82,10 +75,10 @@ class _SVDppTrainer(ArrayTrainer):
         self.scale = train.rating_scale
         self.mean = mean
         self.rng = np.random.default_rng(config.seed)
-        self.indptr, self.movies, self.ratings = by_user_csr(train)
+        self.indptr, self.movies, self.ratings = rating_common.by_user_csr(train)
         self.n_train = len(train)
         k, std = config.n_factors, config.init_std
-        self.weights: ArraySnapshot = {
+        self.weights: rating_common.ArraySnapshot = {
             "user_factors": self._normal((train.n_users, k), std),
             "movie_factors": self._normal((train.n_movies, k), std),
             "implicit_factors": self._normal((train.n_movies, k), std),
@@ -115,7 +108,7 @@ class _SVDppTrainer(ArrayTrainer):
             config.reg_bias,
             config.reg_implicit,
         )
-        check_finite("SVD++", w)
+        rating_common.check_finite("SVD++", w)
         return {"loss": float(np.sqrt(squared / self.n_train)), "learning_rate": learning_rate}
 
     def user_vectors(self) -> npt.NDArray[np.float32]:
@@ -131,7 +124,7 @@ class _SVDppTrainer(ArrayTrainer):
         users, movies = data.user_idx, data.movie_idx
         dot = factor_dot(users, movies, self.user_vectors(), w["movie_factors"])
         predicted = self.mean + w["user_bias"][users] + w["movie_bias"][movies] + dot
-        return clipped_rmse(predicted, data.rating, self.scale)
+        return rating_common.clipped_rmse(predicted, data.rating, self.scale)
 
 
 class SVDpp(BiasedFactorModel[SVDppConfig]):
@@ -188,7 +181,7 @@ class SVDpp(BiasedFactorModel[SVDppConfig]):
             ]
         )
         targets = ratings - self.global_mean_ - self.movie_bias_[movies] - movie_factors @ implicit
-        solution = ridge_fold_in(features, targets, penalties)
+        solution = rating_common.ridge_fold_in(features, targets, penalties)
         user_vector = (solution[1:] + implicit).astype(np.float32)
         return self._biased().new_user_scores(float(solution[0]), user_vector)
 
@@ -203,5 +196,7 @@ class SVDpp(BiasedFactorModel[SVDppConfig]):
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
         k = self.config.n_factors
         self._load_weight_arrays(params, k)
-        self.implicit_factors_ = check_shape(params, "implicit_factors", (self.n_movies, k))
-        self.user_vectors_ = check_shape(params, "user_vectors", (self.n_users, k))
+        self.implicit_factors_ = rating_common.check_shape(
+            params, "implicit_factors", (self.n_movies, k)
+        )
+        self.user_vectors_ = rating_common.check_shape(params, "user_vectors", (self.n_users, k))

@@ -43,16 +43,8 @@ import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, ModelFitError
+from matinee.models import _ranker_common as ranker_common
 from matinee.models._csr import pack_csr, unpack_csr
-from matinee.models._ranker_common import (
-    FoldInConfig,
-    damp_popularity,
-    fold_in_columns,
-    interactions,
-    known_movie_counts,
-    session_rows,
-    weighted_fold_in,
-)
 from matinee.models.base import Recommender
 from matinee.models.config import fraction, setting
 from matinee.models.neighbours._low_pass import add_low_pass
@@ -75,7 +67,7 @@ def movies_that_fit(memory_bytes: float, precision: Literal["float32", "float64"
 
 
 @dataclass(frozen=True, kw_only=True)
-class EASEConfig(FoldInConfig):
+class EASEConfig(ranker_common.FoldInConfig):
     """Hyperparameters of :class:`EASE`."""
 
     rank_popularity_exponent: float = 0.2
@@ -209,10 +201,10 @@ class EASE(Recommender[EASEConfig]):
         itemsize = 4 if self.config.precision == "float32" else 8
         if n_movies > self.config.max_movies:
             raise ConfigError(self._too_many_movies(train, itemsize))
-        self.user_items_ = interactions(train, self.config.positive_threshold)
+        self.user_items_ = ranker_common.interactions(train, self.config.positive_threshold)
         weighted, regularization = self._weighted_rows(self.user_items_)
         if self.config.session_window > 0:
-            sessions = session_rows(
+            sessions = ranker_common.session_rows(
                 train, self.config.positive_threshold, self.config.session_window
             )
             sessions.data *= np.float32(math.sqrt(self.config.session_weight))
@@ -285,7 +277,9 @@ class EASE(Recommender[EASEConfig]):
     ) -> npt.NDArray[np.floating[Any]]:
         weights, _ = self._state()
         scores = np.zeros(self.n_movies, dtype=weights.dtype)
-        for column in fold_in_columns(movies, ratings, self.config.positive_threshold).tolist():
+        for column in ranker_common.fold_in_columns(
+            movies, ratings, self.config.positive_threshold
+        ).tolist():
             scores += weights[column]  # the sparse row @ weights, summed in the same order
         return scores
 
@@ -294,13 +288,15 @@ class EASE(Recommender[EASEConfig]):
     ) -> npt.NDArray[np.floating[Any]]:
         """Liked ratings weighted fully, then popularity damped (see :class:`FoldInConfig`)."""
         weights, user_items = self._state()
-        columns, values = weighted_fold_in(movies, ratings, self.config)
+        columns, values = ranker_common.weighted_fold_in(movies, ratings, self.config)
         rows = weights[columns]
         rows *= values[:, np.newaxis]
         # the sparse row @ weights, summed row after row in float64 (as ``+=`` per row did)
         scores = np.add.reduce(rows, axis=0, dtype=np.float64)
-        return damp_popularity(
-            scores, known_movie_counts(user_items), self.config.rank_popularity_exponent
+        return ranker_common.damp_popularity(
+            scores,
+            ranker_common.known_movie_counts(user_items),
+            self.config.rank_popularity_exponent,
         )
 
     def movie_similarities(self, movie: int) -> npt.NDArray[np.floating[Any]]:

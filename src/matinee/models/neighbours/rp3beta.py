@@ -24,12 +24,7 @@ import scipy.sparse as sp
 
 from matinee.data.ratings import Ratings
 from matinee.models._csr import pack_csr, unpack_csr
-from matinee.models._ranker_common import (
-    FoldInConfig,
-    fold_in_row,
-    interactions,
-    top_neighbours,
-)
+from matinee.models._ranker_common import FoldInConfig, fold_in_row, interactions, top_neighbours
 from matinee.models.config import setting
 from matinee.models.neighbours._sparse_ranker import SparseItemRanker
 from matinee.models.search import FloatRange, IntRange, space
