@@ -18,7 +18,13 @@ from matinee.models.search import FloatRange, space
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
-__all__ = ["BiasBaseline", "BiasBaselineConfig", "GlobalMean", "GlobalMeanConfig"]
+__all__ = [
+    "BiasBaseline",
+    "BiasBaselineConfig",
+    "GlobalMean",
+    "GlobalMeanConfig",
+    "fit_biases",
+]
 
 TASTE_VECTORS = 64
 """Singular vectors of the training interactions that the baseline's list scores build on."""
@@ -115,6 +121,21 @@ class _BiasTrainer(ArrayTrainer):
         data, w = self.validation, self.weights
         predicted = self.mean + w["user_bias"][data.user_idx] + w["movie_bias"][data.movie_idx]
         return clipped_rmse(predicted, data.rating, data.rating_scale)
+
+
+def fit_biases(
+    train: Ratings, mean: float, config: BiasBaselineConfig | None = None
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The bias baseline's ``(b_u, b_i)`` around ``mean`` (its defaults unless ``config``).
+
+    For models that predict a correction on top of the baseline.
+    """
+    config = config or BiasBaselineConfig()
+    trainer = _BiasTrainer(config, train, None, mean)
+    for epoch in range(1, config.epochs + 1):
+        trainer.train_epoch(epoch)
+    w = trainer.weights
+    return w["user_bias"].astype(np.float32), w["movie_bias"].astype(np.float32)
 
 
 class BiasBaseline(TasteRanked[BiasBaselineConfig]):
