@@ -175,7 +175,7 @@ def test_matrix_nmf_rates_near_the_ratings_not_the_zero_fill() -> None:
     raw_error = float(np.sqrt(np.mean((raw - held_out.rating) ** 2)))
     assert _rmse(model, held_out) < 0.5 < raw_error
     params = model.parameters()
-    assert params["calibration"].shape == (5,)
+    assert params["calibration"].shape == (4,)
     scores = model.score_users([0, 1])
     pairs = model.predict(np.repeat([0, 1], train.n_movies), np.tile(np.arange(train.n_movies), 2))
     assert np.allclose(np.clip(scores, 1, 5).ravel(), pairs, atol=1e-5)
@@ -186,7 +186,11 @@ def test_matrix_nmf_saved_before_the_calibration_predicts_its_reconstruction(
 ) -> None:
     model = MatrixNMF(MatrixNMFConfig(n_factors=2, max_iter=400)).fit(tiny)
     params = model.parameters()
-    older = {k: v for k, v in params.items() if k not in {"calibration", "user_bias", "movie_bias"}}
+    older = {
+        k: v
+        for k, v in params.items()
+        if k not in {"calibration", "user_bias", "movie_bias", "baseline_level"}
+    }
     loaded = MatrixNMF.from_parameters(model.config, older)
     assert np.allclose(loaded.score_users([0, 1]), model.rank_users([0, 1]), atol=1e-6)
 

@@ -15,6 +15,7 @@ not carry to unseen cells (ml-latest-small: RMSE 0.8544 against the baseline's 0
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -23,11 +24,16 @@ import numpy.typing as npt
 
 from matinee.data.ratings import Ratings
 from matinee.data.splits import random_split
-from matinee.models._rating_common import check_shape
-from matinee.models.baselines.baseline import BiasBaselineConfig, fit_biases
+from matinee.models._offsets import BaselineOffsets
 from matinee.types import IndexArray
 
-__all__ = ["HELD_OUT", "Calibration", "Reconstruction", "fit_calibration"]
+__all__ = [
+    "HELD_OUT",
+    "Calibration",
+    "CalibratedReconstruction",
+    "Reconstruction",
+    "fit_calibration",
+]
 
 HELD_OUT = 0.1
 """Share of the training ratings held out of the inner fit to fit the correction on."""
@@ -59,24 +65,19 @@ def _features(values: FloatArray, user_means: FloatArray, movie_means: FloatArra
 
 @dataclass(frozen=True)
 class Calibration:
-    """``level + b_u + b_i`` plus coefficients ``(a, b, c, d)`` on the reconstruction."""
+    """The bias baseline's offsets plus coefficients ``(a, b, c, d)`` on the reconstruction."""
 
-    level: float
-    user_bias: npt.NDArray[np.float32]
-    movie_bias: npt.NDArray[np.float32]
+    offsets: BaselineOffsets
     coefficients: FloatArray
-    fold_in_bias: bool = True
-    """Whether a new user gets a bias (False for :meth:`identity`, which has none)."""
 
     @classmethod
     def identity(cls, n_users: int, n_movies: int) -> Calibration:
         """The raw reconstruction as the rating (how models saved before calibration predict)."""
-        zeros = np.zeros(n_users, dtype=np.float32), np.zeros(n_movies, dtype=np.float32)
-        return cls(0.0, *zeros, np.array([1.0, 0.0, 0.0, 0.0]), fold_in_bias=False)
+        return cls(BaselineOffsets.zero(n_users, n_movies), np.array([1.0, 0.0, 0.0, 0.0]))
 
     def predict(self, fitted: Reconstruction, users: IndexArray, movies: IndexArray) -> FloatArray:
         """Ratings of (user, movie) pairs."""
-        base = self.level + self.user_bias[users].astype(np.float64) + self.movie_bias[movies]
+        base = self.offsets.at(users, movies)
         return base + fitted.features(users, movies) @ self.coefficients
 
     def rows(
@@ -88,25 +89,13 @@ class Calibration:
     ) -> FloatArray:
         """Ratings of every movie for users given their reconstructed rows (one per user)."""
         a, b, c, d = self.coefficients
-        level = self.level + np.asarray(user_bias, dtype=np.float64)[:, None] + self.movie_bias
         spread = (a + b + c) * values - b * np.asarray(user_means)[:, None] - c * movie_means
-        result: FloatArray = level + spread + d
+        result: FloatArray = self.offsets.rows(user_bias) + spread + d
         return result
 
-    def new_user_bias(self, movies: IndexArray, ratings: npt.NDArray[np.floating]) -> float:
-        """A new user's bias as the baseline folds it in (its ``reg_users``, default 5)."""
-        if not self.fold_in_bias:
-            return 0.0
-        residual = np.asarray(ratings, dtype=np.float64) - self.level - self.movie_bias[movies]
-        return float(residual.sum()) / (BiasBaselineConfig().reg_users + residual.size)
-
     def parameters(self) -> dict[str, np.ndarray]:
-        """Saved arrays: the biases, and ``calibration = [level, a, b, c, d]``."""
-        return {
-            "user_bias": self.user_bias,
-            "movie_bias": self.movie_bias,
-            "calibration": np.concatenate([[self.level], self.coefficients]),
-        }
+        """Saved arrays: the offsets, and the coefficients as ``calibration``."""
+        return {**self.offsets.parameters(), "calibration": self.coefficients}
 
     @classmethod
     def from_parameters(
@@ -116,14 +105,9 @@ class Calibration:
         if "calibration" not in params:
             return cls.identity(n_users, n_movies)
         values = np.asarray(params["calibration"], dtype=np.float64)
-        if values.shape != (5,):
-            raise ValueError(f"calibration has shape {values.shape}, expected (5,)")
-        return cls(
-            float(values[0]),
-            check_shape(params, "user_bias", (n_users,)),
-            check_shape(params, "movie_bias", (n_movies,)),
-            values[1:].copy(),
-        )
+        if values.shape != (4,):
+            raise ValueError(f"calibration has shape {values.shape}, expected (4,)")
+        return cls(BaselineOffsets.from_parameters(params, n_users, n_movies), values.copy())
 
 
 def fit_calibration(
@@ -137,10 +121,53 @@ def fit_calibration(
     """
     inner = random_split(train, test_fraction=HELD_OUT, seed=seed)
     fitted, held = reconstruct(inner.train), inner.test
-    mean = inner.train.mean()
-    user_bias, movie_bias = fit_biases(inner.train, mean)
-    residual = held.rating - mean - user_bias[held.user_idx] - movie_bias[held.movie_idx]
+    residual = held.rating - BaselineOffsets.fit(inner.train).at(held.user_idx, held.movie_idx)
     design = fitted.features(held.user_idx, held.movie_idx)
-    coefficients, *_ = np.linalg.lstsq(design, residual.astype(np.float64), rcond=None)
-    level = train.mean()
-    return Calibration(level, *fit_biases(train, level), np.asarray(coefficients, np.float64))
+    coefficients, *_ = np.linalg.lstsq(design, residual, rcond=None)
+    return Calibration(BaselineOffsets.fit(train), np.asarray(coefficients, dtype=np.float64))
+
+
+class CalibratedReconstruction(ABC):
+    """Mixin of a model that rates by :class:`Calibration` and lists by its reconstruction.
+
+    ``predict`` and ``score_users`` / ``score_new_user`` are calibrated ratings; ``rank_users``
+    / ``rank_new_user`` stay the raw reconstruction, which orders lists by how strongly a cell
+    stands out (the calibration's level and movie biases would rank by popularity and quality).
+    """
+
+    calibration_: Calibration
+
+    @abstractmethod
+    def _reconstruction(self) -> Reconstruction:
+        """The fitted reconstruction."""
+
+    @abstractmethod
+    def _raw_rows(self, users: IndexArray) -> FloatArray:
+        """Reconstructed rows of known users (one per user, every movie)."""
+
+    @abstractmethod
+    def _raw_new_user(self, movies: IndexArray, ratings: npt.NDArray[np.floating]) -> FloatArray:
+        """The reconstructed row of a new user folded in from their ratings."""
+
+    def _predict(self, users: IndexArray, movies: IndexArray) -> FloatArray:
+        return self.calibration_.predict(self._reconstruction(), users, movies)
+
+    def _score_users(self, users: IndexArray) -> FloatArray:
+        fitted, calibration = self._reconstruction(), self.calibration_
+        values = np.asarray(self._raw_rows(users), dtype=np.float64)
+        bias, means = calibration.offsets.user_bias[users], fitted.user_means[users]
+        return calibration.rows(values, bias, means, fitted.movie_means)
+
+    def _rank_users(self, users: IndexArray) -> FloatArray:
+        return self._raw_rows(users)
+
+    def _rank_new_user(self, movies: IndexArray, ratings: npt.NDArray[np.floating]) -> FloatArray:
+        return self._raw_new_user(movies, ratings)
+
+    def _score_new_user(self, movies: IndexArray, ratings: npt.NDArray[np.floating]) -> FloatArray:
+        values = np.asarray(self._raw_new_user(movies, ratings), dtype=np.float64)
+        user_bias = np.asarray([self.calibration_.offsets.new_user_bias(movies, ratings)])
+        means = np.asarray([values.mean()])
+        movie_means = self._reconstruction().movie_means
+        row: FloatArray = self.calibration_.rows(values[None, :], user_bias, means, movie_means)[0]
+        return row

@@ -24,6 +24,7 @@ __all__ = [
     "GlobalMean",
     "GlobalMeanConfig",
     "fit_biases",
+    "fold_in_user_bias",
 ]
 
 TASTE_VECTORS = 64
@@ -138,6 +139,14 @@ def fit_biases(
     return w["user_bias"].astype(np.float32), w["movie_bias"].astype(np.float32)
 
 
+def fold_in_user_bias(
+    ratings: npt.NDArray[np.floating], expected: npt.NDArray[np.floating], reg_users: float
+) -> float:
+    """A new user's bias: their summed residual over ``expected`` ratings, over ``reg + n``."""
+    residual = np.asarray(ratings, dtype=np.float64) - expected
+    return float(residual.sum()) / (reg_users + residual.size)
+
+
 class BiasBaseline(TasteRanked[BiasBaselineConfig]):
     """User and movie biases around the global mean: ``r = mu + b_u + b_i``.
 
@@ -178,8 +187,8 @@ class BiasBaseline(TasteRanked[BiasBaselineConfig]):
     def _score_new_user(
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
-        residual = ratings.astype(np.float64) - self.global_mean_ - self.movie_bias_[movies]
-        user_bias = float(residual.sum()) / (self.config.reg_users + residual.size)
+        expected = self.global_mean_ + self.movie_bias_[movies]
+        user_bias = fold_in_user_bias(ratings, expected, self.config.reg_users)
         scores: npt.NDArray[np.floating[Any]] = (self.global_mean_ + user_bias) + self.movie_bias_
         return scores
 

@@ -19,7 +19,12 @@ from scipy.optimize import nnls
 from sklearn.decomposition import NMF
 
 from matinee.data.ratings import Ratings
-from matinee.models._calibration import Calibration, Reconstruction, fit_calibration
+from matinee.models._calibration import (
+    CalibratedReconstruction,
+    Calibration,
+    Reconstruction,
+    fit_calibration,
+)
 from matinee.models._rating_common import (
     ArraySnapshot,
     by_user_csr,
@@ -301,7 +306,7 @@ class MatrixNMFConfig(Config):
     """Stopping tolerance of the solver."""
 
 
-class MatrixNMF(_NonNegativeFactors):
+class MatrixNMF(CalibratedReconstruction, _NonNegativeFactors):
     """The notebooks' NMF: factor the zero-filled ratings matrix, ``R ~ W H`` with ``W, H >= 0``.
 
     The reconstruction ``x = w_u . h_i`` also reproduces the zeros of unrated cells, so it is
@@ -366,40 +371,17 @@ class MatrixNMF(_NonNegativeFactors):
             movies @ users.sum(axis=0) / len(users),
         )
 
-    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
-        return self.calibration_.predict(self._reconstruction(), users, movies)
+    def _raw_rows(self, users: IndexArray) -> npt.NDArray[np.float64]:
+        return np.asarray(self.user_factors_[users] @ self.movie_factors_.T, dtype=np.float64)
 
-    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
-        fitted, calibration = self._reconstruction(), self.calibration_
-        values = super()._score_users(users).astype(np.float64)
-        bias, means = calibration.user_bias[users], fitted.user_means[users]
-        return calibration.rows(values, bias, means, fitted.movie_means)
-
-    def _rank_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
-        return super()._score_users(users)
-
-    def _fold_in(self, movies: IndexArray, ratings: RatingArray) -> npt.NDArray[np.float64]:
+    def _raw_new_user(
+        self, movies: IndexArray, ratings: npt.NDArray[np.floating]
+    ) -> npt.NDArray[np.float64]:
         """The new user's reconstructed row: NNLS of the zero-filled row on the movie features."""
         row = np.zeros(self.n_movies, dtype=np.float64)
         row[movies] = ratings
         user = _nnls_fold_in(self.movie_factors_, row, 0.0)
         return np.asarray(self.movie_factors_ @ user.astype(np.float32), dtype=np.float64)
-
-    def _rank_new_user(
-        self, movies: IndexArray, ratings: RatingArray
-    ) -> npt.NDArray[np.floating[Any]]:
-        return self._fold_in(movies, ratings)
-
-    def _score_new_user(
-        self, movies: IndexArray, ratings: RatingArray
-    ) -> npt.NDArray[np.floating[Any]]:
-        values = self._fold_in(movies, ratings)
-        fitted = self._reconstruction()
-        user_bias = np.asarray([self.calibration_.new_user_bias(movies, ratings)])
-        means = np.asarray([values.mean()])
-        scores = self.calibration_.rows(values[None, :], user_bias, means, fitted.movie_means)
-        row: npt.NDArray[np.float64] = scores[0]
-        return row
 
     def _parameters(self) -> dict[str, np.ndarray]:
         return {
