@@ -30,6 +30,7 @@ import scipy.sparse as sp
 import torch
 
 from matinee.data.ratings import Ratings
+from matinee.models._offsets import BaselineOffsets
 from matinee.models.config import EpochConfig, check_layers, fraction, setting
 from matinee.models.neural._autoencoder import AutoencoderModel
 from matinee.models.neural._autorec_net import AutoRecNet
@@ -213,11 +214,12 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
         learn, stop_on = train, validation
         if validation is None and self.config.patience is not None:
             learn, stop_on = inner_holdout(train, self.config.validation_fraction, self.config.seed)
+        self.offsets_ = BaselineOffsets.fit(learn)
         self.input_matrix_ = self._matrix(learn)
 
         def train_net(net: AutoRecNet) -> list[EpochRecord]:
             with torch.no_grad():
-                net.decoder_bias.fill_(self.global_mean_)
+                net.decoder_bias.fill_(0.0)
             trainer = _Trainer(self, net, self._device, stop_on)
             log.info("autorec: %s output loss", "sparse" if trainer.sparse_output else "dense")
             loop = self.config if trainer.has_validation else replace(self.config, patience=None)
@@ -228,13 +230,16 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
         return history
 
     def _matrix(self, ratings: Ratings) -> sp.csr_matrix:
-        """The input rating vectors: movies x users (``item``) or users x movies (``user``)."""
-        matrix = (
-            ratings.movie_user_matrix()
-            if self.config.kind == "item"
-            else ratings.user_movie_matrix()
-        )
-        return matrix.astype(np.float32)
+        """Residuals over the baseline offsets: movies x users (``item``) or users x movies.
+
+        A residual of exactly 0 stays a stored (rated) entry.
+        """
+        residual = ratings.rating - self.offsets_.at(ratings.user_idx, ratings.movie_idx)
+        cells = (ratings.user_idx, ratings.movie_idx)
+        shape = (ratings.n_users, ratings.n_movies)
+        if self.config.kind == "item":
+            cells, shape = cells[::-1], shape[::-1]
+        return sp.csr_matrix((residual.astype(np.float32), cells), shape=shape)
 
     def _build_net(self) -> AutoRecNet:
         config = self.config
@@ -281,10 +286,20 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
             to_tensor(row_position, self._device, torch.int64),
             to_tensor(columns, self._device, torch.int64),
         )
-        out = predicted.cpu().numpy().astype(np.float32)
+        out = predicted.cpu().numpy().astype(np.float64) + self.offsets_.at(users, movies)
         user_seen, movie_seen = self._seen()
-        out[~(user_seen[users] & movie_seen[movies])] = self.global_mean_
+        unseen = ~(user_seen[users] & movie_seen[movies])
+        out[unseen] = self._fallback(users[unseen], movies[unseen])
         return out
+
+    def _fallback(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.float64]:
+        """The rating of a pair whose user or movie has no training rating.
+
+        The training mean plus whatever bias the baseline learned (the mean alone for a save
+        without offsets).
+        """
+        offsets = self.offsets_
+        return self.global_mean_ + offsets.at(users, movies) - offsets.level
 
     @torch.no_grad()
     def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
@@ -294,19 +309,24 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
             scores = net.decode_columns(self._all_codes(), user_tensor).T
         else:
             scores = net.decode_dense(self._encode_rows(users.astype(np.int64)))
-        out = scores.cpu().numpy().astype(np.float32)
+        base = self.offsets_.rows(self.offsets_.user_bias[users])
+        out = scores.cpu().numpy().astype(np.float64) + base
         user_seen, movie_seen = self._seen()
-        out[:, ~movie_seen] = self.global_mean_
-        out[~user_seen[users], :] = self.global_mean_
+        fallback = base + (self.global_mean_ - self.offsets_.level)
+        unseen = ~user_seen[users][:, None] | ~movie_seen[None, :]
+        out[unseen] = fallback[unseen]
         return out
 
     def _score_new_user(
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
         net = self._fitted_net()
+        user_bias = self.offsets_.new_user_bias(movies, ratings)
+        base = self.offsets_.rows(np.asarray([user_bias]))[0]
+        residuals = (ratings - base[movies]).astype(np.float32)
         if self.config.kind == "user":
             row = sp.csr_matrix(
-                (ratings, (np.zeros(movies.size, dtype=np.int64), movies)),
+                (residuals, (np.zeros(movies.size, dtype=np.int64), movies)),
                 shape=(1, self.n_movies),
                 dtype=np.float32,
             )
@@ -314,11 +334,11 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
                 codes = net.encode(sparse_rows(row, np.zeros(1, dtype=np.int64), self._device))
                 out = net.decode_dense(codes)[0].cpu().numpy()
         else:
-            out = self._fold_in_item_based(net, movies, ratings)
+            out = self._fold_in_item_based(net, movies, residuals)
         _, movie_seen = self._seen()
-        out = out.astype(np.float32)
-        out[~movie_seen] = self.global_mean_
-        return out
+        scores: npt.NDArray[np.float64] = np.asarray(out, dtype=np.float64) + base
+        scores[~movie_seen] = base[~movie_seen] + (self.global_mean_ - self.offsets_.level)
+        return scores
 
     def _fold_in_item_based(
         self, net: AutoRecNet, movies: IndexArray, ratings: RatingArray
@@ -353,3 +373,11 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
         self._load_network(
             params, (movies, users) if self.config.kind == "item" else (users, movies)
         )
+        self.offsets_ = BaselineOffsets.from_parameters(params, users, movies)
+
+    def _parameters(self) -> dict[str, np.ndarray]:
+        """The network, the input and the baseline offsets the network learns residuals over.
+
+        A save without offsets predicts the network's output alone, as it did.
+        """
+        return {**super()._parameters(), **self.offsets_.parameters()}
