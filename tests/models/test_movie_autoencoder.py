@@ -13,6 +13,7 @@ from matinee.data.ratings import Ratings
 from matinee.data.split import Split
 from matinee.errors import ConfigError, ModelFormatError
 from matinee.evaluation.rating_metrics import rmse
+from matinee.models._calibration import without_calibration
 from matinee.models.neural.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
 
 SMALL = MovieAutoencoderConfig(n_factors=8, epochs=15, batch_size=4, reg=0.001)
@@ -70,12 +71,7 @@ def test_zero_filled_loss_pulls_the_reconstruction_to_zero_not_the_ratings(
     assert abs(masked.mean() - data.mean()) < 0.3
     # Ratings are calibrated from the reconstruction: they sit at the rating level too.
     assert abs(zero_filled.score_users(users).mean() - data.mean()) < 0.3
-    params = zero_filled.parameters()
-    older = {
-        k: v
-        for k, v in params.items()
-        if k not in {"calibration", "user_bias", "movie_bias", "baseline_level"}
-    }
+    older = without_calibration(zero_filled.parameters())
     loaded = MovieAutoencoder.from_parameters(zero_filled.config, older)
     np.testing.assert_allclose(loaded.score_users(users), zero_filled.rank_users(users), atol=1e-5)
 

@@ -9,6 +9,7 @@ from sklearn.decomposition import NMF
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
+from matinee.models._calibration import without_calibration
 from matinee.models.factorization._sgd import factor_dot
 from matinee.models.factorization.nmf import MaskedNMF, MaskedNMFConfig, MatrixNMF, MatrixNMFConfig
 
@@ -185,12 +186,7 @@ def test_matrix_nmf_saved_before_the_calibration_predicts_its_reconstruction(
     tiny: Ratings,
 ) -> None:
     model = MatrixNMF(MatrixNMFConfig(n_factors=2, max_iter=400)).fit(tiny)
-    params = model.parameters()
-    older = {
-        k: v
-        for k, v in params.items()
-        if k not in {"calibration", "user_bias", "movie_bias", "baseline_level"}
-    }
+    older = without_calibration(model.parameters())
     loaded = MatrixNMF.from_parameters(model.config, older)
     assert np.allclose(loaded.score_users([0, 1]), model.rank_users([0, 1]), atol=1e-6)
 

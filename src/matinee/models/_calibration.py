@@ -25,6 +25,7 @@ import numpy.typing as npt
 from matinee.data.ratings import Ratings
 from matinee.data.splits import random_split
 from matinee.models._offsets import BaselineOffsets
+from matinee.models._rating_common import check_shape_f64
 from matinee.types import IndexArray
 
 __all__ = [
@@ -33,12 +34,21 @@ __all__ = [
     "CalibratedReconstruction",
     "Reconstruction",
     "fit_calibration",
+    "without_calibration",
 ]
 
 HELD_OUT = 0.1
 """Share of the training ratings held out of the inner fit to fit the correction on."""
 
 FloatArray = npt.NDArray[np.float64]
+
+CALIBRATION_ARRAYS = frozenset({"calibration", "user_bias", "movie_bias", "baseline_level"})
+"""The saved arrays the calibration adds to a model's own."""
+
+
+def without_calibration(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """What a save of the same model from before the calibration holds (to check it loads)."""
+    return {key: value for key, value in params.items() if key not in CALIBRATION_ARRAYS}
 
 
 @dataclass(frozen=True)
@@ -104,10 +114,8 @@ class Calibration:
         """Saved arrays back; a save without ``calibration`` predicts its raw reconstruction."""
         if "calibration" not in params:
             return cls.identity(n_users, n_movies)
-        values = np.asarray(params["calibration"], dtype=np.float64)
-        if values.shape != (4,):
-            raise ValueError(f"calibration has shape {values.shape}, expected (4,)")
-        return cls(BaselineOffsets.from_parameters(params, n_users, n_movies), values.copy())
+        coefficients = check_shape_f64(params, "calibration", (4,))
+        return cls(BaselineOffsets.from_parameters(params, n_users, n_movies), coefficients)
 
 
 def fit_calibration(

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matinee.data.ratings import Ratings
-from matinee.models._rating_common import check_shape
+from matinee.models._rating_common import check_shape, check_shape_f64
 from matinee.models.baselines.baseline import BiasBaselineConfig, fit_biases, fold_in_user_bias
 from matinee.types import IndexArray
 
@@ -75,8 +75,6 @@ class BaselineOffsets:
         """Saved offsets back; :meth:`zero` for a save without ``baseline_level``."""
         if "baseline_level" not in params:
             return cls.zero(n_users, n_movies)
-        level = np.asarray(params["baseline_level"], dtype=np.float64)
-        if level.shape != (1,):
-            raise ValueError(f"baseline_level has shape {level.shape}, expected (1,)")
+        level = float(check_shape_f64(params, "baseline_level", (1,))[0])
         user_bias = check_shape(params, "user_bias", (n_users,))
-        return cls(float(level[0]), user_bias, check_shape(params, "movie_bias", (n_movies,)))
+        return cls(level, user_bias, check_shape(params, "movie_bias", (n_movies,)))

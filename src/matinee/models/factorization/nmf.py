@@ -30,6 +30,7 @@ from matinee.models._rating_common import (
     by_user_csr,
     check_finite,
     check_shape,
+    check_shape_f64,
     clipped_rmse,
 )
 from matinee.models.base import Recommender
@@ -252,10 +253,8 @@ class MaskedNMF(BiasedFactorModel[MaskedNMFConfig]):
             else np.zeros(count, dtype=np.float32)
             for side, count in (("user", n_users), ("movie", n_movies))
         )
-        mean = np.asarray(params.get("bias_mean", [0.0]), dtype=np.float64)
-        if mean.shape != (1,):
-            raise ValueError(f"bias_mean has shape {mean.shape}, expected (1,)")
-        self.bias_mean_ = float(mean[0])
+        has_mean = "bias_mean" in params
+        self.bias_mean_ = float(check_shape_f64(params, "bias_mean", (1,))[0]) if has_mean else 0.0
 
 
 class _NonNegativeFactors(Recommender[Any]):
