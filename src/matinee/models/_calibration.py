@@ -80,11 +80,6 @@ class Calibration:
     offsets: BaselineOffsets
     coefficients: FloatArray
 
-    @classmethod
-    def identity(cls, n_users: int, n_movies: int) -> Calibration:
-        """The raw reconstruction as the rating (how models saved before calibration predict)."""
-        return cls(BaselineOffsets.zero(n_users, n_movies), np.array([1.0, 0.0, 0.0, 0.0]))
-
     def predict(self, fitted: Reconstruction, users: IndexArray, movies: IndexArray) -> FloatArray:
         """Ratings of (user, movie) pairs."""
         base = self.offsets.at(users, movies)
@@ -108,14 +103,14 @@ class Calibration:
         return {**self.offsets.parameters(), "calibration": self.coefficients}
 
     @classmethod
-    def from_parameters(
-        cls, params: Mapping[str, np.ndarray], n_users: int, n_movies: int
-    ) -> Calibration:
-        """Saved arrays back; a save without ``calibration`` predicts its raw reconstruction."""
+    def load(cls, params: Mapping[str, np.ndarray], offsets: BaselineOffsets) -> Calibration:
+        """Saved coefficients over ``offsets``; a save without them predicts its reconstruction.
+
+        Such a save has no offsets either (:meth:`BaselineOffsets.zero`), so it rates as before.
+        """
         if "calibration" not in params:
-            return cls.identity(n_users, n_movies)
-        coefficients = check_shape_f64(params, "calibration", (4,))
-        return cls(BaselineOffsets.from_parameters(params, n_users, n_movies), coefficients)
+            return cls(offsets, np.array([1.0, 0.0, 0.0, 0.0]))
+        return cls(offsets, check_shape_f64(params, "calibration", (4,)))
 
 
 def fit_calibration(

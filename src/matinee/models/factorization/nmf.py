@@ -25,6 +25,7 @@ from matinee.models._calibration import (
     Reconstruction,
     fit_calibration,
 )
+from matinee.models._offsets import BaselineOffsets
 from matinee.models._rating_common import (
     ArraySnapshot,
     by_user_csr,
@@ -398,4 +399,5 @@ class MatrixNMF(CalibratedReconstruction, _NonNegativeFactors):
         if error.shape != (1,):
             raise ValueError(f"reconstruction_err has shape {error.shape}, expected (1,)")
         self.reconstruction_err_ = float(error[0])
-        self.calibration_ = Calibration.from_parameters(params, self.n_users, self.n_movies)
+        offsets = BaselineOffsets.from_parameters(params, self.n_users, self.n_movies)
+        self.calibration_ = Calibration.load(params, offsets)
