@@ -13,8 +13,14 @@ observed entries only (``sparse``: gather the decoder rows they need) or by a fu
 then masked (``dense``: one matrix product, faster when ratings are dense); ``auto`` chooses by
 density (see ``benchmarks/bench_neural.py``).
 
+The network learns the residual over the bias baseline: its input stays the rating vectors
+(who rated what carries signal), its output ``r_hat - (mu + b_u + b_i)`` with the baseline's
+biases fitted on the training ratings. RMSE ml-100k u1 0.9112 and ml-latest-small 90/10 seed 0
+0.8483 (bias baseline 0.9536 and 0.8526), against 0.9208 and 0.8796 with ratings as targets; with
+residuals as the input too, 0.9508 and 0.8637.
+
 Unseen users and movies: as in the paper, a (user, movie) pair whose user or movie has no
-training rating gets a default rating, here the training mean.
+training rating gets a default rating, here the training mean plus the known side's bias.
 """
 
 from __future__ import annotations
@@ -141,6 +147,7 @@ class _Trainer(ModuleTrainer):
         self.rows = np.flatnonzero(np.diff(matrix.indptr) > 0)
         self.rng = np.random.default_rng(config.seed)
         self.sparse_output = model.uses_sparse_output()
+        self.offsets = model.offsets_at_entries()
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
         config, net = self.model.config, self.net
@@ -148,16 +155,16 @@ class _Trainer(ModuleTrainer):
         order = self.rng.permutation(self.rows)
         total_error, total_count = 0.0, 0
         for start in range(0, order.size, config.batch_size):
-            batch = sparse_rows(
-                self.model.input_matrix_, order[start : start + config.batch_size], self.device
-            )
+            rows = order[start : start + config.batch_size]
+            batch = sparse_rows(self.model.input_matrix_, rows, self.device)
+            residuals = batch.values - sparse_rows(self.offsets, rows, self.device).values
             codes = net.encode(batch)
             if self.sparse_output:
                 predicted = net.decode_at(codes, batch.row_of_entry, batch.columns)
             else:
                 flat = batch.row_of_entry * net.n_outputs + batch.columns
                 predicted = net.decode_dense(codes).reshape(-1)[flat]
-            squared = torch.sum((predicted - batch.values) ** 2)
+            squared = torch.sum((predicted - residuals) ** 2)
             loss = squared / batch.values.numel() + net.penalty(config.reg, config.reg_l1)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
@@ -230,16 +237,21 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
         return history
 
     def _matrix(self, ratings: Ratings) -> sp.csr_matrix:
-        """Residuals over the baseline offsets: movies x users (``item``) or users x movies.
+        """The input rating vectors: movies x users (``item``) or users x movies (``user``)."""
+        matrix = (
+            ratings.movie_user_matrix()
+            if self.config.kind == "item"
+            else ratings.user_movie_matrix()
+        )
+        return matrix.astype(np.float32)
 
-        A residual of exactly 0 stays a stored (rated) entry.
-        """
-        residual = ratings.rating - self.offsets_.at(ratings.user_idx, ratings.movie_idx)
-        cells = (ratings.user_idx, ratings.movie_idx)
-        shape = (ratings.n_users, ratings.n_movies)
-        if self.config.kind == "item":
-            cells, shape = cells[::-1], shape[::-1]
-        return sp.csr_matrix((residual.astype(np.float32), cells), shape=shape)
+    def offsets_at_entries(self) -> sp.csr_matrix:
+        """The baseline offsets at every stored input entry (the input's layout)."""
+        matrix = self.input_matrix_
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        cells = (matrix.indices, rows) if self.config.kind == "item" else (rows, matrix.indices)
+        values = self.offsets_.at(*cells).astype(np.float32)
+        return sp.csr_matrix((values, matrix.indices, matrix.indptr), shape=matrix.shape)
 
     def _build_net(self) -> AutoRecNet:
         config = self.config
@@ -326,7 +338,7 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
         residuals = (ratings - base[movies]).astype(np.float32)
         if self.config.kind == "user":
             row = sp.csr_matrix(
-                (residuals, (np.zeros(movies.size, dtype=np.int64), movies)),
+                (ratings, (np.zeros(movies.size, dtype=np.int64), movies)),
                 shape=(1, self.n_movies),
                 dtype=np.float32,
             )
