@@ -185,7 +185,6 @@ SHORT_OF_MAJORITY: dict[tuple[str, str], str] = {
         ("embedding-net", "horror"),
         ("embedding-net", "film-noir or crime"),
         ("embedding-net", "sci-fi"),
-        ("autorec", "horror"),
         ("autorec", "film-noir or crime"),
         ("autorec", "sci-fi"),
         ("movie-autoencoder", "children's animation"),
