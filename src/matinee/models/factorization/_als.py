@@ -16,7 +16,13 @@ import numpy.typing as npt
 import matinee._openmp  # noqa: F401  (GOMP_SPINCOUNT, read when numba's OpenMP loads)
 from matinee.types import IndexArray
 
-__all__ = ["als_half_step", "non_negative_half_step", "solve_non_negative", "solve_spd"]
+__all__ = [
+    "als_half_step",
+    "non_negative_fold_in",
+    "non_negative_half_step",
+    "solve_non_negative",
+    "solve_spd",
+]
 
 NON_NEGATIVE_SWEEPS = 100
 """Most coordinate-descent sweeps of one non-negative ridge solve."""
@@ -210,3 +216,18 @@ def non_negative_half_step(
             own_bias[row] = solution[0]
         for f in range(n_factors):
             own_factors[row, f] = solution[extra + f]
+
+
+def non_negative_fold_in(
+    features: npt.NDArray[np.floating],
+    targets: npt.NDArray[np.floating],
+    penalties: npt.NDArray[np.float64],
+    free: int,
+) -> npt.NDArray[np.float64]:
+    """``min ||features x - targets||^2 + sum penalties x^2`` with ``x[free:] >= 0``."""
+    design = np.asarray(features, dtype=np.float64)
+    gram = design.T @ design + np.diag(penalties)
+    rhs = design.T @ np.asarray(targets, dtype=np.float64)
+    solution = np.zeros(rhs.size, dtype=np.float64)
+    solve_non_negative(gram, rhs, solution, free)
+    return solution

@@ -36,7 +36,7 @@ from matinee.models._rating_common import (
 )
 from matinee.models.base import Recommender
 from matinee.models.config import Config, setting
-from matinee.models.factorization._als import non_negative_half_step, solve_non_negative
+from matinee.models.factorization._als import non_negative_fold_in, non_negative_half_step
 from matinee.models.factorization._config import FactorConfig
 from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors
 from matinee.models.factorization._sgd import factor_dot, threads_for
@@ -160,21 +160,6 @@ class _MaskedNMFTrainer(ArrayTrainer):
         return clipped_rmse(self.predict(data.user_idx, data.movie_idx), data.rating, self.scale)
 
 
-def _non_negative_fold_in(
-    features: npt.NDArray[np.floating[Any]],
-    targets: npt.NDArray[np.floating[Any]],
-    penalties: npt.NDArray[np.float64],
-    free: int,
-) -> npt.NDArray[np.float64]:
-    """``min ||features x - targets||^2 + sum penalties x^2`` with ``x[free:] >= 0``."""
-    design = np.asarray(features, dtype=np.float64)
-    gram = design.T @ design + np.diag(penalties)
-    rhs = design.T @ np.asarray(targets, dtype=np.float64)
-    solution = np.zeros(rhs.size, dtype=np.float64)
-    solve_non_negative(gram, rhs, solution, free)
-    return solution
-
-
 class MaskedNMF(BiasedFactorModel[MaskedNMFConfig]):
     """NMF of the observed ratings: ``r = mu + b_u + b_i + p_u . q_i`` with ``p_u, q_i >= 0``.
 
@@ -229,7 +214,7 @@ class MaskedNMF(BiasedFactorModel[MaskedNMFConfig]):
         penalties = np.full(free + config.n_factors, config.reg_users)
         penalties[:free] = config.reg_bias
         targets = ratings - self.bias_mean_ - self.movie_bias_[movies]
-        solution = _non_negative_fold_in(features, targets, penalties, free)
+        solution = non_negative_fold_in(features, targets, penalties, free)
         user_bias = float(solution[0]) if free else 0.0
         return self._biased().new_user_scores(user_bias, solution[free:].astype(np.float32))
 
