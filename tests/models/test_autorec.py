@@ -129,14 +129,41 @@ def test_item_fold_in_follows_the_copied_user(data: tuple[Ratings, Ratings]) -> 
     assert np.mean(correlations) > 0.6
 
 
-def test_unseen_users_and_movies_get_the_training_mean(data: tuple[Ratings, Ratings]) -> None:
+def test_unseen_users_and_movies_get_the_baseline(data: tuple[Ratings, Ratings]) -> None:
     train = data[0]
     keep = (train.user_idx != 0) & (train.movie_idx != 0)
     model = AutoRec(SMALL).fit(train.take(keep))
-    mean = train.take(keep).mean()
-    np.testing.assert_allclose(model.predict([0, 3], [4, 0]), mean, rtol=1e-6)
-    assert np.allclose(model.score_users([0])[0], mean)
-    assert model.score_new_user([0, 2], [5.0, 1.0])[0] == pytest.approx(mean)
+    mean, offsets = train.take(keep).mean(), model.offsets_
+    assert offsets.user_bias[0] == 0.0 and offsets.movie_bias[0] == 0.0
+    expected = mean + np.array([offsets.movie_bias[4], offsets.user_bias[3]])
+    np.testing.assert_allclose(model.predict([0, 3], [4, 0]), expected, rtol=1e-6)
+    assert np.allclose(model.score_users([0])[0], np.clip(mean + offsets.movie_bias, 1, 5))
+    new_user_bias = offsets.new_user_bias(np.array([0, 2]), np.array([5.0, 1.0]))
+    assert model.score_new_user([0, 2], [5.0, 1.0])[0] == pytest.approx(mean + new_user_bias)
+
+
+def test_the_net_learns_residuals_over_the_baseline(data: tuple[Ratings, Ratings]) -> None:
+    train, test = data
+    model = AutoRec(SMALL).fit(train)
+    # The input stays the ratings (who rated what is part of the signal); the output is the
+    # residual over the offsets, which sit at the input's entries.
+    np.testing.assert_array_equal(
+        model.input_matrix_.toarray(), train.movie_user_matrix().toarray()
+    )
+    expected = np.zeros((train.n_movies, train.n_users))
+    expected[train.movie_idx, train.user_idx] = model.offsets_.at(train.user_idx, train.movie_idx)
+    np.testing.assert_allclose(model.offsets_at_entries().toarray(), expected, atol=1e-5)
+    baseline = model.offsets_.at(test.user_idx, test.movie_idx)
+    assert (
+        rmse(test.rating, model.predict(test.user_idx, test.movie_idx))
+        < rmse(test.rating, np.clip(baseline, 1, 5)) + 0.05
+    )
+    params = model.parameters()
+    older = {
+        k: v for k, v in params.items() if k not in {"user_bias", "movie_bias", "baseline_level"}
+    }
+    loaded = AutoRec.from_parameters(model.config, older)
+    assert loaded.offsets_.level == 0.0
 
 
 def test_deep_variant_with_dropout_trains(data: tuple[Ratings, Ratings]) -> None:

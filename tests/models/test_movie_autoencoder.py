@@ -13,6 +13,7 @@ from matinee.data.ratings import Ratings
 from matinee.data.split import Split
 from matinee.errors import ConfigError, ModelFormatError
 from matinee.evaluation.rating_metrics import rmse
+from matinee.models._calibration import without_calibration
 from matinee.models.neural.movie_autoencoder import MovieAutoencoder, MovieAutoencoderConfig
 
 SMALL = MovieAutoencoderConfig(n_factors=8, epochs=15, batch_size=4, reg=0.001)
@@ -59,12 +60,20 @@ def test_masked_loss_predicts_the_ratings(model: MovieAutoencoder, data: Ratings
     assert error < 0.5 * rmse(data.rating, np.full(len(data), data.mean()))
 
 
-def test_zero_filled_loss_pulls_scores_to_zero(data: Ratings, model: MovieAutoencoder) -> None:
-    zero_filled = MovieAutoencoder(SMALL).fit(data).score_users(np.arange(data.n_users))
-    masked = model.score_users(np.arange(data.n_users))
+def test_zero_filled_loss_pulls_the_reconstruction_to_zero_not_the_ratings(
+    data: Ratings, model: MovieAutoencoder
+) -> None:
+    zero_filled = MovieAutoencoder(SMALL).fit(data)
+    users = np.arange(data.n_users)
+    masked = model.score_users(users)
     # The zero-filled mean is 0.6 * 3 = 1.8; the masked model stays near the mean rating, 3.
-    assert zero_filled.mean() < data.dense().mean() + 0.3
+    assert zero_filled.rank_users(users).mean() < data.dense().mean() + 0.3
     assert abs(masked.mean() - data.mean()) < 0.3
+    # Ratings are calibrated from the reconstruction: they sit at the rating level too.
+    assert abs(zero_filled.score_users(users).mean() - data.mean()) < 0.3
+    older = without_calibration(zero_filled.parameters())
+    loaded = MovieAutoencoder.from_parameters(zero_filled.config, older)
+    np.testing.assert_allclose(loaded.score_users(users), zero_filled.rank_users(users), atol=1e-5)
 
 
 def test_movies_are_held_out_to_stop_early(data: Ratings) -> None:

@@ -1,4 +1,4 @@
-"""MaskedNMF and MatrixNMF: non-negativity, fits, scikit-learn agreement, NNLS fold-in."""
+"""MaskedNMF and MatrixNMF: non-negativity, fits, calibration, scikit-learn agreement, fold-in."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from sklearn.decomposition import NMF
 from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError
+from matinee.models._calibration import without_calibration
+from matinee.models.factorization._sgd import factor_dot
 from matinee.models.factorization.nmf import MaskedNMF, MaskedNMFConfig, MatrixNMF, MatrixNMFConfig
 
 
@@ -76,29 +78,61 @@ def _offset_ratings(seed: int) -> tuple[Ratings, Ratings]:
     return _observed_part(full, (0.5, 5.5), 0.6, rng)
 
 
-def test_masked_nmf_offsets_fit_what_factors_alone_cannot() -> None:
+def test_masked_nmf_signed_biases_fit_what_factors_alone_cannot() -> None:
     train, held_out = _offset_ratings(0)
-    config = MaskedNMFConfig(n_factors=1, epochs=200, reg_users=0.0, reg_movies=0.0)
+    config = MaskedNMFConfig(n_factors=1, epochs=200, reg_users=0.0, reg_movies=0.0, reg_bias=0.0)
     biased = MaskedNMF(config).fit(train)
     plain = MaskedNMF(MaskedNMFConfig(**{**config.to_dict(), "biased": False})).fit(train)
     params = biased.parameters()
-    assert params["user_bias"].min() >= 0 and params["movie_bias"].min() >= 0
+    assert params["user_factors"].min() >= 0 and params["movie_factors"].min() >= 0
+    assert min(params["user_bias"].min(), params["movie_bias"].min()) < 0  # signed, not offsets
+    assert params["bias_mean"][0] == pytest.approx(float(np.mean(train.rating)))
     assert _rmse(biased, held_out) < 0.1 < _rmse(plain, held_out)
     rows = train.user_idx == 3
     folded = biased.score_new_user(train.movie_idx[rows], train.rating[rows])
     assert np.max(np.abs(folded - biased.score_users([3])[0])) < 0.2
 
 
+def test_masked_nmf_fold_in_keeps_factors_non_negative_and_bias_signed() -> None:
+    train, _ = _offset_ratings(2)
+    model = MaskedNMF(MaskedNMFConfig(n_factors=2, epochs=30, reg_bias=0.0)).fit(train)
+    movies = np.arange(train.n_movies, dtype=np.int32)
+    low = np.full(movies.size, 0.5)
+    scores = model.score_new_user(movies, low)
+    assert np.mean(scores) < float(np.mean(train.rating)) - 1.0
+
+
 def test_masked_nmf_saved_without_offsets_loads_with_zero_ones() -> None:
     train, _ = _offset_ratings(1)
     model = MaskedNMF(MaskedNMFConfig(n_factors=2, epochs=20)).fit(train)
     params = model.parameters()
-    older = {key: value for key, value in params.items() if not key.endswith("_bias")}
+    older = {
+        key: value
+        for key, value in params.items()
+        if not key.endswith("_bias") and key != "bias_mean"
+    }
     loaded = MaskedNMF.from_parameters(model.config, older)
     factors = params["user_factors"][:2] @ params["movie_factors"].T
     assert np.allclose(loaded.score_users([0, 1]), factors, atol=1e-5)
     again = MaskedNMF.from_parameters(model.config, params)
     assert np.array_equal(again.score_users([0, 1]), model.score_users([0, 1]))
+
+
+def test_masked_nmf_saved_with_non_negative_offsets_answers_as_it_did() -> None:
+    train, _ = _offset_ratings(1)
+    params = MaskedNMF(MaskedNMFConfig(n_factors=2, epochs=20)).fit(train).parameters()
+    offsets = {
+        "user_bias": np.abs(params["user_bias"]) + 1.0,
+        "movie_bias": np.abs(params["movie_bias"]),
+    }
+    older = {**{k: v for k, v in params.items() if k != "bias_mean"}, **offsets}
+    loaded = MaskedNMF.from_parameters(MaskedNMFConfig(n_factors=2), older)
+    expected = (
+        offsets["user_bias"][:2, None]
+        + offsets["movie_bias"][None, :]
+        + params["user_factors"][:2] @ params["movie_factors"].T
+    )
+    assert np.allclose(loaded.score_users([0, 1]), expected, atol=1e-5)
 
 
 def test_matrix_nmf_agrees_with_scikit_learn(tiny: Ratings) -> None:
@@ -110,7 +144,7 @@ def test_matrix_nmf_agrees_with_scikit_learn(tiny: Ratings) -> None:
     rows = reference.fit_transform(tiny.dense())
     assert model.reconstruction_err_ == pytest.approx(reference.reconstruction_err_, rel=1e-4)
     expected = rows @ reference.components_
-    assert np.allclose(model.score_users(np.arange(tiny.n_users)), expected, atol=1e-4)
+    assert np.allclose(model.rank_users(np.arange(tiny.n_users)), expected, atol=1e-4)
 
 
 @pytest.mark.parametrize("orientation", ["user-movie", "movie-user"])
@@ -127,8 +161,34 @@ def test_matrix_nmf_orientations_and_round_trip(tiny: Ratings, orientation: str)
 def test_matrix_nmf_fold_in_reproduces_a_training_row(tiny: Ratings) -> None:
     model = MatrixNMF(MatrixNMFConfig(n_factors=3, max_iter=1000, tol=1e-8)).fit(tiny)
     rows = tiny.user_idx == 0
-    folded = model.score_new_user(tiny.movie_idx[rows], tiny.rating[rows])
-    assert np.allclose(folded, model.score_users([0])[0], atol=0.05)
+    folded = model.rank_new_user(tiny.movie_idx[rows], tiny.rating[rows])
+    assert np.allclose(folded, model.rank_users([0])[0], atol=0.05)
+    rated = model.score_new_user(tiny.movie_idx[rows], tiny.rating[rows])
+    assert np.allclose(rated, model.score_users([0])[0], atol=0.5)
+
+
+def test_matrix_nmf_rates_near_the_ratings_not_the_zero_fill() -> None:
+    train, held_out = _non_negative_low_rank(3)
+    model = MatrixNMF(MatrixNMFConfig(n_factors=3, max_iter=500)).fit(train)
+    raw = factor_dot(
+        held_out.user_idx, held_out.movie_idx, model.user_factors_, model.movie_factors_
+    )
+    raw_error = float(np.sqrt(np.mean((raw - held_out.rating) ** 2)))
+    assert _rmse(model, held_out) < 0.5 < raw_error
+    params = model.parameters()
+    assert params["calibration"].shape == (4,)
+    scores = model.score_users([0, 1])
+    pairs = model.predict(np.repeat([0, 1], train.n_movies), np.tile(np.arange(train.n_movies), 2))
+    assert np.allclose(np.clip(scores, 1, 5).ravel(), pairs, atol=1e-5)
+
+
+def test_matrix_nmf_saved_before_the_calibration_predicts_its_reconstruction(
+    tiny: Ratings,
+) -> None:
+    model = MatrixNMF(MatrixNMFConfig(n_factors=2, max_iter=400)).fit(tiny)
+    older = without_calibration(model.parameters())
+    loaded = MatrixNMF.from_parameters(model.config, older)
+    assert np.allclose(loaded.score_users([0, 1]), model.rank_users([0, 1]), atol=1e-6)
 
 
 def test_bad_configs_are_rejected() -> None:

@@ -16,6 +16,7 @@ __all__ = [
     "by_user_csr",
     "check_finite",
     "check_shape",
+    "check_shape_f64",
     "clipped_rmse",
     "ridge_fold_in",
 ]
@@ -80,10 +81,21 @@ def check_shape(
     params: Mapping[str, np.ndarray], name: str, shape: tuple[int, ...]
 ) -> npt.NDArray[np.float32]:
     """The named parameter as float32, or ValueError naming it if its shape is not ``shape``."""
+    return np.ascontiguousarray(_shaped(params, name, shape), dtype=np.float32)
+
+
+def check_shape_f64(
+    params: Mapping[str, np.ndarray], name: str, shape: tuple[int, ...]
+) -> npt.NDArray[np.float64]:
+    """:func:`check_shape` in float64 (for saved means and coefficients)."""
+    return np.ascontiguousarray(_shaped(params, name, shape), dtype=np.float64)
+
+
+def _shaped(params: Mapping[str, np.ndarray], name: str, shape: tuple[int, ...]) -> np.ndarray:
     value = np.asarray(params[name])
     if value.shape != shape:
         raise ValueError(f"{name} has shape {value.shape}, expected {shape}")
-    return np.ascontiguousarray(value, dtype=np.float32)
+    return value
 
 
 def check_finite(name: str, arrays: Mapping[str, np.ndarray]) -> None:

@@ -18,7 +18,14 @@ from matinee.models.search import FloatRange, space
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
-__all__ = ["BiasBaseline", "BiasBaselineConfig", "GlobalMean", "GlobalMeanConfig"]
+__all__ = [
+    "BiasBaseline",
+    "BiasBaselineConfig",
+    "GlobalMean",
+    "GlobalMeanConfig",
+    "fit_biases",
+    "fold_in_user_bias",
+]
 
 TASTE_VECTORS = 64
 """Singular vectors of the training interactions that the baseline's list scores build on."""
@@ -117,6 +124,29 @@ class _BiasTrainer(ArrayTrainer):
         return clipped_rmse(predicted, data.rating, data.rating_scale)
 
 
+def fit_biases(
+    train: Ratings, mean: float, config: BiasBaselineConfig | None = None
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The bias baseline's ``(b_u, b_i)`` around ``mean`` (its defaults unless ``config``).
+
+    For models that predict a correction on top of the baseline.
+    """
+    config = config or BiasBaselineConfig()
+    trainer = _BiasTrainer(config, train, None, mean)
+    for epoch in range(1, config.epochs + 1):
+        trainer.train_epoch(epoch)
+    w = trainer.weights
+    return w["user_bias"].astype(np.float32), w["movie_bias"].astype(np.float32)
+
+
+def fold_in_user_bias(
+    ratings: npt.NDArray[np.floating], expected: npt.NDArray[np.floating], reg_users: float
+) -> float:
+    """A new user's bias: their summed residual over ``expected`` ratings, over ``reg + n``."""
+    residual = np.asarray(ratings, dtype=np.float64) - expected
+    return float(residual.sum()) / (reg_users + residual.size)
+
+
 class BiasBaseline(TasteRanked[BiasBaselineConfig]):
     """User and movie biases around the global mean: ``r = mu + b_u + b_i``.
 
@@ -157,8 +187,8 @@ class BiasBaseline(TasteRanked[BiasBaselineConfig]):
     def _score_new_user(
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
-        residual = ratings.astype(np.float64) - self.global_mean_ - self.movie_bias_[movies]
-        user_bias = float(residual.sum()) / (self.config.reg_users + residual.size)
+        expected = self.global_mean_ + self.movie_bias_[movies]
+        user_bias = fold_in_user_bias(ratings, expected, self.config.reg_users)
         scores: npt.NDArray[np.floating[Any]] = (self.global_mean_ + user_bias) + self.movie_bias_
         return scores
 

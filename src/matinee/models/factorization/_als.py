@@ -1,9 +1,10 @@
-"""Compiled alternating-least-squares half steps for biased matrix factorization.
+"""Compiled alternating-least-squares half steps for biased MF and NMF.
 
 One half step solves, for every row (user or movie) in parallel, the ridge problem of its bias
 and factors given the other side's fixed factors and biases. The bias is folded in as an extra
-constant column. Regularization is weighted by the row's rating count (Zhou et al., 2008), which
-matches the per-rating L2 penalty of the SGD solver, so both solvers share one ``reg``.
+constant column. For biased MF the regularization is weighted by the row's rating count (Zhou
+et al., 2008), which matches the per-rating L2 penalty of the SGD solver, so both solvers share
+one ``reg``; NMF's half step holds the factors non-negative by projected coordinate descent.
 """
 
 from __future__ import annotations
@@ -15,7 +16,19 @@ import numpy.typing as npt
 import matinee._openmp  # noqa: F401  (GOMP_SPINCOUNT, read when numba's OpenMP loads)
 from matinee.types import IndexArray
 
-__all__ = ["als_half_step", "nmf_half_step", "solve_spd"]
+__all__ = [
+    "als_half_step",
+    "non_negative_fold_in",
+    "non_negative_half_step",
+    "solve_non_negative",
+    "solve_spd",
+]
+
+NON_NEGATIVE_SWEEPS = 100
+"""Most coordinate-descent sweeps of one non-negative ridge solve."""
+
+NON_NEGATIVE_TOLERANCE = 1e-6
+"""A non-negative solve stops once no coordinate moved by more than this in a sweep."""
 
 
 @numba.njit(cache=True)
@@ -48,6 +61,78 @@ def solve_spd(matrix: npt.NDArray[np.float64], rhs: npt.NDArray[np.float64]) -> 
         rhs[i] = value / matrix[i, i]
 
 
+@numba.njit(cache=True)
+def solve_non_negative(
+    matrix: npt.NDArray[np.float64],
+    rhs: npt.NDArray[np.float64],
+    solution: npt.NDArray[np.float64],
+    free: int,
+) -> None:
+    """Minimise ``x' A x / 2 - b' x`` with ``x[free:] >= 0`` by projected coordinate descent.
+
+    ``A`` is symmetric positive definite (a ridge system), so each coordinate step is exact and
+    the sweeps converge to the constrained optimum; ``solution`` holds the warm start on entry
+    and the result on exit. The first ``free`` coordinates (a bias) may take any sign.
+    """
+    size = rhs.size
+    for _ in range(NON_NEGATIVE_SWEEPS):
+        largest = 0.0
+        for a in range(size):
+            if matrix[a, a] <= 0.0:
+                continue  # an unpenalised coordinate no rating touches: it stays as it is
+            residual = rhs[a]
+            for c in range(size):
+                residual -= matrix[a, c] * solution[c]
+            value = solution[a] + residual / matrix[a, a]
+            if a >= free and value < 0.0:
+                value = 0.0
+            largest = max(largest, abs(value - solution[a]))
+            solution[a] = value
+        if largest < NON_NEGATIVE_TOLERANCE:
+            return
+
+
+@numba.njit(cache=True)
+def _row_system(
+    columns: IndexArray,
+    ratings: npt.NDArray[np.float32],
+    fixed: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], float],
+    extra: int,
+    penalties: tuple[float, float],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The ridge normal equations of one row's ``(bias, factors)`` over its ratings.
+
+    ``columns`` and ``ratings`` are the row's cells; ``fixed`` is the other side's factors and
+    biases and the mean. With ``extra`` 1 the first unknown is the row's bias (a constant
+    column, the targets less the mean and the other side's bias); with 0 there is no bias.
+    ``penalties`` (bias, factors) are added to the diagonal as given.
+    """
+    fixed_factors, fixed_bias, mean = fixed
+    bias_penalty, factor_penalty = penalties
+    n_factors = fixed_factors.shape[1]
+    size = n_factors + extra
+    gram = np.zeros((size, size), dtype=np.float64)
+    rhs = np.zeros(size, dtype=np.float64)
+    features = np.empty(size, dtype=np.float64)
+    for k in range(columns.size):
+        j = columns[k]
+        target = np.float64(ratings[k])
+        if extra:
+            features[0] = 1.0
+            target -= mean + fixed_bias[j]
+        for f in range(n_factors):
+            features[extra + f] = fixed_factors[j, f]
+        for a in range(size):
+            rhs[a] += features[a] * target
+            for b in range(a + 1):
+                gram[a, b] += features[a] * features[b]
+    for a in range(size):
+        for b in range(a):
+            gram[b, a] = gram[a, b]
+        gram[a, a] += bias_penalty if a < extra else factor_penalty
+    return gram, rhs
+
+
 @numba.njit(cache=True, parallel=True)
 def als_half_step(
     indptr: npt.NDArray[np.int64],
@@ -64,35 +149,23 @@ def als_half_step(
 ) -> None:
     """Ridge-solve every row's ``(bias, factors)`` given the other side (CSR rows), in place.
 
-    Without biases the model is ``r = p_u . q_i`` and only the factors are solved.
+    Without biases the model is ``r = p_u . q_i`` and only the factors are solved. The
+    penalties are ``reg`` times the row's rating count.
     """
     n_factors = own_factors.shape[1]
     extra = 1 if use_bias else 0
-    size = n_factors + extra
     for row in numba.prange(own_factors.shape[0]):
         start, stop = indptr[row], indptr[row + 1]
-        count = stop - start
-        if count == 0:
+        if stop == start:
             continue
-        gram = np.zeros((size, size), dtype=np.float64)
-        rhs = np.zeros(size, dtype=np.float64)
-        features = np.empty(size, dtype=np.float64)
-        for k in range(start, stop):
-            j = columns[k]
-            target = np.float64(ratings[k])
-            if use_bias:
-                features[0] = 1.0
-                target -= mean + fixed_bias[j]
-            for f in range(n_factors):
-                features[extra + f] = fixed_factors[j, f]
-            for a in range(size):
-                rhs[a] += features[a] * target
-                for b in range(a + 1):
-                    gram[a, b] += features[a] * features[b]
-        for a in range(size):
-            for b in range(a):
-                gram[b, a] = gram[a, b]
-            gram[a, a] += (reg_bias if a < extra else reg_factors) * count
+        count = stop - start
+        gram, rhs = _row_system(
+            columns[start:stop],
+            ratings[start:stop],
+            (fixed_factors, fixed_bias, mean),
+            extra,
+            (reg_bias * count, reg_factors * count),
+        )
         solve_spd(gram, rhs)
         if use_bias:
             own_bias[row] = rhs[0]
@@ -101,36 +174,60 @@ def als_half_step(
 
 
 @numba.njit(cache=True, parallel=True)
-def nmf_half_step(
+def non_negative_half_step(
     indptr: npt.NDArray[np.int64],
     columns: IndexArray,
     ratings: npt.NDArray[np.float32],
     fixed_factors: npt.NDArray[np.float32],
+    fixed_bias: npt.NDArray[np.float32],
+    mean: float,
     own_factors: npt.NDArray[np.float32],
-    reg: float,
+    own_bias: npt.NDArray[np.float32],
+    reg_factors: float,
+    reg_bias: float,
+    use_bias: bool,
 ) -> None:
-    """One multiplicative update of every row's non-negative factors, on observed cells only.
+    """Solve every row's ``(bias, factors)`` with the factors held ``>= 0``, in place.
 
-    ``p_f <- p_f * sum_j q_jf r_j / (sum_j q_jf rhat_j + reg * n * p_f)`` over the row's rated
-    columns ``j`` (Lee and Seung's rule with a mask and an L2 penalty, as in Surprise's NMF).
+    Each row's ridge problem (penalties ``reg_factors`` and ``reg_bias`` as given, not scaled
+    by the count, as the bias baseline's) is solved by :func:`solve_non_negative`, warm-started
+    from the row's current values; the bias keeps its sign.
     """
     n_factors = own_factors.shape[1]
+    extra = 1 if use_bias else 0
     for row in numba.prange(own_factors.shape[0]):
         start, stop = indptr[row], indptr[row + 1]
         if stop == start:
             continue
-        numerator = np.zeros(n_factors, dtype=np.float64)
-        denominator = np.zeros(n_factors, dtype=np.float64)
-        for k in range(start, stop):
-            j = columns[k]
-            estimate = 0.0
-            for f in range(n_factors):
-                estimate += own_factors[row, f] * fixed_factors[j, f]
-            for f in range(n_factors):
-                numerator[f] += fixed_factors[j, f] * ratings[k]
-                denominator[f] += fixed_factors[j, f] * estimate
-        penalty = reg * (stop - start)
+        gram, rhs = _row_system(
+            columns[start:stop],
+            ratings[start:stop],
+            (fixed_factors, fixed_bias, mean),
+            extra,
+            (reg_bias, reg_factors),
+        )
+        solution = np.empty(rhs.size, dtype=np.float64)
+        if use_bias:
+            solution[0] = own_bias[row]
         for f in range(n_factors):
-            value = own_factors[row, f]
-            scale = denominator[f] + penalty * value
-            own_factors[row, f] = value * numerator[f] / scale if scale > 1e-12 else 0.0
+            solution[extra + f] = own_factors[row, f]
+        solve_non_negative(gram, rhs, solution, extra)
+        if use_bias:
+            own_bias[row] = solution[0]
+        for f in range(n_factors):
+            own_factors[row, f] = solution[extra + f]
+
+
+def non_negative_fold_in(
+    features: npt.NDArray[np.floating],
+    targets: npt.NDArray[np.floating],
+    penalties: npt.NDArray[np.float64],
+    free: int,
+) -> npt.NDArray[np.float64]:
+    """``min ||features x - targets||^2 + sum penalties x^2`` with ``x[free:] >= 0``."""
+    design = np.asarray(features, dtype=np.float64)
+    gram = design.T @ design + np.diag(penalties)
+    rhs = design.T @ np.asarray(targets, dtype=np.float64)
+    solution = np.zeros(rhs.size, dtype=np.float64)
+    solve_non_negative(gram, rhs, solution, free)
+    return solution

@@ -13,8 +13,14 @@ observed entries only (``sparse``: gather the decoder rows they need) or by a fu
 then masked (``dense``: one matrix product, faster when ratings are dense); ``auto`` chooses by
 density (see ``benchmarks/bench_neural.py``).
 
+The network learns the residual over the bias baseline: its input stays the rating vectors
+(who rated what carries signal), its output ``r_hat - (mu + b_u + b_i)`` with the baseline's
+biases fitted on the training ratings. RMSE ml-100k u1 0.9112 and ml-latest-small 90/10 seed 0
+0.8483 (bias baseline 0.9536 and 0.8526), against 0.9208 and 0.8796 with ratings as targets; with
+residuals as the input too, 0.9508 and 0.8637.
+
 Unseen users and movies: as in the paper, a (user, movie) pair whose user or movie has no
-training rating gets a default rating, here the training mean.
+training rating gets a default rating, here the training mean plus the known side's bias.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import scipy.sparse as sp
 import torch
 
 from matinee.data.ratings import Ratings
+from matinee.models._offsets import BaselineOffsets
 from matinee.models.config import EpochConfig, check_layers, fraction, setting
 from matinee.models.neural._autoencoder import AutoencoderModel
 from matinee.models.neural._autorec_net import AutoRecNet
@@ -140,6 +147,7 @@ class _Trainer(ModuleTrainer):
         self.rows = np.flatnonzero(np.diff(matrix.indptr) > 0)
         self.rng = np.random.default_rng(config.seed)
         self.sparse_output = model.uses_sparse_output()
+        self.offsets = model.offsets_at_entries()
 
     def train_epoch(self, epoch: int) -> dict[str, float]:
         config, net = self.model.config, self.net
@@ -147,16 +155,16 @@ class _Trainer(ModuleTrainer):
         order = self.rng.permutation(self.rows)
         total_error, total_count = 0.0, 0
         for start in range(0, order.size, config.batch_size):
-            batch = sparse_rows(
-                self.model.input_matrix_, order[start : start + config.batch_size], self.device
-            )
+            rows = order[start : start + config.batch_size]
+            batch = sparse_rows(self.model.input_matrix_, rows, self.device)
+            residuals = batch.values - sparse_rows(self.offsets, rows, self.device).values
             codes = net.encode(batch)
             if self.sparse_output:
                 predicted = net.decode_at(codes, batch.row_of_entry, batch.columns)
             else:
                 flat = batch.row_of_entry * net.n_outputs + batch.columns
                 predicted = net.decode_dense(codes).reshape(-1)[flat]
-            squared = torch.sum((predicted - batch.values) ** 2)
+            squared = torch.sum((predicted - residuals) ** 2)
             loss = squared / batch.values.numel() + net.penalty(config.reg, config.reg_l1)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
@@ -213,11 +221,12 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
         learn, stop_on = train, validation
         if validation is None and self.config.patience is not None:
             learn, stop_on = inner_holdout(train, self.config.validation_fraction, self.config.seed)
+        self.offsets_ = BaselineOffsets.fit(learn)
         self.input_matrix_ = self._matrix(learn)
 
         def train_net(net: AutoRecNet) -> list[EpochRecord]:
             with torch.no_grad():
-                net.decoder_bias.fill_(self.global_mean_)
+                net.decoder_bias.fill_(0.0)
             trainer = _Trainer(self, net, self._device, stop_on)
             log.info("autorec: %s output loss", "sparse" if trainer.sparse_output else "dense")
             loop = self.config if trainer.has_validation else replace(self.config, patience=None)
@@ -235,6 +244,14 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
             else ratings.user_movie_matrix()
         )
         return matrix.astype(np.float32)
+
+    def offsets_at_entries(self) -> sp.csr_matrix:
+        """The baseline offsets at every stored input entry (the input's layout)."""
+        matrix = self.input_matrix_
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        cells = (matrix.indices, rows) if self.config.kind == "item" else (rows, matrix.indices)
+        values = self.offsets_.at(*cells).astype(np.float32)
+        return sp.csr_matrix((values, matrix.indices, matrix.indptr), shape=matrix.shape)
 
     def _build_net(self) -> AutoRecNet:
         config = self.config
@@ -281,10 +298,20 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
             to_tensor(row_position, self._device, torch.int64),
             to_tensor(columns, self._device, torch.int64),
         )
-        out = predicted.cpu().numpy().astype(np.float32)
+        out = predicted.cpu().numpy().astype(np.float64) + self.offsets_.at(users, movies)
         user_seen, movie_seen = self._seen()
-        out[~(user_seen[users] & movie_seen[movies])] = self.global_mean_
+        unseen = ~(user_seen[users] & movie_seen[movies])
+        out[unseen] = self._fallback(users[unseen], movies[unseen])
         return out
+
+    def _fallback(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.float64]:
+        """The rating of a pair whose user or movie has no training rating.
+
+        The training mean plus whatever bias the baseline learned (the mean alone for a save
+        without offsets).
+        """
+        offsets = self.offsets_
+        return self.global_mean_ + offsets.at(users, movies) - offsets.level
 
     @torch.no_grad()
     def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
@@ -294,16 +321,21 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
             scores = net.decode_columns(self._all_codes(), user_tensor).T
         else:
             scores = net.decode_dense(self._encode_rows(users.astype(np.int64)))
-        out = scores.cpu().numpy().astype(np.float32)
+        base = self.offsets_.rows(self.offsets_.user_bias[users])
+        out = scores.cpu().numpy().astype(np.float64) + base
         user_seen, movie_seen = self._seen()
-        out[:, ~movie_seen] = self.global_mean_
-        out[~user_seen[users], :] = self.global_mean_
+        fallback = base + (self.global_mean_ - self.offsets_.level)
+        unseen = ~user_seen[users][:, None] | ~movie_seen[None, :]
+        out[unseen] = fallback[unseen]
         return out
 
     def _score_new_user(
         self, movies: IndexArray, ratings: RatingArray
     ) -> npt.NDArray[np.floating[Any]]:
         net = self._fitted_net()
+        user_bias = self.offsets_.new_user_bias(movies, ratings)
+        base = self.offsets_.rows(np.asarray([user_bias]))[0]
+        residuals = (ratings - base[movies]).astype(np.float32)
         if self.config.kind == "user":
             row = sp.csr_matrix(
                 (ratings, (np.zeros(movies.size, dtype=np.int64), movies)),
@@ -314,11 +346,11 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
                 codes = net.encode(sparse_rows(row, np.zeros(1, dtype=np.int64), self._device))
                 out = net.decode_dense(codes)[0].cpu().numpy()
         else:
-            out = self._fold_in_item_based(net, movies, ratings)
+            out = self._fold_in_item_based(net, movies, residuals)
         _, movie_seen = self._seen()
-        out = out.astype(np.float32)
-        out[~movie_seen] = self.global_mean_
-        return out
+        scores: npt.NDArray[np.float64] = np.asarray(out, dtype=np.float64) + base
+        scores[~movie_seen] = base[~movie_seen] + (self.global_mean_ - self.offsets_.level)
+        return scores
 
     def _fold_in_item_based(
         self, net: AutoRecNet, movies: IndexArray, ratings: RatingArray
@@ -353,3 +385,11 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
         self._load_network(
             params, (movies, users) if self.config.kind == "item" else (users, movies)
         )
+        self.offsets_ = BaselineOffsets.from_parameters(params, users, movies)
+
+    def _parameters(self) -> dict[str, np.ndarray]:
+        """The network, the input and the baseline offsets the network learns residuals over.
+
+        A save without offsets predicts the network's output alone, as it did.
+        """
+        return {**super()._parameters(), **self.offsets_.parameters()}

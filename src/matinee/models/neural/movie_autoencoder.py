@@ -15,6 +15,12 @@ ratings. When ``fit`` gets no validation set, a share of the movies is held out 
 A new user is a new output unit: their decoder weights are fitted by L-BFGS on the frozen movie
 vectors (to the zero-filled column of their ratings, or to their ratings only with
 ``masked_loss``), pulled towards the average viewer's weights.
+
+Ratings: the reconstruction of a zero-filled row is no rating (RMSE about 2.7 to 3.0), so
+``predict`` is the bias baseline plus a linear correction on the reconstruction
+(:mod:`matinee.models._calibration`), fitted on a tenth of the training ratings held out of the
+input while the network trains; they go back into the input after. Lists rank by the
+reconstruction itself, as before.
 """
 
 from __future__ import annotations
@@ -28,6 +34,13 @@ import numpy.typing as npt
 import torch
 
 from matinee.data.ratings import Ratings
+from matinee.models._calibration import (
+    CalibratedReconstruction,
+    Calibration,
+    Reconstruction,
+    fit_calibration,
+)
+from matinee.models._offsets import BaselineOffsets
 from matinee.models.config import EpochConfig, fraction, setting
 from matinee.models.neural._autoencoder import AutoencoderModel
 from matinee.models.neural._autorec_net import AutoRecNet
@@ -41,7 +54,7 @@ from matinee.models.neural._torch import (
 )
 from matinee.models.search import FloatRange, IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
-from matinee.types import IndexArray, RatingArray
+from matinee.types import IndexArray
 
 __all__ = ["MovieAutoencoder", "MovieAutoencoderConfig"]
 
@@ -152,8 +165,9 @@ class _Trainer(ModuleTrainer):
         if self.validation is not None:
             if len(self.validation) == 0:
                 return None
-            predicted = self.model.predict(self.validation.user_idx, self.validation.movie_idx)
-            return float(np.sqrt(np.mean((predicted - self.validation.rating) ** 2)))
+            data, scale = self.validation, self.model.rating_scale_
+            raw = self.model.reconstructed(data.user_idx, data.movie_idx)
+            return float(np.sqrt(np.mean((np.clip(raw, *scale) - data.rating) ** 2)))
         if self.validation_rows.size == 0:
             return None
         self.net.eval()
@@ -161,8 +175,12 @@ class _Trainer(ModuleTrainer):
         return float(squared) / count
 
 
-class MovieAutoencoder(AutoencoderModel[MovieAutoencoderConfig]):
-    """A dense autoencoder over movies' zero-filled rating rows; its codes are movie vectors."""
+class MovieAutoencoder(CalibratedReconstruction, AutoencoderModel[MovieAutoencoderConfig]):
+    """A dense autoencoder over movies' zero-filled rating rows; its codes are movie vectors.
+
+    RMSE ml-100k u1 0.9530 and ml-latest-small 90/10 seed 0 0.8520 (bias baseline 0.9536 and
+    0.8526); the raw reconstruction scored 2.69 and 3.00.
+    """
 
     name = "movie-autoencoder"
     config_type = MovieAutoencoderConfig
@@ -170,13 +188,22 @@ class MovieAutoencoder(AutoencoderModel[MovieAutoencoderConfig]):
     def _fit(
         self, train: Ratings, validation: Ratings | None, options: FitOptions
     ) -> list[EpochRecord]:
+        history: list[EpochRecord] = []
+
+        def reconstruct(part: Ratings) -> Reconstruction:
+            self.input_matrix_ = part.movie_user_matrix().astype(np.float32)
+
+            def train_net(net: AutoRecNet) -> list[EpochRecord]:
+                trainer = _Trainer(self, net, validation, self._device)
+                return run_epochs(trainer, self.config, options, description=self.name)
+
+            history.extend(self._train_net(options.device, train_net))
+            return self._reconstruction()
+
+        self.calibration_ = fit_calibration(train, reconstruct, self.config.seed)
         self.input_matrix_ = train.movie_user_matrix().astype(np.float32)
-
-        def train_net(net: AutoRecNet) -> list[EpochRecord]:
-            trainer = _Trainer(self, net, validation, self._device)
-            return run_epochs(trainer, self.config, options, description=self.name)
-
-        return self._train_net(options.device, train_net)
+        self.forget_codes()
+        return history
 
     def _build_net(self) -> AutoRecNet:
         return AutoRecNet(
@@ -192,24 +219,38 @@ class MovieAutoencoder(AutoencoderModel[MovieAutoencoderConfig]):
         return self._all_codes().cpu().numpy().astype(np.float32)
 
     @torch.no_grad()
-    def _predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.floating[Any]]:
+    def reconstructed(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.float64]:
+        """The raw reconstruction of (user, movie) cells (what ``predict`` calibrates)."""
         net = self._fitted_net()
         predicted = net.decode_at(
             self._all_codes(),
             to_tensor(movies, self._device, torch.int64),
             to_tensor(users, self._device, torch.int64),
         )
-        return predicted.cpu().numpy().astype(np.float32)
+        return predicted.cpu().numpy().astype(np.float64)
 
     @torch.no_grad()
-    def _score_users(self, users: IndexArray) -> npt.NDArray[np.floating[Any]]:
+    def _reconstruction(self) -> Reconstruction:
+        """The cells and, the output being linear, each viewer's and movie's mean cell."""
+        net, codes = self._fitted_net(), self._all_codes()
+        weight, bias = net.decoder_weight, net.decoder_bias
+        user_means = weight @ codes.mean(0) + bias
+        movie_means = codes @ weight.mean(0) + bias.mean()
+        return Reconstruction(
+            self.reconstructed,
+            user_means.cpu().numpy().astype(np.float64),
+            movie_means.cpu().numpy().astype(np.float64),
+        )
+
+    @torch.no_grad()
+    def _raw_rows(self, users: IndexArray) -> npt.NDArray[np.float64]:
         net = self._fitted_net()
         scores = net.decode_columns(self._all_codes(), to_tensor(users, self._device, torch.int64))
-        return scores.T.cpu().numpy().astype(np.float32)
+        return scores.T.cpu().numpy().astype(np.float64)
 
-    def _score_new_user(
-        self, movies: IndexArray, ratings: RatingArray
-    ) -> npt.NDArray[np.floating[Any]]:
+    def _raw_new_user(
+        self, movies: IndexArray, ratings: npt.NDArray[np.floating]
+    ) -> npt.NDArray[np.float64]:
         net = self._fitted_net()
         rated_viewers = np.bincount(self.input_matrix_.indices, minlength=self.n_users) > 0
         with torch.no_grad():
@@ -222,7 +263,13 @@ class MovieAutoencoder(AutoencoderModel[MovieAutoencoderConfig]):
                 steps=self.config.fold_in_steps,
                 full_targets=not self.config.masked_loss,
             )
-        return scores.cpu().numpy().astype(np.float32)
+        return scores.cpu().numpy().astype(np.float64)
+
+    def _parameters(self) -> dict[str, np.ndarray]:
+        return {**super()._parameters(), **self.calibration_.parameters()}
 
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
+        """The network and input; a save from before the calibration predicts its raw output."""
         self._load_network(params, (self.n_movies, self.n_users))
+        offsets = BaselineOffsets.from_parameters(params, self.n_users, self.n_movies)
+        self.calibration_ = Calibration.load(params, offsets)
