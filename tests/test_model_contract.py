@@ -490,10 +490,7 @@ def _field_names(cls: type[Recommender[Any]]) -> set[str]:
     return {field.name for field in dataclasses.fields(cls.config_type)}
 
 
-PATIENCE_GAPS: dict[str, str] = {
-    "autorec": "with validation_fraction 0 and no validation set, AutoRec._fit drops patience "
-    "(replace(config, patience=None)) and trains every epoch instead of refusing",
-}
+PATIENCE_GAPS: dict[str, str] = {}
 """Models that do not yet refuse ``patience`` without validation (issue 11, item 4), and why."""
 
 

@@ -229,7 +229,10 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
                 net.decoder_bias.fill_(0.0)
             trainer = _Trainer(self, net, self._device, stop_on)
             log.info("autorec: %s output loss", "sparse" if trainer.sparse_output else "dense")
-            loop = self.config if trainer.has_validation else replace(self.config, patience=None)
+            # An inner share too small to hold a rating drops early stopping; asking for no
+            # share at all keeps patience, so the loop refuses it before epoch 1.
+            keeps_patience = trainer.has_validation or self.config.validation_fraction == 0
+            loop = self.config if keeps_patience else replace(self.config, patience=None)
             return run_epochs(trainer, loop, options, description="autorec")
 
         history = self._train_net(options.device, train_net)
