@@ -1,10 +1,8 @@
 """New users with one taste get lists of that taste, from every model (issue 17).
 
-Each person rated only films of one kind: the eight films most rated in ml-100k (those a newcomer
-is most likely to have seen) among the films mostly of that kind (at least half of their genres
-in the kind's family), at 5 and 4 stars. The same rule builds every taste; nothing is picked by
-hand. A list passes when most of its ten films (more than half) are of
-the kind and none was rated.
+Each person rated only films of one kind (:func:`matinee.testing.tastes.one_taste_person`: the
+eight films most rated in ml-100k among the films mostly of that kind, at 5 and 4 stars). A list
+passes when most of its ten films (more than half) are of the kind and none was rated.
 """
 
 from __future__ import annotations
@@ -13,27 +11,20 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-import polars as pl
 import pytest
 
 from matinee.data.dataset import Dataset
 from matinee.data.loader import load_dataset
 from matinee.models.base import Recommender
 from matinee.models.registry import model_class
-from matinee.recommend import recommend_new_user
 from matinee.settings import Settings
-
-TASTES: dict[str, frozenset[str]] = {
-    "children's animation": frozenset({"Animation", "Children's"}),
-    "horror": frozenset({"Horror", "Thriller"}),
-    "film-noir or crime": frozenset({"Film-Noir", "Crime", "Mystery"}),
-    "sci-fi": frozenset({"Sci-Fi"}),
-}
-"""Each taste as its family of genres: a film is of the kind when one of its genres is."""
-
-RATED_PER_PERSON = 8
-LIST_LENGTH = 10
+from matinee.testing.tastes import (
+    LIST_LENGTH,
+    TASTES,
+    VALIDATION_TASTES,
+    taste_list,
+    taste_share,
+)
 
 FAST_MODELS = [
     "baseline",
@@ -70,42 +61,11 @@ def fitted(ml100k: Dataset) -> Callable[[str], Recommender[Any]]:
     return get
 
 
-MORE_TASTES: dict[str, frozenset[str]] = {
-    **TASTES,
-    "animation": frozenset({"Animation"}),
-    "horror only": frozenset({"Horror"}),
-    "war": frozenset({"War"}),
-    "romance": frozenset({"Romance"}),
-    "comedy": frozenset({"Comedy"}),
-    "western": frozenset({"Western"}),
-}
+MORE_TASTES: dict[str, frozenset[str]] = {**TASTES, **VALIDATION_TASTES}
 """The four tastes and six more, to check that the rankers' damping helps taste in general."""
 
 DAMPED_RANKERS = ["ease", "ials", "item-knn"]
 """The rankers whose new-user lists are popularity damped (rp3beta's walk has ``beta``)."""
-
-
-def _kind_of(movies: pl.DataFrame, taste: str, *, mostly: bool = False) -> set[int]:
-    """Films with a genre in the taste's family (with ``mostly``: half their genres or more)."""
-    family = MORE_TASTES[taste]
-    chosen = set()
-    for movie_id, genres in zip(movies["movie_id"], movies["genres"], strict=True):
-        names = list(genres) if genres is not None else []
-        inside = sum(name in family for name in names)
-        if inside and (not mostly or 2 * inside >= len(names)):
-            chosen.add(int(movie_id))
-    return chosen
-
-
-def _person(ml100k: Dataset, taste: str) -> dict[int, float]:
-    """The most rated films mostly of the kind, rated 5 and 4 in turn."""
-    kind = np.array(sorted(_kind_of(ml100k.movies, taste, mostly=True)))
-    ratings = ml100k.ratings
-    counts = ratings.movie_counts()
-    known = kind[np.isin(kind, ratings.movies.raw_ids)]
-    order = np.argsort(-counts[ratings.movies.indices(known)], kind="stable")
-    chosen = known[order[:RATED_PER_PERSON]]
-    return {int(movie): 5.0 if i % 2 == 0 else 4.0 for i, movie in enumerate(chosen)}
 
 
 CRIME = (
@@ -190,8 +150,7 @@ SHORT_OF_MAJORITY: dict[tuple[str, str], str] = {
 
 def _share(model: Recommender[Any], ml100k: Dataset, taste: str) -> float:
     """Share of the kind in the person's list; checks that no rated film came back."""
-    rated = _person(ml100k, taste)
-    lists = recommend_new_user(model, rated, LIST_LENGTH, movies=ml100k.movies)
+    rated, lists = taste_list(model, ml100k, MORE_TASTES[taste])
     listed = lists["movie_id"].to_list()
     assert len(listed) == LIST_LENGTH
     assert not set(listed) & set(rated), "a rated film came back"
@@ -199,7 +158,7 @@ def _share(model: Recommender[Any], ml100k: Dataset, taste: str) -> float:
         low, high = model.rating_scale_
         assert lists["rating"].min() >= low
         assert lists["rating"].max() <= high
-    return len(set(listed) & _kind_of(ml100k.movies, taste)) / LIST_LENGTH
+    return taste_share(lists, ml100k, MORE_TASTES[taste])
 
 
 def _majority_cases(names: list[str]) -> list[Any]:

@@ -127,6 +127,20 @@ def test_new_user_by_title_gets_children_films_and_reasons(ease: ModelBundle) ->
     assert rows[0].because and rows[0].because[0].weight > 0
 
 
+def test_calibration_is_auto_or_a_number(ease: ModelBundle) -> None:
+    """0 is the model's order (scores fall); "auto" and numbers give full lists, none rated."""
+    rated = set(ease.resolve_ratings(ANIMATED))
+    plain = ease.recommend_new_user(ANIMATED, k=10, calibration=0)
+    scores = [row.score for row in plain]
+    assert scores == sorted(scores, reverse=True)
+    for strength in ("auto", 0.5):
+        rows = ease.recommend_new_user(ANIMATED, k=10, calibration=strength)
+        assert len(rows) == 10 and not {row.movie.movie_id for row in rows} & rated
+    assert len(ease.recommend_user(1, k=10, calibration="auto")) == 10
+    with pytest.raises(ConfigError, match="calibration"):
+        ease.recommend_new_user(ANIMATED, k=10, calibration="strong")
+
+
 def test_filters(mf: ModelBundle, ml100k: Dataset) -> None:
     filters = ListFilters(genres=("comedy",), years=(1990, 1995), min_ratings=50, exclude=(1,))
     rows = mf.recommend_new_user({"Star Wars": 5, 181: 4}, k=15, filters=filters)

@@ -29,6 +29,7 @@ from matinee.calibration import (
     KNOWN_USER_STRENGTH,
     NEW_USER_STRENGTH,
     Calibration,
+    Strength,
     calibrate_block,
     check_strength,
     genre_weights,
@@ -58,7 +59,7 @@ def recommend(
     movies: pl.DataFrame | None = None,
     rating_counts: RatingCounts | None = None,
     batch_size: int = DEFAULT_BATCH,
-    calibration: float | None = None,
+    calibration: Strength | None = None,
 ) -> pl.DataFrame:
     """The top ``k`` movies for each known user, as rows ``user_id, rank, movie_id, score``.
 
@@ -119,7 +120,7 @@ def recommend_new_user(
     movie_filter: MovieFilter | None = None,
     movies: pl.DataFrame | None = None,
     rating_counts: RatingCounts | None = None,
-    calibration: float | None = None,
+    calibration: Strength | None = None,
 ) -> pl.DataFrame:
     """The top ``k`` movies for someone who rated a few movies (``{movie_id: rating}``).
 
@@ -159,7 +160,7 @@ def _select(
     rated: sp.csr_matrix | None,
     allowed: npt.NDArray[np.bool_] | None,
     genres: npt.NDArray[np.float64] | None,
-    strength: float,
+    strength: Strength,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32]]:
     """:func:`select_top`'s flat (row, movie, score), calibrated to ``rated`` given ``genres``."""
     if genres is None or rated is None:

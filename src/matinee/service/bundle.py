@@ -22,6 +22,7 @@ from matinee.calibration import (
     KNOWN_USER_STRENGTH,
     NEW_USER_STRENGTH,
     Calibration,
+    Strength,
     calibrate_row,
     check_strength,
     genre_weights_of,
@@ -194,7 +195,7 @@ class ModelBundle:
         *,
         k: int = 10,
         filters: ListFilters | None = None,
-        calibration: float | None = None,
+        calibration: Strength | None = None,
     ) -> list[Recommendation]:
         """The top ``k`` movies for someone who rated a few movies (ids or titles).
 
@@ -227,7 +228,7 @@ class ModelBundle:
         *,
         k: int = 10,
         filters: ListFilters | None = None,
-        calibration: float | None = None,
+        calibration: Strength | None = None,
     ) -> list[Recommendation]:
         """The top ``k`` movies for a known user, by ``rank_users``; rated movies never come back.
 
@@ -320,7 +321,7 @@ class ModelBundle:
         k: int,
         excluded: npt.NDArray[np.int64],
         filters: ListFilters | None,
-        taste: tuple[npt.NDArray[np.float32], float] | None = None,
+        taste: tuple[npt.NDArray[np.float32], Strength] | None = None,
     ) -> npt.NDArray[np.int64]:
         """Model indices of the best ``k`` scores among allowed, not excluded movies.
 
