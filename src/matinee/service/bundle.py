@@ -201,12 +201,13 @@ class ModelBundle:
 
         The model folds the person in; the list is the model's best by its ranking score
         (``rank_new_user``), calibrated to the rated films' genres with strength
-        ``calibration`` (None: the new-user default; see :mod:`matinee.calibration`), and, for
+        ``calibration``, a number in [0, 1] or ``"auto"`` (None: the new-user default; see
+        :mod:`matinee.calibration`), and, for
         rating models, shows the folded-in predicted rating clipped to the scale. Rated movies
         never come back.
 
         Raises:
-            ConfigError: a bad ``k`` or a calibration strength outside [0, 1].
+            ConfigError: a bad ``k`` or a calibration neither "auto" nor in [0, 1].
         """
         _check_k(k)
         strength = NEW_USER_STRENGTH if calibration is None else check_strength(calibration)
@@ -236,7 +237,7 @@ class ModelBundle:
 
         Raises:
             UnknownIdError: a user id the model does not know.
-            ConfigError: a bad ``k`` or a calibration strength outside [0, 1].
+            ConfigError: a bad ``k`` or a calibration neither "auto" nor in [0, 1].
         """
         _check_k(k)
         strength = KNOWN_USER_STRENGTH if calibration is None else check_strength(calibration)
