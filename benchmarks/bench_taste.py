@@ -13,7 +13,10 @@ Two stages, never mixed:
   :data:`~matinee.testing.tastes.TASTES`, at strength 0 (today) and the chosen setting.
 
 Run ``.venv/bin/python benchmarks/bench_taste.py --stage validation [--models a,b]``; writes
-``benchmarks/results/taste-{stage}.{json,md}`` after each model.
+``benchmarks/results/taste-{stage}[-TAG].{json,md}`` after each model (``--tag``: runs of
+several datasets side by side). The committed test results came from ``--stage test
+--datasets ml-100k --tag ml-100k`` and ``--stage test --datasets ml-latest-small --tag
+ml-latest-small``, run at the same time on a busy two-core machine (load 10-24).
 """
 
 from __future__ import annotations
@@ -172,8 +175,9 @@ def main() -> None:
     parser.add_argument("--models", default=DEFAULT_MODELS)
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--update", action="store_true", help="keep the other rows")
+    parser.add_argument("--tag", default="", help="write taste-STAGE-TAG.{json,md}")
     args = parser.parse_args()
-    path = RESULTS / f"taste-{args.stage}.json"
+    path = RESULTS / f"taste-{args.stage}{'-' + args.tag if args.tag else ''}.json"
     results: dict[str, dict[str, Any]] = (
         json.loads(path.read_text()) if args.update and path.exists() else {}
     )
