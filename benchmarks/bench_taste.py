@@ -178,14 +178,18 @@ def main() -> None:
     parser.add_argument("--tag", default="", help="write taste-STAGE-TAG.{json,md}")
     args = parser.parse_args()
     path = RESULTS / f"taste-{args.stage}{'-' + args.tag if args.tag else ''}.json"
-    results: dict[str, dict[str, Any]] = (
-        json.loads(path.read_text()) if args.update and path.exists() else {}
-    )
+    results = _kept(path) if args.update else {}
     for dataset in [part for part in args.datasets.split(",") if part]:
         for name in [part.strip() for part in args.models.split(",") if part.strip()]:
             results.setdefault(dataset, {})[name] = run_model(dataset, args.stage, name)
             _write(results, path)
     print(markdown(results))
+
+
+def _kept(path: Path) -> dict[str, dict[str, Any]]:
+    """The rows of an earlier run at ``path`` (none when there is no file)."""
+    kept: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
+    return kept
 
 
 def _write(results: dict[str, dict[str, Any]], path: Path) -> None:
