@@ -94,9 +94,12 @@ def test_rating_model_lists_show_ratings_on_the_scale(mf: ModelBundle) -> None:
 
 
 def test_rating_model_lists_follow_the_ranking_score_not_the_rating(mf: ModelBundle) -> None:
-    """Lists are ordered by rank_new_user / rank_users; the rating column is predict's."""
+    """Lists are ordered by rank_new_user / rank_users; the rating column is predict's.
+
+    Calibration 0: this one-taste person's default ("auto") list is re-ranked to their kind.
+    """
     rated = {1: 5.0, 588: 5.0, 71: 4.5}
-    rows = mf.recommend_new_user(rated, k=10)
+    rows = mf.recommend_new_user(rated, k=10, calibration=0)
     movies = mf.catalog.indices(list(rated))
     values = np.asarray(list(rated.values()), dtype=np.float32)
     ranking = mf.model.rank_new_user(movies, values)
