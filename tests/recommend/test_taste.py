@@ -69,25 +69,6 @@ DAMPED_RANKERS = ["ease", "ials", "item-knn"]
 """The rankers whose new-user lists are popularity damped (rp3beta's walk has ``beta``)."""
 
 
-NEURAL = (
-    "movie-autoencoder's rating fold-in beats popular on NDCG@10, but its movie vectors carry "
-    "little taste: in its own order a person of one taste gets mostly the films co-viewed with "
-    "theirs (shares measured 0.0-0.5), and the 'auto' calibration's pool of its best 200 films "
-    "does not hold enough of the kind"
-)
-SHORT_OF_MAJORITY: dict[tuple[str, str], str] = {
-    (name, taste): NEURAL
-    for name, taste in [
-        ("movie-autoencoder", "children's animation"),
-        ("movie-autoencoder", "horror"),
-        ("movie-autoencoder", "film-noir or crime"),
-        ("movie-autoencoder", "sci-fi"),
-    ]
-}
-"""(model, taste) whose list is not yet mostly of the kind, as measured, with why: open work
-(issue 17). Marked strict xfail, so a model that starts passing must be taken off this list."""
-
-
 def _share(
     model: Recommender[Any], ml100k: Dataset, taste: str, calibration: Strength | None = None
 ) -> float:
@@ -111,12 +92,7 @@ def _majority_cases(names: list[str]) -> list[Any]:
         pytest.param(
             name,
             taste,
-            marks=([pytest.mark.slow] if name in NEURAL_MODELS else [])
-            + (
-                [pytest.mark.xfail(strict=True, reason=SHORT_OF_MAJORITY[(name, taste)])]
-                if (name, taste) in SHORT_OF_MAJORITY
-                else []
-            ),
+            marks=[pytest.mark.slow] if name in NEURAL_MODELS else [],
         )
         for name in names
         for taste in TASTES
