@@ -3,8 +3,9 @@
 Each row picks ``k`` films from its candidate pool, one at a time, taking the candidate that
 maximises ``(1 - lam) * relevance - lam * KL(p || q~)`` of the list so far plus itself, where
 ``q~ = (1 - alpha) * q + alpha * p`` and ``q`` is the genre distribution of the list. A step costs
-``pool x genres``; rows run in parallel (:func:`calibrate_rows`) or in the calling thread
-(:func:`calibrate_one_row`, a request's list).
+``pool x genres``; rows run in parallel (:func:`calibrate_rows`, each row with its own ``lam``:
+an adaptive strength differs per person) or in the calling thread (:func:`calibrate_one_row`, a
+request's list). A row of strength 0 keeps the pool's order and costs no greedy.
 """
 
 from __future__ import annotations
@@ -64,6 +65,18 @@ def _candidate_kl(
 
 
 @numba.njit(nogil=True, cache=True)
+def _pool_head(pool: np.ndarray, k: int, out: np.ndarray) -> None:
+    """The pool's first ``k`` entries (its order is the model's), skipping ``-1`` pads."""
+    slot = 0
+    for j in range(pool.size):
+        if slot == k:
+            return
+        if pool[j] >= 0:
+            out[slot] = pool[j]
+            slot += 1
+
+
+@numba.njit(nogil=True, cache=True)
 def _greedy_row(
     pool: np.ndarray,
     relevance: np.ndarray,
@@ -76,6 +89,9 @@ def _greedy_row(
 ) -> None:
     """Fill ``out`` with ``k`` pool entries (``-1`` pads when the pool is shorter)."""
     out[:] = -1
+    if lam == 0.0:
+        _pool_head(pool, k, out)
+        return
     taken = np.zeros(pool.size, dtype=np.bool_)
     mass = np.zeros(p.size, dtype=np.float64)
     base = np.zeros(p.size, dtype=np.float64)
@@ -109,7 +125,7 @@ def calibrate_rows(
     genres: np.ndarray,
     tastes: np.ndarray,
     k: int,
-    lam: float,
+    lams: np.ndarray,
     alpha: float,
     out: np.ndarray,
 ) -> None:
@@ -121,11 +137,12 @@ def calibrate_rows(
         genres: ``(n_movies, n_genres)`` float64 genre weights of every movie.
         tastes: ``(n_rows, n_genres)`` float64 genre distribution p of each person.
         k: Films per list.
-        lam: Weight of the KL term, 0 to 1.
+        lams: ``(n_rows,)`` float64 weight of the KL term of each row, 0 to 1.
         alpha: Share of p mixed into the list's distribution (keeps KL finite).
         out: ``(n_rows, k)`` int32, filled in place.
     """
     for row in numba.prange(pools.shape[0]):
+        lam = lams[row]
         _greedy_row(pools[row], relevance[row], genres, tastes[row], k, lam, alpha, out[row])
 
 

@@ -8,6 +8,13 @@ genres), ``q`` that of the list, ``q~ = (1 - alpha) q + alpha p``; relevance is 
 score normalised per list. Strength 0 gives the model's own order. It needs the movies
 table's genres: without them lists are unchanged.
 
+Strength ``"auto"`` sets it per person (:class:`AutoStrength`) from how far their ``p`` is
+from the catalogue's genre mix ``q_cat`` (every film the model knows, weighted alike):
+``most * clip((KL(p || q_cat) - onset) / span, 0, 1)``. Someone who rated only films of one
+kind is far from the catalogue and gets a strong pull to their kind; most people rate a mix
+near the catalogue's and keep the model's order, so NDCG@10 on held-out users stays (README,
+"New users").
+
 It sits below both recommendation and evaluation, so that the lists a person gets and the
 lists ``compare`` judges come from the same code. The greedy is compiled
 (:mod:`matinee._calibrate_kernel`).
@@ -18,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -31,9 +38,12 @@ from matinee.ranking import top_k, top_k_row
 from matinee.types import FloatArray, IndexArray
 
 __all__ = [
+    "AUTO",
     "KNOWN_USER_STRENGTH",
     "NEW_USER_STRENGTH",
+    "AutoStrength",
     "Calibration",
+    "Strength",
     "ListCalibration",
     "calibrate_block",
     "calibrate_pools",
@@ -41,33 +51,91 @@ __all__ = [
     "check_strength",
     "genre_weights",
     "genre_weights_of",
+    "parse_strength",
+    "row_strengths",
     "taste_of",
     "tastes",
 ]
 
-NEW_USER_STRENGTH = 0.0
-"""Default strength for new (folded-in) people's lists, chosen by measurement (README)."""
+Strength: TypeAlias = float | Literal["auto"]
+"""A calibration strength: a number in [0, 1], or ``"auto"`` (one per person)."""
 
-KNOWN_USER_STRENGTH = 0.0
-"""Default strength for known users' lists, chosen by measurement (README)."""
+AUTO: Literal["auto"] = "auto"
+"""The adaptive strength (:class:`AutoStrength`)."""
+
+NEW_USER_STRENGTH: Strength = "auto"
+"""Default strength for new (folded-in) people's lists: one per person (:class:`AutoStrength`),
+chosen on validation splits (``benchmarks/results/taste-validation.md``, README)."""
+
+KNOWN_USER_STRENGTH: Strength = 0.0
+"""Default strength for known users' lists, chosen by measurement (README); ``"auto"`` was not
+measured on known users."""
 
 
-def check_strength(value: object, what: str = "calibration") -> float:
-    """``value`` as a float in [0, 1]; :class:`ConfigError` naming it otherwise."""
+def check_strength(value: object, what: str = "calibration") -> Strength:
+    """``value`` as a float in [0, 1] or ``"auto"``; :class:`ConfigError` naming it otherwise."""
+    if value == AUTO:
+        return AUTO
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ConfigError(f"{what} must be a number in [0, 1], got {value!r}")
+        raise ConfigError(f"{what} must be a number in [0, 1] or 'auto', got {value!r}")
     strength = float(value)
     if not math.isfinite(strength) or not 0.0 <= strength <= 1.0:
         raise ConfigError(f"{what} must be in [0, 1], got {value!r}")
     return strength
 
 
+def parse_strength(text: str, what: str = "calibration") -> Strength:
+    """A strength typed by a person (``"auto"`` or a number in [0, 1]), checked."""
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{what} must be a number in [0, 1] or 'auto', got {text!r}") from None
+    return check_strength(value, what)
+
+
+@dataclass(frozen=True)
+class AutoStrength:
+    """A strength per person: ``most * clip((KL(p || q_cat) - onset) / span, 0, 1)``.
+
+    ``q_cat`` is the catalogue's genre mix. The settings were chosen on validation splits
+    (``bench_taste.py``), not on the reported seeds.
+    """
+
+    onset: float = 0.5
+    """KL (nats) below which a person keeps the model's order (about the 90th percentile of
+    held-out users' distances on ml-100k and ml-latest-small)."""
+
+    span: float = 0.5
+    """KL above ``onset`` at which the strength reaches ``most``."""
+
+    most: float = 0.9
+    """Largest strength, for the people farthest from the catalogue."""
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.onset) and self.onset >= 0.0):
+            raise ConfigError(f"auto calibration onset must be >= 0, got {self.onset!r}")
+        if not (math.isfinite(self.span) and self.span > 0.0):
+            raise ConfigError(f"auto calibration span must be > 0, got {self.span!r}")
+        check_strength(self.most, "auto calibration most")
+
+    def of(self, distances: FloatArray) -> FloatArray:
+        """The strength of each person at KL ``distances`` from the catalogue."""
+        ramp = np.clip((distances - self.onset) / self.span, 0.0, 1.0)
+        return np.asarray(self.most * ramp, dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Calibration:
     """How strongly, and from how many candidates, a list is calibrated to the person's taste."""
 
-    strength: float = NEW_USER_STRENGTH
-    """Weight ``lambda`` of the KL term against relevance: 0 keeps the model's order."""
+    strength: Strength = NEW_USER_STRENGTH
+    """Weight ``lambda`` of the KL term against relevance: 0 keeps the model's order;
+    ``"auto"``: one per person, from ``auto``."""
+
+    auto: AutoStrength = AutoStrength()
+    """How ``"auto"`` sets each person's strength."""
 
     pool: int = 200
     """Candidates: the model's best films by its ranking score (rated and filtered ones out)."""
@@ -91,6 +159,11 @@ class Calibration:
             raise ConfigError(f"calibration relevance must be minmax or rank, not {self.relevance}")
         if self.taste not in ("presence", "liked"):
             raise ConfigError(f"calibration taste must be presence or liked, not {self.taste}")
+
+    @property
+    def active(self) -> bool:
+        """Whether lists may leave the model's order (``"auto"`` or a strength above 0)."""
+        return self.strength == AUTO or self.strength > 0.0
 
 
 def genre_weights(movies: pl.DataFrame | None, movie_map: IdMap) -> FloatArray | None:
@@ -158,6 +231,23 @@ def _film_weights(
     return np.ones_like(values)
 
 
+def row_strengths(
+    taste_rows: FloatArray, genres: FloatArray, calibration: Calibration
+) -> FloatArray:
+    """Each row's strength under ``calibration`` (``"auto"``: from KL to the catalogue's mix)."""
+    if calibration.strength != AUTO:
+        return np.full(taste_rows.shape[0], float(calibration.strength), dtype=np.float64)
+    catalogue = _normalised(genres.sum(axis=0, keepdims=True))[0]
+    terms = np.divide(
+        taste_rows,
+        catalogue,
+        out=np.ones_like(taste_rows),
+        where=(taste_rows > 0) & (catalogue > 0),
+    )
+    distances = (taste_rows * np.log(terms)).sum(axis=1)
+    return calibration.auto.of(distances)
+
+
 def _normalised(mass: FloatArray) -> FloatArray:
     """Rows of ``mass`` scaled to sum to 1 (all-zero rows stay zero)."""
     totals = mass.sum(axis=1, keepdims=True)
@@ -204,17 +294,21 @@ def calibrate_pools(
 
     pools = np.ascontiguousarray(np.atleast_2d(pools), dtype=np.int32)
     width = min(k, pools.shape[1])
-    if calibration.strength == 0.0:
+    if not calibration.active:
+        return np.ascontiguousarray(pools[:, :width])
+    taste_rows = np.ascontiguousarray(np.atleast_2d(taste_rows), dtype=np.float64)
+    lams = row_strengths(taste_rows, genres, calibration)
+    if not lams.any():
         return np.ascontiguousarray(pools[:, :width])
     valid = pools >= 0
     relevance = _relevance(np.atleast_2d(pool_scores), valid, calibration.relevance)
     out = np.empty((pools.shape[0], width), dtype=np.int32)
-    args = (calibration.strength, calibration.alpha)
-    taste_rows = np.ascontiguousarray(np.atleast_2d(taste_rows), dtype=np.float64)
+    alpha = calibration.alpha
     if pools.shape[0] == 1:
-        calibrate_one_row(pools[0], relevance[0], genres, taste_rows[0], width, *args, out[0])
+        row = (pools[0], relevance[0], genres, taste_rows[0], width, lams[0], alpha, out[0])
+        calibrate_one_row(*row)
     else:
-        calibrate_rows(pools, relevance, genres, taste_rows, width, *args, out)
+        calibrate_rows(pools, relevance, genres, taste_rows, width, lams, alpha, out)
     return out
 
 
@@ -251,7 +345,7 @@ def calibrate_row(
     ``masked`` holds ``-inf`` for every film that must not come back (rated, filtered); the
     person's taste comes from the films ``rated`` with ``ratings``.
     """
-    if calibration.strength == 0.0:
+    if not calibration.active:
         return top_k_row(masked, k)
     pool = top_k_row(masked, max(calibration.pool, k))
     taste_row = taste_of(rated, ratings, genres, calibration.taste)
@@ -273,6 +367,6 @@ class ListCalibration:
     """For users the model was trained on (``recommend``, u1-u5 style evaluation)."""
 
     @classmethod
-    def of_strength(cls, strength: float) -> ListCalibration:
+    def of_strength(cls, strength: Strength) -> ListCalibration:
         """The same strength (other settings default) for both kinds of list."""
         return cls(Calibration(strength), Calibration(strength))

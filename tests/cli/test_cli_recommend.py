@@ -102,6 +102,8 @@ def test_ambiguous_title_lists_the_candidates(runner: CliRunner, model_dir: Path
         ([], "exactly one"),
         (["--user", "5555555"], "5555555"),
         (["--rated", "1:5", "--years", "later"], "year range"),
+        (["--rated", "1:5", "--calibration", "strong"], "calibration"),
+        (["--rated", "1:5", "--calibration", "1.5"], "calibration"),
     ],
 )
 def test_errors_exit_with_a_message(
@@ -110,6 +112,17 @@ def test_errors_exit_with_a_message(
     result = runner.invoke(app, ["recommend", str(model_dir), *args])
     assert result.exit_code != 0
     assert message in result.output
+
+
+@pytest.mark.parametrize("strength", ["auto", "0", "0.5"])
+def test_calibration_auto_or_a_number(runner: CliRunner, model_dir: Path, strength: str) -> None:
+    args = ["recommend", str(model_dir), "--rated", ANIMATED, "--calibration", strength, "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 10
+    rated = {int(pair.split(":")[0]) for pair in ANIMATED.split(",")}
+    assert not {row["movie_id"] for row in rows} & rated
 
 
 def test_parse_rated() -> None:

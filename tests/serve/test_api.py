@@ -151,6 +151,15 @@ def post(client: Any, body: Any) -> Any:
     return client.post("/api/v1/recommendations", json=body)
 
 
+def test_calibration_is_auto_or_a_number(client: Any) -> None:
+    for strength in ("auto", 0, 0.7):
+        response = post(client, {"ratings": RATED, "k": 10, "calibration": strength})
+        assert response.status_code == 200, response.text
+        assert len(response.json()["items"]) == 10
+    for bad in ("strong", 1.5, True):
+        error_of(post(client, {"ratings": RATED, "calibration": bad}), 422, "validation_error")
+
+
 def test_every_unknown_id_and_title_is_listed(client: Any) -> None:
     body = {"ratings": {"99998": 4, "1": 5, "99999": 3, "qqqzzzxxx wwwvvv": 2}}
     error = error_of(post(client, body), 404, "unknown_id")

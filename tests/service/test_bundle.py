@@ -94,9 +94,12 @@ def test_rating_model_lists_show_ratings_on_the_scale(mf: ModelBundle) -> None:
 
 
 def test_rating_model_lists_follow_the_ranking_score_not_the_rating(mf: ModelBundle) -> None:
-    """Lists are ordered by rank_new_user / rank_users; the rating column is predict's."""
+    """Lists are ordered by rank_new_user / rank_users; the rating column is predict's.
+
+    Calibration 0: this one-taste person's default ("auto") list is re-ranked to their kind.
+    """
     rated = {1: 5.0, 588: 5.0, 71: 4.5}
-    rows = mf.recommend_new_user(rated, k=10)
+    rows = mf.recommend_new_user(rated, k=10, calibration=0)
     movies = mf.catalog.indices(list(rated))
     values = np.asarray(list(rated.values()), dtype=np.float32)
     ranking = mf.model.rank_new_user(movies, values)
@@ -125,6 +128,20 @@ def test_new_user_by_title_gets_children_films_and_reasons(ease: ModelBundle) ->
     assert len(kids) >= 6
     assert all({r.movie_id for r in row.because} <= rated for row in rows)
     assert rows[0].because and rows[0].because[0].weight > 0
+
+
+def test_calibration_is_auto_or_a_number(ease: ModelBundle) -> None:
+    """0 is the model's order (scores fall); "auto" and numbers give full lists, none rated."""
+    rated = set(ease.resolve_ratings(ANIMATED))
+    plain = ease.recommend_new_user(ANIMATED, k=10, calibration=0)
+    scores = [row.score for row in plain]
+    assert scores == sorted(scores, reverse=True)
+    for strength in ("auto", 0.5):
+        rows = ease.recommend_new_user(ANIMATED, k=10, calibration=strength)
+        assert len(rows) == 10 and not {row.movie.movie_id for row in rows} & rated
+    assert len(ease.recommend_user(1, k=10, calibration="auto")) == 10
+    with pytest.raises(ConfigError, match="calibration"):
+        ease.recommend_new_user(ANIMATED, k=10, calibration="strong")
 
 
 def test_filters(mf: ModelBundle, ml100k: Dataset) -> None:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from matinee.calibration import parse_strength
 from matinee.cli._options import SavedModel, TableJsonFlag
 from matinee.cli.app import app, console, err_console, fail, print_json
 from matinee.errors import ConfigError, DataError, MatineeError
@@ -168,11 +169,12 @@ def recommend_command(
     years: Annotated[str | None, typer.Option("--years", help="Years, e.g. 1990-2000.")] = None,
     min_ratings: MinRatings = 0,
     calibration: Annotated[
-        float | None,
+        str | None,
         typer.Option(
             "--calibration",
-            help="How strongly (0-1) the list follows the genres of the rated films; "
-            "0 keeps the model's order. Default: the new- or known-user default.",
+            help="How strongly (0-1, or auto: by how far the rated films' genres are from the "
+            "catalogue's) the list follows the genres of the rated films; 0 keeps the model's "
+            "order. Default: the new- or known-user default.",
         ),
     ] = None,
     dataset: DatasetOption = None,
@@ -225,7 +227,7 @@ def _recommend(
     rated_file: Path | None,
     k: int,
     filters: ListFilters,
-    calibration: float | None,
+    calibration_text: str | None,
     dataset: str | None,
 ) -> list[Recommendation]:
     given = [
@@ -235,6 +237,7 @@ def _recommend(
     ]
     if len(given) != 1:
         raise ConfigError("give exactly one of --user, --rated and --rated-file")
+    calibration = None if calibration_text is None else parse_strength(calibration_text)
     ratings = None
     if rated is not None:
         ratings = parse_rated(rated)

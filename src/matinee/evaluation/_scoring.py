@@ -75,7 +75,7 @@ class Scored:
         rated: sp.csr_matrix,
         how: Calibration,
     ) -> IndexArray:
-        if self.genres is None or how.strength == 0.0:
+        if self.genres is None or not how.active:
             return ranking_metrics.top_k(scores, k, exclude=seen)
         top = calibrate_block(scores, rated, self.genres, k, how, exclude=seen)
         if top.shape[1] < k:

@@ -202,7 +202,7 @@ def evaluate(
     ranking = [name for name in chosen if name in RANKING_METRICS]
     threshold = relevance_threshold if ranking else math.inf
     lists = calibration or ListCalibration()
-    calibrated = bool(ranking) and (lists.new_users.strength or lists.known_users.strength) > 0
+    calibrated = bool(ranking) and (lists.new_users.active or lists.known_users.active)
     genres = genre_weights(movies, split.train.movies) if calibrated else None
     scored = score_test(
         model,

@@ -9,7 +9,9 @@ rating (``predict``'s, clipped to the scale): the list score orders, the rating 
 Given the movies table, lists are calibrated to the person's taste (``calibration``, Steck's
 greedy of :mod:`matinee.calibration`): the ``k`` films are picked from the model's best
 ``pool`` so that the list's genres follow those of the films the person rated. The ``score``
-column still holds the model's score, so a calibrated list is not sorted by it. The default
+column still holds the model's score, so a calibrated list is not sorted by it. A strength is
+a number in [0, 1] or ``"auto"``, one per person: strong for someone whose rated films are far
+from the catalogue's genre mix (one taste), none for a mixed taste. The default
 strength for new users (:data:`~matinee.calibration.NEW_USER_STRENGTH`) and for known users
 (:data:`~matinee.calibration.KNOWN_USER_STRENGTH`) were chosen on NDCG@10 and taste (README,
 "New users"). Without a movies table (no genres) lists are the model's own order.
@@ -29,6 +31,7 @@ from matinee.calibration import (
     KNOWN_USER_STRENGTH,
     NEW_USER_STRENGTH,
     Calibration,
+    Strength,
     calibrate_block,
     check_strength,
     genre_weights,
@@ -58,7 +61,7 @@ def recommend(
     movies: pl.DataFrame | None = None,
     rating_counts: RatingCounts | None = None,
     batch_size: int = DEFAULT_BATCH,
-    calibration: float | None = None,
+    calibration: Strength | None = None,
 ) -> pl.DataFrame:
     """The top ``k`` movies for each known user, as rows ``user_id, rank, movie_id, score``.
 
@@ -74,8 +77,9 @@ def recommend(
             year filters.
         rating_counts: Training ratings (or counts per movie index) for ``min_ratings``.
         batch_size: Users scored at once.
-        calibration: Strength in [0, 1] of the calibration to each user's taste (their
-            ``exclude_rated`` films' genres; needs ``movies``); None: the known-user default.
+        calibration: Strength in [0, 1] or ``"auto"`` of the calibration to each user's
+            taste (their ``exclude_rated`` films' genres; needs ``movies``); None: the
+            known-user default.
 
     Raises:
         UnknownIdError: user ids the model does not know (all of them are listed).
@@ -119,13 +123,14 @@ def recommend_new_user(
     movie_filter: MovieFilter | None = None,
     movies: pl.DataFrame | None = None,
     rating_counts: RatingCounts | None = None,
-    calibration: float | None = None,
+    calibration: Strength | None = None,
 ) -> pl.DataFrame:
     """The top ``k`` movies for someone who rated a few movies (``{movie_id: rating}``).
 
     The model folds the person in its own way (see each model's ``score_new_user``); the movies
     they rated never come back. With ``movies`` the list is calibrated to the genres of the
-    rated films with strength ``calibration`` in [0, 1] (None: the new-user default; 0: the
+    rated films with strength ``calibration`` in [0, 1] or ``"auto"`` (per person, see
+    :class:`~matinee.calibration.AutoStrength`; None: the new-user default; 0: the
     model's order). Rows: ``rank, movie_id, score`` (plus movie info).
 
     Raises:
@@ -159,7 +164,7 @@ def _select(
     rated: sp.csr_matrix | None,
     allowed: npt.NDArray[np.bool_] | None,
     genres: npt.NDArray[np.float64] | None,
-    strength: float,
+    strength: Strength,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float32]]:
     """:func:`select_top`'s flat (row, movie, score), calibrated to ``rated`` given ``genres``."""
     if genres is None or rated is None:

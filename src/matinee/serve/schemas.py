@@ -6,7 +6,7 @@ app), so :func:`recommendation_request` builds the class for one app's limits.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
@@ -290,11 +290,14 @@ def recommendation_request(limits: ServeLimits) -> type[BaseModel]:
             default_factory=list, max_length=10_000
         )
         calibration: (
-            Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)] | None
+            Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+            | Literal["auto"]
+            | None
         ) = Field(
             default=None,
-            description="How strongly (0-1) the list follows the rated films' genres; "
-            "0: the model's order; default: the new-user default.",
+            description="How strongly (0-1, or auto: by how far the rated films' genres are "
+            "from the catalogue's) the list follows the rated films' genres; 0: the model's "
+            "order; default: the new-user default.",
         )
 
     return RecommendationRequest

@@ -22,6 +22,7 @@ from matinee.calibration import (
     KNOWN_USER_STRENGTH,
     NEW_USER_STRENGTH,
     Calibration,
+    Strength,
     calibrate_row,
     check_strength,
     genre_weights_of,
@@ -199,18 +200,19 @@ class ModelBundle:
         *,
         k: int = 10,
         filters: ListFilters | None = None,
-        calibration: float | None = None,
+        calibration: Strength | None = None,
     ) -> list[Recommendation]:
         """The top ``k`` movies for someone who rated a few movies (ids or titles).
 
         The model folds the person in; the list is the model's best by its ranking score
         (``rank_new_user``), calibrated to the rated films' genres with strength
-        ``calibration`` (None: the new-user default; see :mod:`matinee.calibration`), and, for
+        ``calibration``, a number in [0, 1] or ``"auto"`` (None: the new-user default; see
+        :mod:`matinee.calibration`), and, for
         rating models, shows the folded-in predicted rating clipped to the scale. Rated movies
         never come back.
 
         Raises:
-            ConfigError: a bad ``k`` or a calibration strength outside [0, 1].
+            ConfigError: a bad ``k`` or a calibration neither "auto" nor in [0, 1].
         """
         _check_k(k)
         strength = NEW_USER_STRENGTH if calibration is None else check_strength(calibration)
@@ -259,7 +261,7 @@ class ModelBundle:
         *,
         k: int = 10,
         filters: ListFilters | None = None,
-        calibration: float | None = None,
+        calibration: Strength | None = None,
     ) -> list[Recommendation]:
         """The top ``k`` movies for a known user, by ``rank_users``; rated movies never come back.
 
@@ -267,7 +269,7 @@ class ModelBundle:
 
         Raises:
             UnknownIdError: a user id the model does not know.
-            ConfigError: a bad ``k`` or a calibration strength outside [0, 1].
+            ConfigError: a bad ``k`` or a calibration neither "auto" nor in [0, 1].
         """
         _check_k(k)
         strength = KNOWN_USER_STRENGTH if calibration is None else check_strength(calibration)
@@ -352,7 +354,7 @@ class ModelBundle:
         k: int,
         excluded: npt.NDArray[np.int64],
         filters: ListFilters | None,
-        taste: tuple[npt.NDArray[np.float32], float] | None = None,
+        taste: tuple[npt.NDArray[np.float32], Strength] | None = None,
     ) -> npt.NDArray[np.int64]:
         """Model indices of the best ``k`` scores among allowed, not excluded movies.
 
