@@ -373,6 +373,7 @@ def _compare(
         relevance_threshold=relevance,
         fit_options=options,
         show_progress=options.progress,
+        movies=dataset.movies,
     )
 
 

@@ -20,9 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
 from rich.console import Group
 from rich.table import Table
 
+from matinee.calibration import ListCalibration
 from matinee.data.split import Split
 from matinee.errors import ConfigError
 from matinee.evaluation.evaluate import (
@@ -232,6 +234,8 @@ def compare(
     fit_options: FitOptions | None = None,
     show_progress: bool = False,
     floor: bool = True,
+    movies: pl.DataFrame | None = None,
+    calibration: ListCalibration | None = None,
 ) -> ComparisonTable:
     """Fit and evaluate every model on every split; return the side-by-side table.
 
@@ -244,6 +248,9 @@ def compare(
         fit_options: Passed to every ``fit``.
         show_progress: Draw a progress bar over (model, split) runs.
         floor: Add a :data:`FLOOR_MODEL` row when no model of that name is compared.
+        movies: The movies table; its genres calibrate the lists as people get them (see
+            :func:`~matinee.evaluation.evaluate.evaluate`); without it lists are uncalibrated.
+        calibration: Strengths for new and known users' lists (None: the defaults).
     """
     if not splits:
         raise ConfigError("compare needs at least one split")
@@ -267,6 +274,8 @@ def compare(
                 metrics=metrics,
                 fit_options=fit_options,
                 on_fold=advance,
+                movies=movies,
+                calibration=calibration,
             )
             rows.append(ComparisonRow(name, result))
     return ComparisonTable(tuple(rows), tuple(split.name for split in splits))

@@ -214,9 +214,9 @@ class ModelBundle:
         Raises:
             ConfigError: a bad ``k`` or a calibration neither "auto" nor in [0, 1].
         """
-        _check_k(k)
-        strength = NEW_USER_STRENGTH if calibration is None else check_strength(calibration)
-        return self._new_user_list(self.resolve_ratings(ratings), k, filters, strength)
+        return self.recommend_rated(
+            self.resolve_ratings(ratings), k=k, filters=filters, calibration=calibration
+        )
 
     def recommend_rated(
         self,
@@ -224,7 +224,7 @@ class ModelBundle:
         *,
         k: int = 10,
         filters: ListFilters | None = None,
-        calibration: float | None = None,
+        calibration: Strength | None = None,
     ) -> list[Recommendation]:
         """:meth:`recommend_new_user` for ratings :meth:`resolve_ratings` already gave.
 
@@ -234,14 +234,14 @@ class ModelBundle:
         Raises:
             UnknownIdError: an id the model does not know.
             DataError: no ratings, or ratings off the model's scale.
-            ConfigError: a bad ``k`` or a calibration strength outside [0, 1].
+            ConfigError: a bad ``k`` or a calibration neither "auto" nor in [0, 1].
         """
         _check_k(k)
         strength = NEW_USER_STRENGTH if calibration is None else check_strength(calibration)
         return self._new_user_list(rated, k, filters, strength)
 
     def _new_user_list(
-        self, rated: Mapping[int, float], k: int, filters: ListFilters | None, strength: float
+        self, rated: Mapping[int, float], k: int, filters: ListFilters | None, strength: Strength
     ) -> list[Recommendation]:
         """The list of :meth:`recommend_new_user` for resolved ratings and a checked ``k``."""
         movies = self.catalog.indices(list(rated))
