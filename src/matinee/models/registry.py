@@ -42,7 +42,9 @@ SUMMARIES: dict[str, str] = {
     "bayes-mf": (
         "Bayesian MF by Gibbs sampling: the posterior mean of ``mu + b_u + b_i + p_u . q_i``."
     ),
-    "nmf": "NMF of the observed ratings: ``r = c_u + d_i + p_u . q_i`` with everything ``>= 0``.",
+    "nmf": (
+        "NMF of the observed ratings: ``r = mu + b_u + b_i + p_u . q_i`` with ``p_u, q_i >= 0``."
+    ),
     "nmf-matrix": (
         "The notebooks' NMF: factor the zero-filled ratings matrix, ``R ~ W H`` with ``W, H >= 0``."
     ),
