@@ -15,6 +15,7 @@ from matinee.calibration import (
     Calibration,
     calibrate_block,
     calibrate_row,
+    catalogue_mix,
     check_strength,
     parse_strength,
     row_strengths,
@@ -46,6 +47,28 @@ def test_strength_zero_is_the_models_order(seed: int, k: int) -> None:
     masked, rated, ratings, genres = _case(seed)
     chosen = calibrate_row(masked, rated, ratings, genres, k, Calibration(0.0))
     assert chosen.tolist() == top_k_row(masked, k).tolist()
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 20))
+def test_auto_lists_equal_the_block_path_row_by_row(seed: int, k: int) -> None:
+    """The one-row path's shortcut (strength 0: no pool, no greedy) changes no list."""
+    masked, rated, ratings, genres = _case(seed)
+    rows = sp.csr_matrix((ratings, (np.zeros(rated.size, int), rated)), shape=(1, 300))
+    scores = np.where(np.isfinite(masked), masked, 0.0)[None, :]
+    block = calibrate_block(scores, rows, genres, k, Calibration(AUTO))[0]
+    assert calibrate_row(masked, rated, ratings, genres, k, Calibration(AUTO)).tolist() == [
+        int(movie) for movie in block if movie >= 0
+    ]
+
+
+def test_catalogue_mix_is_worked_out_once_per_array_and_follows_its_values() -> None:
+    genres = _genres(np.random.default_rng(3), 50, 4)
+    expected = genres.sum(axis=0) / genres.sum()
+    assert np.allclose(catalogue_mix(genres), expected)
+    assert catalogue_mix(genres) is catalogue_mix(genres)
+    other = genres[::-1] * np.array([1.0, 2.0, 0.5, 1.0])
+    assert np.allclose(catalogue_mix(other), other.sum(axis=0) / other.sum())
 
 
 @settings(max_examples=30, deadline=None)
