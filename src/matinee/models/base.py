@@ -19,6 +19,7 @@ from matinee.data.ids import IdMap
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, ModelFitError, ModelFormatError, NotFittedError
 from matinee.models._checks import check_fit_input, check_indices, check_new_user, check_new_users
+from matinee.models._new_user_rows import pair_scores
 from matinee.models.config import Config
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray, ScoreArray
@@ -227,16 +228,9 @@ class Recommender(ABC, Generic[C]):
                 f"predict_new_users needs as many people as movies, got {person_idx.size} "
                 f"and {movie_idx.size}"
             )
-        batch = self._predict_new_users(matrix, person_idx, movie_idx)
-        predicted = np.empty(person_idx.size, dtype=np.float32) if batch is None else batch
-        if batch is None:
-            order = np.argsort(person_idx, kind="stable")
-            bounds = np.searchsorted(person_idx[order], np.arange(matrix.shape[0] + 1))
-            for person in np.flatnonzero(np.diff(bounds)):
-                pairs = order[bounds[person] : bounds[person + 1]]
-                cells = slice(matrix.indptr[person], matrix.indptr[person + 1])
-                scores = self._score_new_user(matrix.indices[cells], matrix.data[cells])
-                predicted[pairs] = np.asarray(scores, dtype=np.float32)[movie_idx[pairs]]
+        predicted = self._predict_new_users(matrix, person_idx, movie_idx)
+        if predicted is None:
+            predicted = pair_scores(matrix, person_idx, movie_idx, self._score_new_user)
         low, high = self.rating_scale_
         clipped: RatingArray = np.clip(predicted, low, high).astype(np.float32)
         return clipped
