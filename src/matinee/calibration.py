@@ -299,6 +299,7 @@ def calibrate_pools(
     genres: FloatArray,
     k: int,
     calibration: Calibration,
+    strengths: FloatArray | None = None,
 ) -> IndexArray:
     """``(n_rows, k)`` movie indices chosen from each row's pool (``-1`` pads), best first.
 
@@ -309,6 +310,8 @@ def calibrate_pools(
         genres: ``(n_movies, n_genres)`` from :func:`genre_weights`.
         k: Films per list.
         calibration: Strength and the rest.
+        strengths: Each row's strength when the caller already has them (see
+            :func:`row_strengths`); worked out here otherwise.
     """
     from matinee._calibrate_kernel import calibrate_one_row, calibrate_rows
 
@@ -317,7 +320,7 @@ def calibrate_pools(
     if not calibration.active:
         return np.ascontiguousarray(pools[:, :width])
     taste_rows = np.ascontiguousarray(np.atleast_2d(taste_rows), dtype=np.float64)
-    lams = row_strengths(taste_rows, genres, calibration)
+    lams = row_strengths(taste_rows, genres, calibration) if strengths is None else strengths
     if not lams.any():
         return np.ascontiguousarray(pools[:, :width])
     valid = pools >= 0
@@ -368,11 +371,12 @@ def calibrate_row(
     if not calibration.active:
         return top_k_row(masked, k)
     taste_row = taste_of(rated, ratings, genres, calibration.taste)
-    if not row_strengths(taste_row, genres, calibration).any():
+    strengths = row_strengths(taste_row, genres, calibration)
+    if not strengths.any():
         return top_k_row(masked, k)  # "auto" leaves most people's order as it is
     pool = top_k_row(masked, max(calibration.pool, k))
     chosen = calibrate_pools(
-        pool[None, :], masked[pool][None, :], taste_row, genres, k, calibration
+        pool[None, :], masked[pool][None, :], taste_row, genres, k, calibration, strengths
     )
     picked: npt.NDArray[np.int64] = chosen[0][chosen[0] >= 0].astype(np.int64)
     return picked

@@ -238,12 +238,6 @@ class ModelBundle:
         """
         _check_k(k)
         strength = NEW_USER_STRENGTH if calibration is None else check_strength(calibration)
-        return self._new_user_list(rated, k, filters, strength)
-
-    def _new_user_list(
-        self, rated: Mapping[int, float], k: int, filters: ListFilters | None, strength: Strength
-    ) -> list[Recommendation]:
-        """The list of :meth:`recommend_new_user` for resolved ratings and a checked ``k``."""
         movies = self.catalog.indices(list(rated))
         values = np.asarray(list(rated.values()), dtype=np.float32)
         scores = self.model.rank_new_user(movies, values)
