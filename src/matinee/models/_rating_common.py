@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ModelFitError
+from matinee.training.loop import ArrayTrainer
 from matinee.types import IndexArray
 
 __all__ = [
     "ArraySnapshot",
+    "RatingTrainer",
     "by_user_csr",
     "check_finite",
     "check_shape",
@@ -23,6 +26,20 @@ __all__ = [
 
 ArraySnapshot = dict[str, npt.NDArray[np.float32]]
 """Copies of a trainer's weight arrays, by name."""
+
+C = TypeVar("C")
+
+
+class RatingTrainer(ArrayTrainer, Generic[C]):
+    """An array trainer of a rating model: its config, validation set, rating scale and mean.
+
+    Every rating model's epoch trainer starts from these four; the mean is the one its
+    predictions add (0.0 for a model without biases).
+    """
+
+    def __init__(self, config: C, train: Ratings, validation: Ratings | None, mean: float) -> None:
+        self.config, self.validation = config, validation
+        self.scale, self.mean = train.rating_scale, mean
 
 
 def clipped_rmse(

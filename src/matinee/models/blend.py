@@ -44,10 +44,7 @@ added nothing more. AutoRec needs the ``neural`` extra."""
 class BlendConfig(Config):
     """Hyperparameters of :class:`Blend`: its parts and how their weights are learned."""
 
-    SEARCH_SPACE = space(
-        reg=FloatRange(0.01, 100.0, log=True),
-        validation_fraction=FloatRange(0.05, 0.3),
-    )
+    SEARCH_SPACE = space(reg=(0.01, 100.0), validation_fraction=FloatRange(0.05, 0.3))
 
     parts: tuple[str, ...] = DEFAULT_PARTS
     """Registry names of the rating models blended (at least one, each once)."""

@@ -23,6 +23,7 @@ __all__ = [
     "Dimension",
     "FloatRange",
     "IntRange",
+    "LogBounds",
     "parse_dimension",
     "search_space",
     "space",
@@ -89,9 +90,28 @@ def _check_bounds(low: float, high: float, log: bool) -> None:
         raise ConfigError(f"a log-scale search range needs low > 0, got {low}:{high}")
 
 
-def space(**dimensions: Dimension) -> Mapping[str, Dimension]:
-    """A config's ``SEARCH_SPACE``: field name -> its range, read-only."""
-    return types.MappingProxyType(dimensions)
+LogBounds = tuple[int, int] | tuple[float, float]
+"""``(low, high)`` of a log-scale range, as :func:`space` takes it."""
+
+
+def space(**dimensions: Dimension | LogBounds) -> Mapping[str, Dimension]:
+    """A config's ``SEARCH_SPACE``: field name -> its range, read-only.
+
+    Sizes, rates and penalties are searched on a log scale in every model, so a ``(low, high)``
+    pair stands for that range: :class:`IntRange` when both bounds are ``int``, else
+    :class:`FloatRange`. Any other range is given as a dimension.
+    """
+    return types.MappingProxyType({name: _log_range(value) for name, value in dimensions.items()})
+
+
+def _log_range(value: Dimension | LogBounds) -> Dimension:
+    """``value`` as a dimension: a ``(low, high)`` pair becomes a log-scale range."""
+    if not isinstance(value, tuple):
+        return value
+    low, high = value
+    if isinstance(low, int) and isinstance(high, int):
+        return IntRange(low, high, log=True)
+    return FloatRange(float(low), float(high), log=True)
 
 
 def search_space(config_type: type[Any]) -> dict[str, Dimension]:

@@ -10,12 +10,12 @@ import numpy as np
 import numpy.typing as npt
 
 from matinee.data.ratings import Ratings
-from matinee.models._rating_common import check_shape, clipped_rmse
+from matinee.models._rating_common import RatingTrainer, check_shape, clipped_rmse
 from matinee.models.base import Recommender
 from matinee.models.config import Config, EpochConfig, setting
 from matinee.models.ranking import RankingSpec, TasteRanked, interaction_vectors
-from matinee.models.search import FloatRange, space
-from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
+from matinee.models.search import space
+from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
 __all__ = [
@@ -73,10 +73,7 @@ class GlobalMean(Recommender[GlobalMeanConfig]):
 class BiasBaselineConfig(EpochConfig):
     """Hyperparameters of :class:`BiasBaseline` (defaults tuned on ml-100k u1-u5)."""
 
-    SEARCH_SPACE = space(
-        reg_users=FloatRange(0.5, 50.0, log=True),
-        reg_movies=FloatRange(0.5, 50.0, log=True),
-    )
+    SEARCH_SPACE = space(reg_users=(0.5, 50.0), reg_movies=(0.5, 50.0))
 
     epochs: int = 10
     """Rounds of alternating updates (movie biases, then user biases); 10 is plenty."""
@@ -88,16 +85,14 @@ class BiasBaselineConfig(EpochConfig):
     """Ridge penalty on each movie bias: it shrinks rarely rated movies towards zero."""
 
 
-class _BiasTrainer(ArrayTrainer):
+class _BiasTrainer(RatingTrainer[BiasBaselineConfig]):
     """One ALS round of the bias model: closed-form movie biases, then user biases."""
 
     def __init__(
         self, config: BiasBaselineConfig, train: Ratings, validation: Ratings | None, mean: float
     ) -> None:
-        self.config = config
+        super().__init__(config, train, validation, mean)
         self.train = train
-        self.validation = validation
-        self.mean = mean
         self.weights = {
             "user_bias": np.zeros(train.n_users, dtype=np.float64),
             "movie_bias": np.zeros(train.n_movies, dtype=np.float64),

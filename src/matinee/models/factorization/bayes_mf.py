@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matinee.data.ratings import Ratings
-from matinee.models._rating_common import check_finite, clipped_rmse, ridge_fold_in
+from matinee.models._rating_common import RatingTrainer, check_finite, clipped_rmse, ridge_fold_in
 from matinee.models.config import check_range
 from matinee.models.factorization._config import FactorConfig
 from matinee.models.factorization._gibbs import (
@@ -37,7 +37,7 @@ from matinee.models.factorization._gibbs import (
 from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors
 from matinee.models.factorization._sgd import threads_for
 from matinee.models.ranking import RankingSpec
-from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
+from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
 __all__ = ["COMPRESS_EVERY", "BayesianMF", "BayesianMFConfig", "compress_product", "sweep_plan"]
@@ -132,13 +132,12 @@ def _csr(rows: IndexArray, columns: IndexArray, n_rows: int) -> tuple[Any, Index
     return indptr, np.ascontiguousarray(columns[order], dtype=np.int32), order
 
 
-class _GibbsTrainer(ArrayTrainer):
+class _GibbsTrainer(RatingTrainer[BayesianMFConfig]):
     """The current sample, the running posterior sums, and one Gibbs sweep."""
 
     def __init__(self, config: BayesianMFConfig, train: Ratings, validation: Ratings | None):
-        self.config, self.validation, self.scale = config, validation, train.rating_scale
+        super().__init__(config, train, validation, train.mean())
         self.train = train
-        self.mean = train.mean()
         self.rng = np.random.default_rng(config.seed)
         n_users, n_movies, k = train.n_users, train.n_movies, config.n_factors
         self.by_user = _csr(train.user_idx, train.movie_idx, n_users)

@@ -28,7 +28,7 @@ from matinee.models._ranker_common import (
 from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig, setting
 from matinee.models.factorization._ials_kernels import conjugate_gradient_rows
-from matinee.models.search import FloatRange, IntRange, space
+from matinee.models.search import IntRange, space
 from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -46,10 +46,7 @@ class ImplicitALSConfig(EpochConfig, FoldInConfig):
     """New-user list scores over (count + 1) to this power (see :class:`FoldInConfig`)."""
 
     SEARCH_SPACE = space(
-        n_factors=IntRange(16, 256, log=True),
-        reg=FloatRange(0.001, 1.0, log=True),
-        alpha=FloatRange(0.5, 40.0, log=True),
-        epochs=IntRange(5, 30),
+        n_factors=(16, 256), reg=(0.001, 1.0), alpha=(0.5, 40.0), epochs=IntRange(5, 30)
     )
 
     epochs: int = 15

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from matinee.data.ratings import Ratings
 from matinee.models._rating_common import (
     ArraySnapshot,
+    RatingTrainer,
     by_user_csr,
     check_finite,
     check_shape,
@@ -40,8 +41,8 @@ from matinee.models.factorization._sgd import (
     threads_for,
 )
 from matinee.models.ranking import RankingSpec
-from matinee.models.search import FloatRange, IntRange, space
-from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
+from matinee.models.search import IntRange, space
+from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
 __all__ = ["BiasedMF", "BiasedMFConfig", "DotProductMF", "DotProductMFConfig"]
@@ -73,10 +74,7 @@ class DotProductMFConfig(_FactorConfig):
     """
 
     SEARCH_SPACE = space(
-        n_factors=IntRange(8, 200, log=True),
-        learning_rate=FloatRange(0.002, 0.05, log=True),
-        reg=FloatRange(0.005, 0.2, log=True),
-        epochs=IntRange(10, 150),
+        n_factors=(8, 200), learning_rate=(0.002, 0.05), reg=(0.005, 0.2), epochs=IntRange(10, 150)
     )
 
     epochs: int = 100
@@ -92,10 +90,10 @@ class BiasedMFConfig(_FactorConfig):
     """Hyperparameters of :class:`BiasedMF` (defaults tuned on ml-100k u1-u5)."""
 
     SEARCH_SPACE = space(
-        n_factors=IntRange(8, 200, log=True),
-        learning_rate=FloatRange(0.002, 0.05, log=True),
-        reg=FloatRange(0.01, 0.2, log=True),
-        reg_bias=FloatRange(0.001, 0.1, log=True),
+        n_factors=(8, 200),
+        learning_rate=(0.002, 0.05),
+        reg=(0.01, 0.2),
+        reg_bias=(0.001, 0.1),
         epochs=IntRange(20, 150),
     )
 
@@ -133,7 +131,7 @@ class BiasedMFConfig(_FactorConfig):
         return self.solver == "als"
 
 
-class _FactorTrainer(ArrayTrainer):
+class _FactorTrainer(RatingTrainer[_FactorConfig]):
     """Weights of a (biased) factor model and one epoch of SGD or ALS over them."""
 
     def __init__(
@@ -145,10 +143,7 @@ class _FactorTrainer(ArrayTrainer):
         *,
         use_bias: bool,
     ) -> None:
-        self.config = config
-        self.validation = validation
-        self.scale = train.rating_scale
-        self.mean = mean if use_bias else 0.0
+        super().__init__(config, train, validation, mean if use_bias else 0.0)
         self.use_bias = use_bias
         self.rng = np.random.default_rng(config.seed)
         self.als = config.solves_by_als()

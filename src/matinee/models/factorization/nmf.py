@@ -28,6 +28,7 @@ from matinee.models._calibration import (
 from matinee.models._offsets import BaselineOffsets
 from matinee.models._rating_common import (
     ArraySnapshot,
+    RatingTrainer,
     by_user_csr,
     check_finite,
     check_shape,
@@ -42,7 +43,7 @@ from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFacto
 from matinee.models.factorization._sgd import factor_dot, threads_for
 from matinee.models.ranking import RankingSpec
 from matinee.models.search import FloatRange, IntRange, space
-from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
+from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
 __all__ = ["MaskedNMF", "MaskedNMFConfig", "MatrixNMF", "MatrixNMFConfig"]
@@ -66,10 +67,10 @@ class MaskedNMFConfig(FactorConfig):
     """Hyperparameters of :class:`MaskedNMF` (measured on ml-100k u1, ml-latest-small 90/10)."""
 
     SEARCH_SPACE = space(
-        n_factors=IntRange(4, 60, log=True),
-        reg_users=FloatRange(1.0, 50.0, log=True),
-        reg_movies=FloatRange(1.0, 50.0, log=True),
-        reg_bias=FloatRange(0.5, 50.0, log=True),
+        n_factors=(4, 60),
+        reg_users=(1.0, 50.0),
+        reg_movies=(1.0, 50.0),
+        reg_bias=(0.5, 50.0),
         epochs=IntRange(5, 50),
     )
 
@@ -97,16 +98,13 @@ class MaskedNMFConfig(FactorConfig):
     uses 5 and 3)."""
 
 
-class _MaskedNMFTrainer(ArrayTrainer):
+class _MaskedNMFTrainer(RatingTrainer[MaskedNMFConfig]):
     """Alternating ridge solves on the observed cells, factors held non-negative."""
 
     def __init__(
         self, config: MaskedNMFConfig, train: Ratings, validation: Ratings | None, mean: float
     ) -> None:
-        self.config = config
-        self.validation = validation
-        self.scale = train.rating_scale
-        self.mean = mean if config.biased else 0.0
+        super().__init__(config, train, validation, mean if config.biased else 0.0)
         rng = np.random.default_rng(config.seed)
         k = config.n_factors
         self.weights: ArraySnapshot = {
@@ -264,10 +262,7 @@ class _NonNegativeFactors(Recommender[Any]):
 class MatrixNMFConfig(Config):
     """Hyperparameters of :class:`MatrixNMF`, passed to ``sklearn.decomposition.NMF``."""
 
-    SEARCH_SPACE = space(
-        n_factors=IntRange(4, 60, log=True),
-        reg=FloatRange(0.0, 1.0),
-    )
+    SEARCH_SPACE = space(n_factors=(4, 60), reg=FloatRange(0.0, 1.0))
 
     n_factors: int = setting(15, low=1, high=4096)
     """Number of non-negative features (scikit-learn's ``n_components``)."""

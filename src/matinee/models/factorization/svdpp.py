@@ -16,8 +16,8 @@ from matinee.models.factorization._config import SGDFactorConfig
 from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors
 from matinee.models.factorization._sgd import factor_dot, svdpp_epoch
 from matinee.models.ranking import RankingSpec
-from matinee.models.search import FloatRange, IntRange, space
-from matinee.training.loop import ArrayTrainer, EpochRecord, FitOptions, run_epochs
+from matinee.models.search import IntRange, space
+from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
 __all__ = ["SVDpp", "SVDppConfig"]
@@ -28,10 +28,10 @@ class SVDppConfig(SGDFactorConfig):
     """Hyperparameters of :class:`SVDpp` (defaults tuned on ml-100k u1-u5)."""
 
     SEARCH_SPACE = space(
-        n_factors=IntRange(8, 200, log=True),
-        learning_rate=FloatRange(0.002, 0.03, log=True),
-        reg=FloatRange(0.01, 0.2, log=True),
-        reg_implicit=FloatRange(0.01, 0.5, log=True),
+        n_factors=(8, 200),
+        learning_rate=(0.002, 0.03),
+        reg=(0.01, 0.2),
+        reg_implicit=(0.01, 0.5),
         epochs=IntRange(10, 80),
     )
 
@@ -64,16 +64,13 @@ def implicit_sums(
     return np.ascontiguousarray(sums * scale[:, None], dtype=np.float32)
 
 
-class _SVDppTrainer(ArrayTrainer):
+class _SVDppTrainer(rating_common.RatingTrainer[SVDppConfig]):
     """SVD++ weights and one SGD epoch over them, user by user in a seeded order."""
 
     def __init__(
         self, config: SVDppConfig, train: Ratings, validation: Ratings | None, mean: float
     ) -> None:
-        self.config = config
-        self.validation = validation
-        self.scale = train.rating_scale
-        self.mean = mean
+        super().__init__(config, train, validation, mean)
         self.rng = np.random.default_rng(config.seed)
         self.indptr, self.movies, self.ratings = rating_common.by_user_csr(train)
         self.n_train = len(train)

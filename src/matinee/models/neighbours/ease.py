@@ -76,10 +76,10 @@ class EASEConfig(ranker_common.FoldInConfig):
     to that taste (``benchmarks/results/new_users.md``)."""
 
     SEARCH_SPACE = space(
-        reg=FloatRange(30.0, 3000.0, log=True),
+        reg=(30.0, 3000.0),
         dropout=FloatRange(0.0, 0.7),
         session_window=IntRange(0, 5),
-        session_weight=FloatRange(0.1, 3.0, log=True),
+        session_weight=(0.1, 3.0),
     )
     """Default ranges of ``matinee tune``: plain EASE (window 0), EDLAE (dropout) and session
     rows in one space (``benchmarks/results/ranking_tune.md``). The low-pass fields are left out:

@@ -23,7 +23,7 @@ from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models._ranker_common import FoldInConfig, interactions, top_neighbours
 from matinee.models.config import setting
 from matinee.models.neighbours._sparse_ranker import SparseItemRanker
-from matinee.models.search import Choice, FloatRange, IntRange, space
+from matinee.models.search import Choice, FloatRange, space
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -40,7 +40,7 @@ class ItemKNNConfig(FoldInConfig):
 
     SEARCH_SPACE = space(
         similarity=Choice(("cosine", "adjusted-cosine")),
-        neighbours=IntRange(10, 500, log=True),
+        neighbours=(10, 500),
         shrinkage=FloatRange(0.0, 100.0),
     )
 

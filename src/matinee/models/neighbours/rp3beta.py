@@ -27,7 +27,7 @@ from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models._ranker_common import FoldInConfig, fold_in_row, interactions, top_neighbours
 from matinee.models.config import setting
 from matinee.models.neighbours._sparse_ranker import SparseItemRanker
-from matinee.models.search import FloatRange, IntRange, space
+from matinee.models.search import FloatRange, space
 from matinee.training.loop import EpochRecord, FitOptions
 from matinee.types import IndexArray, RatingArray
 
@@ -45,9 +45,7 @@ class RP3BetaConfig(FoldInConfig):
     and the walk needs about 0.4 more before one-taste lists follow the taste."""
 
     SEARCH_SPACE = space(
-        alpha=FloatRange(0.2, 2.0),
-        beta=FloatRange(0.0, 1.0),
-        neighbours=IntRange(20, 1000, log=True),
+        alpha=FloatRange(0.2, 2.0), beta=FloatRange(0.0, 1.0), neighbours=(20, 1000)
     )
 
     alpha: float = setting(1.0, low=0.0, low_open=True)

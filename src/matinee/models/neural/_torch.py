@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -266,16 +266,15 @@ def fitted_net(model: Recommender[Any], net: ModuleT | None) -> ModuleT:
     return net
 
 
-class ModuleTrainer:
+class ModuleTrainer(Generic[ModuleT]):
     """Snapshot and restore for an epoch trainer whose weights are one ``nn.Module``.
 
-    Subclasses keep the validation set (or None) in ``self.validation``.
+    It keeps the network, the device it trains on and the validation set (or None), which
+    every neural trainer needs.
     """
 
-    validation: Ratings | None = None
-
-    def __init__(self, module: nn.Module) -> None:
-        self.module = module
+    def __init__(self, net: ModuleT, device: torch.device, validation: Ratings | None) -> None:
+        self.net, self.device, self.validation = net, device, validation
 
     @property
     def has_validation(self) -> bool:
@@ -284,10 +283,10 @@ class ModuleTrainer:
 
     def snapshot(self) -> object:
         """A copy of the weights as numpy arrays."""
-        return state_arrays(self.module)
+        return state_arrays(self.net)
 
     def restore(self, snapshot: object) -> None:
         """Put back weights taken by :meth:`snapshot`."""
         if not isinstance(snapshot, dict):
             raise TypeError(f"a snapshot is a dict of arrays, got {type(snapshot).__name__}")
-        load_state_arrays(self.module, snapshot)
+        load_state_arrays(self.net, snapshot)

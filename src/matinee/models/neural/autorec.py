@@ -49,7 +49,7 @@ from matinee.models.neural._torch import (
     to_tensor,
 )
 from matinee.models.ranking import RankingSpec, TasteRanked
-from matinee.models.search import FloatRange, IntRange, space
+from matinee.models.search import IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -69,11 +69,7 @@ an epoch), because there the Adam step and the L2 term over every weight dominat
 class AutoRecConfig(EpochConfig):
     """Hyperparameters of :class:`AutoRec`; the defaults are the paper's I-AutoRec, tuned."""
 
-    SEARCH_SPACE = space(
-        reg=FloatRange(1e-5, 0.1, log=True),
-        learning_rate=FloatRange(1e-4, 0.01, log=True),
-        epochs=IntRange(10, 100),
-    )
+    SEARCH_SPACE = space(reg=(1e-5, 0.1), learning_rate=(1e-4, 0.01), epochs=IntRange(10, 100))
 
     kind: Literal["item", "user"] = "item"
     """``item`` encodes each movie's ratings (I-AutoRec, the better one), ``user`` each user's."""
@@ -131,14 +127,14 @@ class AutoRecConfig(EpochConfig):
         check_layers(self, "hidden")
 
 
-class _Trainer(ModuleTrainer):
+class _Trainer(ModuleTrainer[AutoRecNet]):
     """One epoch of AutoRec over shuffled batches of rating vectors."""
 
     def __init__(
         self, model: AutoRec, net: AutoRecNet, device: torch.device, validation: Ratings | None
     ) -> None:
-        super().__init__(net)
-        self.model, self.net, self.device, self.validation = model, net, device, validation
+        super().__init__(net, device, validation)
+        self.model = model
         config = model.config
         self.optimizer = make_optimizer(
             config.optimizer, list(net.parameters()), config.learning_rate

@@ -39,7 +39,7 @@ from matinee.models.neural._torch import (
     to_tensor,
 )
 from matinee.models.ranking import RankingSpec, TasteRanked
-from matinee.models.search import FloatRange, IntRange, space
+from matinee.models.search import IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray, RatingArray
 
@@ -57,10 +57,7 @@ class EmbeddingNetConfig(EpochConfig):
     """
 
     SEARCH_SPACE = space(
-        n_factors=IntRange(8, 128, log=True),
-        reg=FloatRange(1e-6, 1e-2, log=True),
-        learning_rate=FloatRange(1e-4, 0.01, log=True),
-        epochs=IntRange(4, 30),
+        n_factors=(8, 128), reg=(1e-6, 1e-2), learning_rate=(1e-4, 0.01), epochs=IntRange(4, 30)
     )
 
     n_factors: int = setting(50, low=1)
@@ -146,7 +143,7 @@ class EmbeddingNetModule(nn.Module):
         return l2 * (torch.sum(users**2) + torch.sum(movies**2))
 
 
-class _Trainer(ModuleTrainer):
+class _Trainer(ModuleTrainer[EmbeddingNetModule]):
     """One epoch of minibatch Adam over shuffled ratings."""
 
     def __init__(
@@ -157,8 +154,8 @@ class _Trainer(ModuleTrainer):
         validation: Ratings | None,
         device: torch.device,
     ) -> None:
-        super().__init__(net)
-        self.config, self.net, self.device, self.validation = config, net, device, validation
+        super().__init__(net, device, validation)
+        self.config = config
         self.users = to_tensor(train.user_idx, device, torch.int64)
         self.movies = to_tensor(train.movie_idx, device, torch.int64)
         self.ratings = to_tensor(train.rating, device, torch.float32)

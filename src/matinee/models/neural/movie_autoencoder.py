@@ -52,7 +52,7 @@ from matinee.models.neural._torch import (
     sparse_rows,
     to_tensor,
 )
-from matinee.models.search import FloatRange, IntRange, space
+from matinee.models.search import space
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray
 
@@ -63,11 +63,7 @@ __all__ = ["MovieAutoencoder", "MovieAutoencoderConfig"]
 class MovieAutoencoderConfig(EpochConfig):
     """Hyperparameters of :class:`MovieAutoencoder`; the defaults are the notebook's."""
 
-    SEARCH_SPACE = space(
-        n_factors=IntRange(8, 128, log=True),
-        reg=FloatRange(0.001, 1.0, log=True),
-        learning_rate=FloatRange(0.001, 0.3, log=True),
-    )
+    SEARCH_SPACE = space(n_factors=(8, 128), reg=(0.001, 1.0), learning_rate=(0.001, 0.3))
 
     n_factors: int = setting(50, low=1)
     """Size of each movie's vector (the hidden layer)."""
@@ -102,7 +98,7 @@ class MovieAutoencoderConfig(EpochConfig):
     """Most L-BFGS iterations when folding in a new viewer."""
 
 
-class _Trainer(ModuleTrainer):
+class _Trainer(ModuleTrainer[AutoRecNet]):
     """One epoch of SGD over shuffled movie rows, and the validation loss."""
 
     def __init__(
@@ -112,8 +108,8 @@ class _Trainer(ModuleTrainer):
         validation: Ratings | None,
         device: torch.device,
     ) -> None:
-        super().__init__(net)
-        self.model, self.net, self.device, self.validation = model, net, device, validation
+        super().__init__(net, device, validation)
+        self.model = model
         config = model.config
         self.optimizer = make_optimizer("sgd", list(net.parameters()), config.learning_rate)
         self.rng = np.random.default_rng(config.seed)
