@@ -1,13 +1,20 @@
 """Argument and option types that several commands share, and their metrics table.
 
-One flag, help text and type per option, declared once.
+One flag, help text and type per option, declared once. Options that several commands take
+together are an option group: a dataclass of typed options that :func:`option_groups` spells
+out in each command's signature (as click's shared option decorators do).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
+import typing
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -18,16 +25,21 @@ __all__ = [
     "DatasetName",
     "JsonFlag",
     "ModelName",
+    "OneSplit",
     "SaveDir",
     "SavedModel",
+    "Scoring",
     "TableJsonFlag",
     "Threshold",
     "TopK",
     "TrainedDataset",
     "TrainedSplit",
     "metrics_table",
+    "option_groups",
     "scores_table",
 ]
+
+R = TypeVar("R")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 TableJsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -47,6 +59,51 @@ TrainedDataset = Annotated[
 TrainedSplit = Annotated[
     str | None, typer.Option("--split", help="Split spec; default: the one trained on.")
 ]
+OneSplit = Annotated[str, typer.Option("--split", help="Split spec, e.g. u1 or random:0.2.")]
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How a scoring command ranks and judges: list length and relevance bar."""
+
+    k: TopK = 10
+    relevance: Threshold = 4.0
+
+
+def option_groups(command: Callable[..., R]) -> Callable[..., R]:
+    """``command`` with each parameter typed as an option group spelt out as the group's options.
+
+    Typer reads a command's options from its signature; a parameter whose type is a dataclass
+    stands there for that dataclass's fields (typed options with their defaults), in place, and
+    the command gets the dataclass built from them.
+    """
+    hints = typing.get_type_hints(command, include_extras=True)
+    groups: dict[str, tuple[type[Any], list[str]]] = {}
+    parameters: list[inspect.Parameter] = []
+    for parameter in inspect.signature(command).parameters.values():
+        hint = hints.get(parameter.name, parameter.annotation)
+        if not (isinstance(hint, type) and dataclasses.is_dataclass(hint)):
+            parameters.append(parameter.replace(annotation=hint))
+            continue
+        fields = typing.get_type_hints(hint, include_extras=True)
+        groups[parameter.name] = (hint, [field.name for field in dataclasses.fields(hint)])
+        parameters.extend(
+            inspect.Parameter(
+                field.name, parameter.kind, default=field.default, annotation=fields[field.name]
+            )
+            for field in dataclasses.fields(hint)
+        )
+
+    @functools.wraps(command)
+    def run(**values: Any) -> R:
+        for name, (group, names) in groups.items():
+            values[name] = group(**{key: values.pop(key) for key in names})
+        return command(**values)
+
+    run.__signature__ = inspect.signature(command).replace(  # type: ignore[attr-defined]
+        parameters=parameters
+    )
+    return run
 
 
 def scores_table(engine: str) -> Callable[[Mapping[str, Any]], None]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
@@ -21,10 +22,12 @@ from matinee.errors import ConfigError
 
 __all__ = [
     "FILTER_KEYS",
+    "CountFilters",
     "MinMovieRatings",
     "MinUserRatings",
     "RecordedMinMovieRatings",
     "RecordedMinUserRatings",
+    "RecordedCountFilters",
     "apply_count_filters",
     "filters_record",
     "recorded_filters",
@@ -62,6 +65,26 @@ def filters_record(min_user: int | None, min_movie: int | None) -> dict[str, int
     """The filters asked for, as manifest ``extra`` entries (none when no filter is set)."""
     values = dict(zip(FILTER_KEYS, (min_user, min_movie), strict=True))
     return {key: value for key, value in values.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class CountFilters:
+    """The two count filters as one option group (:func:`~matinee.cli._options.option_groups`)."""
+
+    min_movie_ratings: MinMovieRatings = None
+    min_user_ratings: MinUserRatings = None
+
+    def record(self) -> dict[str, int]:
+        """The filters asked for, as manifest ``extra`` entries (:func:`filters_record`)."""
+        return filters_record(self.min_user_ratings, self.min_movie_ratings)
+
+
+@dataclass(frozen=True)
+class RecordedCountFilters(CountFilters):
+    """The count filters of a command on a saved model: unset, the ones it was trained with."""
+
+    min_movie_ratings: RecordedMinMovieRatings = None
+    min_user_ratings: RecordedMinUserRatings = None
 
 
 def recorded_filters(extra: Mapping[str, Any]) -> tuple[int | None, int | None]:

@@ -26,19 +26,17 @@ from matinee.cli._options import (
     JsonFlag,
     ModelName,
     SaveDir,
-    Threshold,
-    TopK,
+    Scoring,
     TrainedDataset,
     TrainedSplit,
     metrics_table,
+    option_groups,
     scores_table,
 )
 from matinee.cli.app import app, console, fail, report
 from matinee.cli.filtering import (
-    MinMovieRatings,
-    MinUserRatings,
-    RecordedMinMovieRatings,
-    RecordedMinUserRatings,
+    CountFilters,
+    RecordedCountFilters,
     apply_count_filters,
     filters_record,
     recorded_filters,
@@ -95,6 +93,7 @@ def _size_text(size: int) -> str:
 
 
 @app.command("train")
+@option_groups
 def train_command(
     model: ModelName,
     out: SaveDir,
@@ -104,20 +103,18 @@ def train_command(
     ] = "u1",
     set_values: SetOption = None,
     config_file: ConfigFile = None,
-    k: TopK = 10,
-    relevance: Threshold = 4.0,
+    *,
+    scoring: Scoring,
     device: Device = None,
-    min_movie_ratings: MinMovieRatings = None,
-    min_user_ratings: MinUserRatings = None,
+    filters: CountFilters,
     json_output: JsonFlag = False,
 ) -> None:
     """Train a model, score it on the split's test part, and save it with its metrics."""
 
     def work() -> dict[str, Any]:
         options = FitOptions(progress=not json_output, device=device)
-        counts = filters_record(min_user_ratings, min_movie_ratings)
         given = (config_file, set_values or [])
-        return _train(model, out, dataset, split, given, k, relevance, options, counts)
+        return _train(model, out, dataset, split, given, scoring, options, filters.record())
 
     def show(summary: dict[str, Any]) -> None:
         console.print(
@@ -137,8 +134,7 @@ def _train(
     dataset_name: str,
     spec: str,
     settings_given: tuple[Path | None, Sequence[str]],
-    k: int,
-    relevance: float,
+    scoring: Scoring,
     options: FitOptions,
     counts: dict[str, int],
 ) -> dict[str, Any]:
@@ -165,14 +161,18 @@ def _train(
     metrics: dict[str, float] = {}
     if chosen is not None:
         result = evaluate(
-            fitted, chosen, k=k, relevance_threshold=relevance, show_progress=options.progress
+            fitted,
+            chosen,
+            k=scoring.k,
+            relevance_threshold=scoring.relevance,
+            show_progress=options.progress,
         )
         metrics = dict(result.metrics)
     extra = {
         "dataset": dataset_name,
         "split": "all" if whole else spec,
-        "k": k,
-        "relevance_threshold": relevance,
+        "k": scoring.k,
+        "relevance_threshold": scoring.relevance,
         "fit_seconds": fit_seconds,
         **counts,
     }
@@ -197,22 +197,22 @@ def _filtered(dataset: Any, counts: dict[str, int], spec: str, show: bool) -> An
 
 
 @app.command("evaluate")
+@option_groups
 def evaluate_command(
     model_dir: ModelDir,
     dataset: TrainedDataset = None,
     split: TrainedSplit = None,
-    k: TopK = 10,
-    relevance: Threshold = 4.0,
+    *,
+    scoring: Scoring,
     device: Device = None,
-    min_movie_ratings: RecordedMinMovieRatings = None,
-    min_user_ratings: RecordedMinUserRatings = None,
+    filters: RecordedCountFilters,
     json_output: JsonFlag = False,
 ) -> None:
     """Re-score a saved model on the split it was trained on (its data fingerprint is checked)."""
 
     def work() -> dict[str, Any]:
-        asked = filters_record(min_user_ratings, min_movie_ratings)
-        return _evaluate(model_dir, dataset, split, k, relevance, json_output, device, asked)
+        asked = filters.record()
+        return _evaluate(model_dir, dataset, split, scoring, json_output, device, asked)
 
     report(work, json_output, scores_table(""))
 
@@ -221,8 +221,7 @@ def _evaluate(
     model_dir: Path,
     dataset_name: str | None,
     spec: str | None,
-    k: int,
-    relevance: float,
+    scoring: Scoring,
     json_output: bool,
     device: str | None = None,
     asked: dict[str, int] | None = None,
@@ -254,7 +253,11 @@ def _evaluate(
             "(data fingerprints differ); scoring it there would leak test ratings"
         )
     result = evaluate(
-        model, chosen, k=k, relevance_threshold=relevance, show_progress=not json_output
+        model,
+        chosen,
+        k=scoring.k,
+        relevance_threshold=scoring.relevance,
+        show_progress=not json_output,
     )
     return {
         "model": manifest.model,
@@ -269,6 +272,7 @@ def _evaluate(
 
 
 @app.command("compare")
+@option_groups
 def compare_command(
     models: Annotated[str, typer.Option("--models", help="Comma-separated model names.")],
     dataset: DatasetName = "ml-100k",
@@ -289,11 +293,10 @@ def compare_command(
         str, typer.Option("--format", help="rich, markdown, json or csv.")
     ] = "rich",
     out: Annotated[Path | None, typer.Option("--out", help="Also write the table here.")] = None,
-    k: TopK = 10,
-    relevance: Threshold = 4.0,
+    *,
+    scoring: Scoring,
     device: Device = None,
-    min_movie_ratings: MinMovieRatings = None,
-    min_user_ratings: MinUserRatings = None,
+    filters: CountFilters,
     json_output: JsonFlag = False,
 ) -> None:
     """Run several models on the same splits and print one side-by-side table."""
@@ -303,9 +306,8 @@ def compare_command(
             raise ConfigError(f"--format {output_format!r}: choose one of {', '.join(FORMATS)}")
         quiet = chosen_format != "rich"  # keep piped Markdown / JSON / CSV free of progress
         options = FitOptions(progress=not quiet, device=device)
-        counts = filters_record(min_user_ratings, min_movie_ratings)
         factories = _factories(models, set_values or [], config_files or [])
-        table = _compare(factories, dataset, split, k, relevance, options, counts)
+        table = _compare(factories, dataset, split, scoring, options, filters.record())
         text = _render(table, "markdown" if chosen_format == "rich" else chosen_format)
         if out is not None:
             write_text_atomic(out, text)
@@ -352,8 +354,7 @@ def _compare(
     factories: dict[str, Callable[[], Recommender[Any]]],
     dataset_name: str,
     spec: str,
-    k: int,
-    relevance: float,
+    scoring: Scoring,
     options: FitOptions,
     counts: dict[str, int],
 ) -> Any:
@@ -369,8 +370,8 @@ def _compare(
     return compare(
         factories,
         splits,
-        k=k,
-        relevance_threshold=relevance,
+        k=scoring.k,
+        relevance_threshold=scoring.relevance,
         fit_options=options,
         show_progress=options.progress,
         movies=dataset.movies,

@@ -17,12 +17,13 @@ from matinee.cli._configs import SetOption, parse_settings
 from matinee.cli._options import (
     DatasetName,
     JsonFlag,
+    OneSplit,
     SaveDir,
     SavedModel,
-    Threshold,
-    TopK,
+    Scoring,
     TrainedDataset,
     TrainedSplit,
+    option_groups,
     scores_table,
 )
 from matinee.cli.app import app, report
@@ -75,8 +76,7 @@ def _train(
     out: Path,
     master: str | None,
     pairs: list[str],
-    k: int,
-    relevance: float,
+    scoring: Scoring,
 ) -> dict[str, Any]:
     from matinee.data.loader import load_dataset
     from matinee.service import save_bundle
@@ -95,14 +95,14 @@ def _train(
     started = time.perf_counter()
     model = _fit(name, split.train, pairs)
     fit_seconds = time.perf_counter() - started
-    metrics = spark_evaluate(model, split, k=k, relevance_threshold=relevance)
+    metrics = spark_evaluate(model, split, k=scoring.k, relevance_threshold=scoring.relevance)
     train = collect_ratings(split.train)
     model.data_fingerprint_ = train.fingerprint()
     extra = {
         "dataset": dataset,
         "split": spec,
-        "k": k,
-        "relevance_threshold": relevance,
+        "k": scoring.k,
+        "relevance_threshold": scoring.relevance,
         "fit_seconds": fit_seconds,
         "engine": f"spark {spark.version} on {spark.sparkContext.master}",
     }
@@ -120,40 +120,40 @@ def _train(
 
 
 @spark_app.command("train")
+@option_groups
 def spark_train_command(
     model: Annotated[str, typer.Argument(help="als (biased ALS), ials or baseline.")],
     out: SaveDir,
     dataset: DatasetName = "ml-100k",
-    split: Annotated[
-        str, typer.Option("--split", help="Split spec, e.g. u1 or random:0.2.")
-    ] = "u1",
+    split: OneSplit = "u1",
     master: Master = None,
     set_: SetOption = None,
-    k: TopK = 10,
-    relevance: Threshold = 4.0,
+    *,
+    scoring: Scoring,
     json_output: JsonFlag = False,
 ) -> None:
     """Train a model in Spark, score it there on the split's test part, and save it."""
     report(
-        lambda: _train(model, dataset, split, out, master, set_ or [], k, relevance),
+        lambda: _train(model, dataset, split, out, master, set_ or [], scoring),
         json_output,
         scores_table(" (Spark)"),
     )
 
 
 @spark_app.command("evaluate")
+@option_groups
 def spark_evaluate_command(
     model_dir: SavedModel,
     dataset: TrainedDataset = None,
     split: TrainedSplit = None,
     master: Master = None,
-    k: TopK = 10,
-    relevance: Threshold = 4.0,
+    *,
+    scoring: Scoring,
     json_output: JsonFlag = False,
 ) -> None:
     """Score a saved model in Spark on a split's test part (Matinee's metric definitions)."""
     report(
-        lambda: _evaluate(model_dir, dataset, split, master, k, relevance),
+        lambda: _evaluate(model_dir, dataset, split, master, scoring),
         json_output,
         scores_table(" (Spark)"),
     )
@@ -164,8 +164,7 @@ def _evaluate(
     dataset: str | None,
     spec: str | None,
     master: str | None,
-    k: int,
-    relevance: float,
+    scoring: Scoring,
 ) -> dict[str, Any]:
     from matinee.spark.evaluate import spark_evaluate
     from matinee.spark.readers import read_release
@@ -183,5 +182,5 @@ def _evaluate(
     spark = spark_session(master)
     data = read_release(spark, name, settings=settings)
     split = _one(spark_split_from_spec(spark, data, spec, settings=settings), spec)
-    metrics = spark_evaluate(model, split, k=k, relevance_threshold=relevance)
+    metrics = spark_evaluate(model, split, k=scoring.k, relevance_threshold=scoring.relevance)
     return {"model": manifest.model, "dataset": name, "split": spec, "metrics": metrics}
