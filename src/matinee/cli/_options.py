@@ -20,6 +20,7 @@ import typer
 from rich.table import Table
 
 from matinee.cli.app import console
+from matinee.errors import ConfigError
 
 __all__ = [
     "DatasetName",
@@ -33,6 +34,7 @@ __all__ = [
     "Threshold",
     "TopK",
     "TrainedDataset",
+    "TrainedOn",
     "TrainedSplit",
     "metrics_table",
     "option_groups",
@@ -60,6 +62,28 @@ TrainedSplit = Annotated[
     str | None, typer.Option("--split", help="Split spec; default: the one trained on.")
 ]
 OneSplit = Annotated[str, typer.Option("--split", help="Split spec, e.g. u1 or random:0.2.")]
+
+
+@dataclass(frozen=True)
+class TrainedOn:
+    """``--dataset`` and ``--split`` of a command on a saved model; unset, the ones it records."""
+
+    dataset: TrainedDataset = None
+    split: TrainedSplit = None
+
+    def resolve(self, model_dir: Path, extra: Mapping[str, Any]) -> tuple[str, str]:
+        """The release and split spec to score on, given the saved model's manifest ``extra``.
+
+        Raises:
+            ConfigError: neither the options nor the manifest name them.
+        """
+        name = self.dataset or extra.get("dataset")
+        spec = self.split or extra.get("split")
+        if not isinstance(name, str) or not isinstance(spec, str):
+            raise ConfigError(
+                f"{model_dir} does not record its dataset and split; pass --dataset and --split"
+            )
+        return name, spec
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,7 @@ from matinee.cli._options import (
     ModelName,
     SaveDir,
     Scoring,
-    TrainedDataset,
-    TrainedSplit,
+    TrainedOn,
     metrics_table,
     option_groups,
     scores_table,
@@ -200,8 +199,7 @@ def _filtered(dataset: Any, counts: dict[str, int], spec: str, show: bool) -> An
 @option_groups
 def evaluate_command(
     model_dir: ModelDir,
-    dataset: TrainedDataset = None,
-    split: TrainedSplit = None,
+    trained: TrainedOn,
     *,
     scoring: Scoring,
     device: Device = None,
@@ -212,15 +210,14 @@ def evaluate_command(
 
     def work() -> dict[str, Any]:
         asked = filters.record()
-        return _evaluate(model_dir, dataset, split, scoring, json_output, device, asked)
+        return _evaluate(model_dir, trained, scoring, json_output, device, asked)
 
     report(work, json_output, scores_table(""))
 
 
 def _evaluate(
     model_dir: Path,
-    dataset_name: str | None,
-    spec: str | None,
+    trained: TrainedOn,
     scoring: Scoring,
     json_output: bool,
     device: str | None = None,
@@ -231,12 +228,7 @@ def _evaluate(
     from matinee.store.files import load_model, read_manifest
 
     manifest = read_manifest(model_dir)
-    name = dataset_name or manifest.extra.get("dataset")
-    spec = spec or manifest.extra.get("split")
-    if not isinstance(name, str) or not isinstance(spec, str):
-        raise ConfigError(
-            f"{model_dir} does not record its dataset and split; pass --dataset and --split"
-        )
+    name, spec = trained.resolve(model_dir, manifest.extra)
     if spec.strip().lower() in WHOLE_DATA:
         raise ConfigError(
             f"{model_dir} was trained on every rating of {name}, so no test ratings are left; "

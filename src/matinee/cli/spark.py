@@ -21,8 +21,7 @@ from matinee.cli._options import (
     SaveDir,
     SavedModel,
     Scoring,
-    TrainedDataset,
-    TrainedSplit,
+    TrainedOn,
     option_groups,
     scores_table,
 )
@@ -144,8 +143,7 @@ def spark_train_command(
 @option_groups
 def spark_evaluate_command(
     model_dir: SavedModel,
-    dataset: TrainedDataset = None,
-    split: TrainedSplit = None,
+    trained: TrainedOn,
     master: Master = None,
     *,
     scoring: Scoring,
@@ -153,7 +151,7 @@ def spark_evaluate_command(
 ) -> None:
     """Score a saved model in Spark on a split's test part (Matinee's metric definitions)."""
     report(
-        lambda: _evaluate(model_dir, dataset, split, master, scoring),
+        lambda: _evaluate(model_dir, trained, master, scoring),
         json_output,
         scores_table(" (Spark)"),
     )
@@ -161,8 +159,7 @@ def spark_evaluate_command(
 
 def _evaluate(
     model_dir: Path,
-    dataset: str | None,
-    spec: str | None,
+    trained: TrainedOn,
     master: str | None,
     scoring: Scoring,
 ) -> dict[str, Any]:
@@ -173,10 +170,7 @@ def _evaluate(
     from matinee.store.files import load_model, read_manifest
 
     manifest = read_manifest(model_dir)
-    name = dataset or manifest.extra.get("dataset")
-    spec = spec or manifest.extra.get("split")
-    if not isinstance(name, str) or not isinstance(spec, str):
-        raise ConfigError(f"{model_dir} does not record its dataset and split; pass both")
+    name, spec = trained.resolve(model_dir, manifest.extra)
     model = load_model(model_dir)
     settings = Settings.from_env(show_progress=False)
     spark = spark_session(master)
