@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 import torch
 
+from matinee.data.ratings import Ratings
 from matinee.models._csr import pack_csr, unpack_csr
 from matinee.models.base import Recommender
 from matinee.models.config import EpochConfig
 from matinee.models.neural._autorec_net import AutoRecNet
 from matinee.models.neural._torch import (
+    ModuleTrainer,
+    check_not_diverged,
     fitted_net,
     load_state_arrays,
     pick_device,
@@ -30,7 +33,7 @@ from matinee.models.neural._torch import (
 )
 from matinee.training.loop import EpochRecord
 
-__all__ = ["ENCODE_BATCH", "AutoencoderModel"]
+__all__ = ["ENCODE_BATCH", "AutoencoderModel", "RowBatchTrainer"]
 
 C = TypeVar("C", bound=EpochConfig)
 
@@ -107,3 +110,48 @@ class AutoencoderModel(Recommender[C]):
         net_arrays = {k.removeprefix("net."): v for k, v in params.items() if k.startswith("net.")}
         load_state_arrays(self._net, net_arrays)
         self.forget_codes()
+
+
+BatchLoss = Callable[[npt.NDArray[np.int64]], tuple[torch.Tensor, torch.Tensor, int]]
+"""Rows of a batch -> (loss to minimise, summed squared error, cells it covers)."""
+
+
+M = TypeVar("M", bound="AutoencoderModel[Any]")
+
+
+class RowBatchTrainer(ModuleTrainer[AutoRecNet], Generic[M]):
+    """An autoencoder's epoch: its input rows in a seeded random order, one optimiser step a batch.
+
+    AutoRec and the movie autoencoder differ in their loss only; the pass, the step, the error
+    it sums and the divergence check after it are this one.
+    """
+
+    def __init__(
+        self,
+        model: M,
+        net: AutoRecNet,
+        device: torch.device,
+        validation: Ratings | None,
+        optimizer: torch.optim.Optimizer,
+    ) -> None:
+        super().__init__(net, device, validation)
+        self.model, self.optimizer = model, optimizer
+        self.rng = np.random.default_rng(model.config.seed)
+
+    def row_pass(
+        self, rows: npt.NDArray[np.int64], batch_size: int, batch_loss: BatchLoss, epoch: int
+    ) -> float:
+        """Train on ``rows`` in batches; the mean squared error over the cells seen."""
+        self.net.train()
+        order = self.rng.permutation(rows)
+        total, cells = 0.0, 0
+        for start in range(0, order.size, batch_size):
+            loss, squared, count = batch_loss(order[start : start + batch_size])
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            self.optimizer.step()
+            total, cells = total + float(squared.detach()), cells + count
+        self.model.forget_codes()
+        mse = total / max(cells, 1)
+        check_not_diverged(self.model.name, mse**0.5, self.model.rating_scale_, epoch)
+        return mse

@@ -38,12 +38,10 @@ import torch
 from matinee.data.ratings import Ratings
 from matinee.models._offsets import BaselineOffsets
 from matinee.models.config import EpochConfig, check_layers, fraction, setting
-from matinee.models.neural._autoencoder import AutoencoderModel
+from matinee.models.neural._autoencoder import AutoencoderModel, RowBatchTrainer
 from matinee.models.neural._autorec_net import AutoRecNet
 from matinee.models.neural._torch import (
     Activation,
-    ModuleTrainer,
-    check_not_diverged,
     make_optimizer,
     sparse_rows,
     to_tensor,
@@ -127,50 +125,38 @@ class AutoRecConfig(EpochConfig):
         check_layers(self, "hidden")
 
 
-class _Trainer(ModuleTrainer[AutoRecNet]):
+class _Trainer(RowBatchTrainer["AutoRec"]):
     """One epoch of AutoRec over shuffled batches of rating vectors."""
 
     def __init__(
         self, model: AutoRec, net: AutoRecNet, device: torch.device, validation: Ratings | None
     ) -> None:
-        super().__init__(net, device, validation)
-        self.model = model
         config = model.config
-        self.optimizer = make_optimizer(
-            config.optimizer, list(net.parameters()), config.learning_rate
-        )
-        matrix = model.input_matrix_
-        self.rows = np.flatnonzero(np.diff(matrix.indptr) > 0)
-        self.rng = np.random.default_rng(config.seed)
+        optimizer = make_optimizer(config.optimizer, list(net.parameters()), config.learning_rate)
+        super().__init__(model, net, device, validation, optimizer)
+        self.config = config
+        self.rows = np.flatnonzero(np.diff(model.input_matrix_.indptr) > 0)
         self.sparse_output = model.uses_sparse_output()
         self.offsets = model.offsets_at_entries()
 
+    def _batch_loss(self, rows: npt.NDArray[np.int64]) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """The masked residual loss of some rows, plus the weight penalty."""
+        config, net = self.config, self.net
+        batch = sparse_rows(self.model.input_matrix_, rows, self.device)
+        residuals = batch.values - sparse_rows(self.offsets, rows, self.device).values
+        codes = net.encode(batch)
+        if self.sparse_output:
+            predicted = net.decode_at(codes, batch.row_of_entry, batch.columns)
+        else:
+            flat = batch.row_of_entry * net.n_outputs + batch.columns
+            predicted = net.decode_dense(codes).reshape(-1)[flat]
+        squared = torch.sum((predicted - residuals) ** 2)
+        loss = squared / batch.values.numel() + net.penalty(config.reg, config.reg_l1)
+        return loss, squared, int(batch.values.numel())
+
     def train_epoch(self, epoch: int) -> dict[str, float]:
-        config, net = self.model.config, self.net
-        net.train()
-        order = self.rng.permutation(self.rows)
-        total_error, total_count = 0.0, 0
-        for start in range(0, order.size, config.batch_size):
-            rows = order[start : start + config.batch_size]
-            batch = sparse_rows(self.model.input_matrix_, rows, self.device)
-            residuals = batch.values - sparse_rows(self.offsets, rows, self.device).values
-            codes = net.encode(batch)
-            if self.sparse_output:
-                predicted = net.decode_at(codes, batch.row_of_entry, batch.columns)
-            else:
-                flat = batch.row_of_entry * net.n_outputs + batch.columns
-                predicted = net.decode_dense(codes).reshape(-1)[flat]
-            squared = torch.sum((predicted - residuals) ** 2)
-            loss = squared / batch.values.numel() + net.penalty(config.reg, config.reg_l1)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()  # type: ignore[no-untyped-call]
-            self.optimizer.step()
-            total_error += float(squared.detach())
-            total_count += int(batch.values.numel())
-        self.model.forget_codes()
-        rmse = (total_error / max(total_count, 1)) ** 0.5
-        check_not_diverged("autorec", rmse, self.model.rating_scale_, epoch)
-        return {"loss": rmse}
+        mse = self.row_pass(self.rows, self.config.batch_size, self._batch_loss, epoch)
+        return {"loss": mse**0.5}
 
     def validation_loss(self) -> float | None:
         if self.validation is None or len(self.validation) == 0:

@@ -42,12 +42,10 @@ from matinee.models._calibration import (
 )
 from matinee.models._offsets import BaselineOffsets
 from matinee.models.config import EpochConfig, fraction, setting
-from matinee.models.neural._autoencoder import AutoencoderModel
+from matinee.models.neural._autoencoder import AutoencoderModel, RowBatchTrainer
 from matinee.models.neural._autorec_net import AutoRecNet
 from matinee.models.neural._torch import (
     Activation,
-    ModuleTrainer,
-    check_not_diverged,
     make_optimizer,
     sparse_rows,
     to_tensor,
@@ -98,7 +96,7 @@ class MovieAutoencoderConfig(EpochConfig):
     """Most L-BFGS iterations when folding in a new viewer."""
 
 
-class _Trainer(ModuleTrainer[AutoRecNet]):
+class _Trainer(RowBatchTrainer["MovieAutoencoder"]):
     """One epoch of SGD over shuffled movie rows, and the validation loss."""
 
     def __init__(
@@ -108,11 +106,10 @@ class _Trainer(ModuleTrainer[AutoRecNet]):
         validation: Ratings | None,
         device: torch.device,
     ) -> None:
-        super().__init__(net, device, validation)
-        self.model = model
         config = model.config
-        self.optimizer = make_optimizer("sgd", list(net.parameters()), config.learning_rate)
-        self.rng = np.random.default_rng(config.seed)
+        optimizer = make_optimizer("sgd", list(net.parameters()), config.learning_rate)
+        super().__init__(model, net, device, validation, optimizer)
+        self.config = config
         rated = np.flatnonzero(np.diff(model.input_matrix_.indptr) > 0)
         held_out = np.zeros(rated.size, dtype=bool)
         if validation is None and config.validation_fraction > 0:
@@ -139,21 +136,14 @@ class _Trainer(ModuleTrainer[AutoRecNet]):
         target = torch.zeros_like(output).reshape(-1).index_put((flat,), batch.values)
         return torch.sum((output.reshape(-1) - target) ** 2), output.numel()
 
+    def _batch_loss(self, rows: npt.NDArray[np.int64]) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """The row loss of a batch plus the L2 penalty on the encoder weights."""
+        squared, count = self._row_loss(rows)
+        penalty = self.config.reg * torch.sum(self.net.encoder.weight**2)
+        return squared / count + penalty, squared, count
+
     def train_epoch(self, epoch: int) -> dict[str, float]:
-        config = self.model.config
-        self.net.train()
-        order = self.rng.permutation(self.train_rows)
-        total, cells = 0.0, 0
-        for start in range(0, order.size, config.batch_size):
-            squared, count = self._row_loss(order[start : start + config.batch_size])
-            penalty = config.reg * torch.sum(self.net.encoder.weight**2)
-            self.optimizer.zero_grad(set_to_none=True)
-            (squared / count + penalty).backward()  # type: ignore[no-untyped-call]
-            self.optimizer.step()
-            total, cells = total + float(squared.detach()), cells + count
-        self.model.forget_codes()
-        mse = total / max(cells, 1)
-        check_not_diverged("movie-autoencoder", mse**0.5, self.model.rating_scale_, epoch)
+        mse = self.row_pass(self.train_rows, self.config.batch_size, self._batch_loss, epoch)
         return {"loss": mse}
 
     @torch.no_grad()
