@@ -6,8 +6,11 @@ behind an admin reload in FastAPI's shared pool; they send JSON encoded by orjso
 since the service builds exactly the response model's fields (the schemathesis tests check
 every answer against the schema). The other routes are plain ``def`` or cheap ``async def``.
 A route takes the bundle once at its start, so a model swapped in meanwhile does not change
-an answer half-way. (No ``from __future__ import annotations``
-here: FastAPI reads the annotations, some of which are classes built per app.)
+an answer half-way. Well-formed new-user requests are answered before FastAPI's routing, by
+:class:`~matinee.serve.fast.NewUserShortcut` with this module's :func:`new_user_payload`; the
+route here answers the rest, and describes the endpoint in the OpenAPI schema. (No
+``from __future__ import annotations`` here: FastAPI reads the annotations, some of which are
+classes built per app.)
 """
 
 import asyncio
