@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+import matinee.serve.app as app_module
+import matinee.serve.routes as routes_module
 from matinee.serve import create_app
 from matinee.serve.fast import PATH, NewUserShortcut
 from matinee.serve.limits import ServeLimits
@@ -167,3 +170,22 @@ def test_a_client_gone_mid_body_is_handed_on(models: Any) -> None:
     chunk = {"type": "http.request", "body": body[:5], "more_body": True}
     assert _call(shortcut, body, _json_headers(body), [chunk]) == (299, b"rest")
     assert rest.calls == [body[:5]]
+
+
+def test_the_shortcut_scores_in_the_scoring_threads(
+    models: Any, make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shortcut's list is made in the app's scoring threads, never on the event loop."""
+    threads: list[str] = []
+
+    def recording(bundle: Any, body: Any) -> dict[str, Any]:
+        threads.append(threading.current_thread().name)
+        return new_user_payload(bundle, body)
+
+    monkeypatch.setattr(app_module, "new_user_payload", recording)
+    monkeypatch.setattr(routes_module, "new_user_payload", recording)
+    with make_client(create_app([models.ease], watch=False)) as client:
+        answer = _post(client, b'{"ratings": {"1": 5}}', "application/json")
+        assert answer.status_code == 200
+        _post(client, b'{"ratings": {"1": 5}}', SLOW)  # FastAPI's route: the same threads
+    assert len(threads) == 2 and all(t.startswith("matinee-scoring") for t in threads)
