@@ -20,10 +20,18 @@ import matinee
 from matinee.errors import ConfigError
 from matinee.ranking import top_k_row
 from matinee.serve.errors import ApiError, BodySizeLimit, install_error_handlers
+from matinee.serve.fast import NewUserShortcut
 from matinee.serve.limits import ServeLimits
 from matinee.serve.registry import ModelRegistry
-from matinee.serve.routes import ERRORS, ScoringPool, api_router, readiness
-from matinee.serve.schemas import HealthResponse, ReadyResponse
+from matinee.serve.routes import (
+    ERRORS,
+    ScoringPool,
+    api_router,
+    json_response,
+    new_user_payload,
+    readiness,
+)
+from matinee.serve.schemas import HealthResponse, ReadyResponse, recommendation_request
 
 __all__ = ["CONFIG_ENV", "STATIC_DIR", "app_from_environment", "create_app"]
 
@@ -99,9 +107,18 @@ def create_app(
     app.state.registry = registry
     app.state.limits = limits
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
+    request_body = recommendation_request(limits)
+    app.add_middleware(
+        NewUserShortcut,
+        registry=registry,
+        body_model=request_body,
+        score=score.payload,
+        new_user=new_user_payload,
+        respond=json_response,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)  # outside the shortcut
     app.include_router(_health_router(registry, state))
-    app.include_router(api_router(registry, limits, score))
+    app.include_router(api_router(registry, limits, score, request_body))
     app.include_router(_report_router(registry))
     app.include_router(_page_router())
     return app

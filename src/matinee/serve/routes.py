@@ -6,8 +6,11 @@ behind an admin reload in FastAPI's shared pool; they send JSON encoded by orjso
 since the service builds exactly the response model's fields (the schemathesis tests check
 every answer against the schema). The other routes are plain ``def`` or cheap ``async def``.
 A route takes the bundle once at its start, so a model swapped in meanwhile does not change
-an answer half-way. (No ``from __future__ import annotations``
-here: FastAPI reads the annotations, some of which are classes built per app.)
+an answer half-way. Well-formed new-user requests are answered before FastAPI's routing, by
+:class:`~matinee.serve.fast.NewUserShortcut` with this module's :func:`new_user_payload`; the
+route here answers the rest, and describes the endpoint in the OpenAPI schema. (No
+``from __future__ import annotations`` here: FastAPI reads the annotations, some of which are
+classes built per app.)
 """
 
 import asyncio
@@ -19,7 +22,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from matinee.errors import UnknownIdError
 from matinee.serve.errors import ApiError
@@ -41,7 +44,7 @@ from matinee.serve.schemas import (
 )
 from matinee.service import ListFilters, ModelBundle, Recommendation
 
-__all__ = ["ScoringPool", "api_router"]
+__all__ = ["ScoringPool", "api_router", "json_response", "new_user_payload"]
 
 MAX_ID = 2**62
 """Ids beyond this are no MovieLens id; the bound keeps them out of fixed-width arrays."""
@@ -118,9 +121,12 @@ class ScoringPool:
 
     async def __call__(self, function: Callable[..., dict[str, Any]], *args: Any) -> Response:
         """``function(*args)`` off the event loop, its payload encoded as the response."""
+        return json_response(await self.payload(function, *args))
+
+    async def payload(self, function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+        """``function(*args)`` run in a scoring thread: its payload."""
         loop = asyncio.get_running_loop()
-        payload = await loop.run_in_executor(self._threads_now(), function, *args)
-        return json_response(payload)
+        return await loop.run_in_executor(self._threads_now(), function, *args)
 
     def _threads_now(self) -> ThreadPoolExecutor:
         """The running executor, started on first use.
@@ -192,7 +198,8 @@ def _is_huge_id(key: int | str) -> bool:
     return key > MAX_ID
 
 
-def _new_user(bundle: ModelBundle, body: Any) -> dict[str, Any]:
+def new_user_payload(bundle: ModelBundle, body: Any) -> dict[str, Any]:
+    """The new-user route's answer: what each rating resolved to, and the list."""
     pairs = _rating_pairs(body.ratings)
     rated = _resolve(bundle, pairs)
     filters = ListFilters(
@@ -225,13 +232,22 @@ def _known_user(bundle: ModelBundle, user_id: int, k: int, filters: ListFilters)
     return {"model": bundle.name, "user_id": user_id, "items": _items(rows)}
 
 
-def api_router(registry: ModelRegistry, limits: ServeLimits, score: ScoringPool) -> APIRouter:
-    """The ``/api/v1`` routes over ``registry``, with ``limits`` in their parameters."""
+def api_router(
+    registry: ModelRegistry,
+    limits: ServeLimits,
+    score: ScoringPool,
+    request_body: type[BaseModel] | None = None,
+) -> APIRouter:
+    """The ``/api/v1`` routes over ``registry``, with ``limits`` in their parameters.
+
+    ``request_body``: the new-user body class (default: built from ``limits``).
+    """
     router = APIRouter(prefix="/api/v1", responses=ERRORS)
     top_k = Annotated[
         int, Query(ge=1, le=limits.max_k, description=f"List length, 1 to {limits.max_k}.")
     ]
-    request_body = recommendation_request(limits)
+    if request_body is None:
+        request_body = recommendation_request(limits)
 
     @router.get("/models", response_model=ModelsResponse, tags=["models"])
     async def list_models() -> dict[str, Any]:
@@ -269,7 +285,7 @@ def api_router(registry: ModelRegistry, limits: ServeLimits, score: ScoringPool)
     @router.post("/recommendations", response_model=NewUserResponse, tags=["recommendations"])
     async def recommend_new_user(body: request_body) -> Response:  # type: ignore[valid-type]
         """Top-k movies for a new user from a few ratings given by movie id or title."""
-        return await score(_new_user, registry.get(body.model), body)  # type: ignore[attr-defined]
+        return await score(new_user_payload, registry.get(body.model), body)  # type: ignore[attr-defined]
 
     @router.get(
         "/users/{user_id}/recommendations", response_model=UserResponse, tags=["recommendations"]
