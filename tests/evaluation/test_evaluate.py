@@ -17,6 +17,7 @@ from matinee.errors import ConfigError, DataError, NotFittedError
 from matinee.evaluation.evaluate import (
     CVResult,
     EvalResult,
+    EvalSettings,
     cross_validate,
     evaluate,
     fit_and_evaluate,
@@ -194,6 +195,21 @@ def test_cross_validation_mean_and_std() -> None:
     assert single.std["rmse"] == 0.0
     with pytest.raises(DataError, match="at least one"):
         cross_validate(MovieMean, [])
+
+
+def test_settings_object_is_what_the_keywords_build() -> None:
+    splits = [_split(TRAIN, TEST), _split(TRAIN, [(1, 30, 5.0), (2, 30, 1.0)])]
+    settings = EvalSettings(k=2, relevance_threshold=3.0, metrics=["mae", "ndcg", "recall"])
+    by_object = settings.cross_validate(MovieMean, splits)
+    by_keywords = cross_validate(
+        MovieMean, splits, k=2, relevance_threshold=3.0, metrics=["mae", "ndcg", "recall"]
+    )
+    assert [f.metrics for f in by_object.folds] == [f.metrics for f in by_keywords.folds]
+    assert set(by_object.folds[0].metrics) == {"mae", "ndcg@2", "recall@2"}
+    fitted = MovieMean().fit(splits[0].train)
+    assert settings.evaluate(fitted, splits[0]).metrics == by_keywords.folds[0].metrics
+    with pytest.raises(ConfigError, match="k must be"):
+        EvalSettings(k=0).fit_and_evaluate(MovieMean, splits[0])
 
 
 def test_lower_is_better() -> None:

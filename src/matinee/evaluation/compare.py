@@ -32,7 +32,7 @@ from matinee.evaluation.evaluate import (
     RATING_METRICS,
     CVResult,
     EvalResult,
-    cross_validate,
+    EvalSettings,
     lower_is_better,
 )
 from matinee.logs import ProgressBar, progress
@@ -257,6 +257,7 @@ def compare(
     factories = _factories(models)
     if floor and FLOOR_MODEL not in factories:
         factories[FLOOR_MODEL] = model_class(FLOOR_MODEL)
+    settings = EvalSettings(k, relevance_threshold, metrics, movies, calibration)
     rows = []
     n_models, n_splits = len(factories), len(splits)
     with progress("comparing", n_models * n_splits, enabled=show_progress) as bar:
@@ -266,16 +267,6 @@ def compare(
 
             advance = _fold_reporter(bar, model_text, n_splits)
 
-            result = cross_validate(
-                factory,
-                splits,
-                k=k,
-                relevance_threshold=relevance_threshold,
-                metrics=metrics,
-                fit_options=fit_options,
-                on_fold=advance,
-                movies=movies,
-                calibration=calibration,
-            )
+            result = settings.cross_validate(factory, splits, fit_options, on_fold=advance)
             rows.append(ComparisonRow(name, result))
     return ComparisonTable(tuple(rows), tuple(split.name for split in splits))

@@ -38,6 +38,7 @@ __all__ = [
     "RATING_METRICS",
     "CVResult",
     "EvalResult",
+    "EvalSettings",
     "cross_validate",
     "evaluate",
     "fit_and_evaluate",
@@ -161,6 +162,104 @@ def _check_split_fits_model(model: Recommender[Any], split: Split) -> None:
         )
 
 
+@dataclass(frozen=True)
+class EvalSettings:
+    """How every protocol scores: list length, relevance, metrics and list calibration.
+
+    The public functions build one from their keywords; fit-and-evaluate, cross-validation and
+    :func:`~matinee.evaluation.compare.compare` then hand the one object down instead of each
+    passing the same five values on.
+    """
+
+    k: int = 10
+    """Length of each ranked list."""
+    relevance_threshold: float = 4.0
+    """Test ratings at or above this are the relevant movies."""
+    metrics: Sequence[str] | None = None
+    """Base names to compute (:data:`RATING_METRICS`, :data:`RANKING_METRICS`); None: all."""
+    movies: pl.DataFrame | None = None
+    """The movies table; its genres calibrate the lists (none: the model's order)."""
+    calibration: ListCalibration | None = None
+    """Strengths for new and known users' lists (None: the defaults)."""
+
+    def evaluate(
+        self, model: Recommender[Any], split: Split, *, show_progress: bool = False
+    ) -> EvalResult:
+        """:func:`evaluate` with these settings."""
+        k, relevance_threshold = self.k, self.relevance_threshold
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ConfigError(f"k must be a positive integer, got {k!r}")
+        if not math.isfinite(relevance_threshold):
+            raise ConfigError(f"relevance_threshold must be finite, got {relevance_threshold!r}")
+        chosen = _chosen_metrics(self.metrics, model.predicts_ratings)
+        _check_split_fits_model(model, split)
+        if len(split.test) == 0:
+            raise DataError(f"split {split.name!r} has no test ratings to evaluate on")
+        started = time.perf_counter()
+        ranking = [name for name in chosen if name in RANKING_METRICS]
+        threshold = relevance_threshold if ranking else math.inf
+        lists = self.calibration or ListCalibration()
+        calibrated = bool(ranking) and (lists.new_users.active or lists.known_users.active)
+        genres = genre_weights(self.movies, split.train.movies) if calibrated else None
+        scored = score_test(
+            model,
+            split,
+            k,
+            threshold,
+            show_progress=show_progress,
+            genres=genres,
+            calibration=lists,
+        )
+        seconds = time.perf_counter() - started
+        values: dict[str, float] = {}
+        for name in chosen:
+            if name in RATING_METRICS:
+                values[name] = _RATING_FUNCTIONS[name](scored.truths, scored.predictions)
+        n_ranked = sum(users.size for users in scored.ranked_users)
+        if ranking and n_ranked:
+            values.update(_ranking_values(model, split, scored, ranking, k, relevance_threshold))
+        elif ranking:
+            log.warning(
+                "no test user has a rating >= %s: ranking metrics skipped", relevance_threshold
+            )
+        log.info("evaluated %s on %r in %.2fs: %s", model.name, split.name, seconds, values)
+        return EvalResult(
+            metrics=values,
+            predict_seconds=seconds,
+            n_test_ratings=len(split.test) if model.predicts_ratings else 0,
+            n_ranked_users=n_ranked,
+            split_name=split.name,
+        )
+
+    def fit_and_evaluate(
+        self, source: ModelSource, split: Split, fit_options: FitOptions | None = None
+    ) -> EvalResult:
+        """:func:`fit_and_evaluate` with these settings."""
+        model = _fresh_model(source)
+        started = time.perf_counter()
+        model.fit(split.train, split.validation, options=fit_options)
+        fit_seconds = time.perf_counter() - started
+        return replace(self.evaluate(model, split), fit_seconds=fit_seconds)
+
+    def cross_validate(
+        self,
+        make_model: Callable[[], Recommender[Any]],
+        splits: Sequence[Split],
+        fit_options: FitOptions | None = None,
+        on_fold: Callable[[EvalResult], None] | None = None,
+    ) -> CVResult:
+        """:func:`cross_validate` with these settings."""
+        if not splits:
+            raise DataError("cross-validation needs at least one split")
+        folds = []
+        for split in splits:
+            result = self.fit_and_evaluate(make_model, split, fit_options)
+            folds.append(result)
+            if on_fold is not None:
+                on_fold(result)
+        return CVResult(tuple(folds))
+
+
 def evaluate(
     model: Recommender[Any],
     split: Split,
@@ -190,47 +289,8 @@ def evaluate(
         ConfigError: A bad ``k``, threshold or metric name.
         DataError: An empty test set, or a model fitted on other data.
     """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ConfigError(f"k must be a positive integer, got {k!r}")
-    if not math.isfinite(relevance_threshold):
-        raise ConfigError(f"relevance_threshold must be finite, got {relevance_threshold!r}")
-    chosen = _chosen_metrics(metrics, model.predicts_ratings)
-    _check_split_fits_model(model, split)
-    if len(split.test) == 0:
-        raise DataError(f"split {split.name!r} has no test ratings to evaluate on")
-    started = time.perf_counter()
-    ranking = [name for name in chosen if name in RANKING_METRICS]
-    threshold = relevance_threshold if ranking else math.inf
-    lists = calibration or ListCalibration()
-    calibrated = bool(ranking) and (lists.new_users.active or lists.known_users.active)
-    genres = genre_weights(movies, split.train.movies) if calibrated else None
-    scored = score_test(
-        model,
-        split,
-        k,
-        threshold,
-        show_progress=show_progress,
-        genres=genres,
-        calibration=lists,
-    )
-    seconds = time.perf_counter() - started
-    values: dict[str, float] = {}
-    for name in chosen:
-        if name in RATING_METRICS:
-            values[name] = _RATING_FUNCTIONS[name](scored.truths, scored.predictions)
-    n_ranked = sum(users.size for users in scored.ranked_users)
-    if ranking and n_ranked:
-        values.update(_ranking_values(model, split, scored, ranking, k, relevance_threshold))
-    elif ranking:
-        log.warning("no test user has a rating >= %s: ranking metrics skipped", relevance_threshold)
-    log.info("evaluated %s on %r in %.2fs: %s", model.name, split.name, seconds, values)
-    return EvalResult(
-        metrics=values,
-        predict_seconds=seconds,
-        n_test_ratings=len(split.test) if model.predicts_ratings else 0,
-        n_ranked_users=n_ranked,
-        split_name=split.name,
-    )
+    settings = EvalSettings(k, relevance_threshold, metrics, movies, calibration)
+    return settings.evaluate(model, split, show_progress=show_progress)
 
 
 def _ranking_values(
@@ -284,20 +344,8 @@ def fit_and_evaluate(
     ``split.validation``, when present, is passed to ``fit`` (early stopping); ``movies`` and
     ``calibration`` as :func:`evaluate` takes them.
     """
-    model = _fresh_model(source)
-    started = time.perf_counter()
-    model.fit(split.train, split.validation, options=fit_options)
-    fit_seconds = time.perf_counter() - started
-    result = evaluate(
-        model,
-        split,
-        k=k,
-        relevance_threshold=relevance_threshold,
-        metrics=metrics,
-        movies=movies,
-        calibration=calibration,
-    )
-    return replace(result, fit_seconds=fit_seconds)
+    settings = EvalSettings(k, relevance_threshold, metrics, movies, calibration)
+    return settings.fit_and_evaluate(source, split, fit_options)
 
 
 def cross_validate(
@@ -325,21 +373,5 @@ def cross_validate(
         movies: The movies table; its genres calibrate the lists (see :func:`evaluate`).
         calibration: Strengths for new and known users' lists (None: the defaults).
     """
-    if not splits:
-        raise DataError("cross-validation needs at least one split")
-    folds = []
-    for split in splits:
-        result = fit_and_evaluate(
-            make_model,
-            split,
-            k=k,
-            relevance_threshold=relevance_threshold,
-            metrics=metrics,
-            fit_options=fit_options,
-            movies=movies,
-            calibration=calibration,
-        )
-        folds.append(result)
-        if on_fold is not None:
-            on_fold(result)
-    return CVResult(tuple(folds))
+    settings = EvalSettings(k, relevance_threshold, metrics, movies, calibration)
+    return settings.cross_validate(make_model, splits, fit_options, on_fold)
