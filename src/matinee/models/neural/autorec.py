@@ -38,8 +38,9 @@ import torch
 from matinee.data.ratings import Ratings
 from matinee.models._offsets import BaselineOffsets
 from matinee.models.config import EpochConfig, check_layers, fraction, setting
-from matinee.models.neural._autoencoder import AutoencoderModel
+from matinee.models.neural._autoencoder import AutoencoderModel, decode_pairs, inner_holdout
 from matinee.models.neural._autorec_net import AutoRecNet
+from matinee.models.neural._plan import StepPlan, autoencoder_plan
 from matinee.models.neural._torch import (
     Activation,
     ModuleTrainer,
@@ -135,9 +136,15 @@ class _Trainer(ModuleTrainer):
     """One epoch of AutoRec over shuffled batches of rating vectors."""
 
     def __init__(
-        self, model: AutoRec, net: AutoRecNet, device: torch.device, validation: Ratings | None
+        self,
+        model: AutoRec,
+        net: AutoRecNet,
+        device: torch.device,
+        validation: Ratings | None,
+        plan: StepPlan,
     ) -> None:
         super().__init__(net)
+        self.plan = plan
         self.model, self.net, self.device, self.validation = model, net, device, validation
         config = model.config
         self.optimizer = make_optimizer(
@@ -169,6 +176,7 @@ class _Trainer(ModuleTrainer):
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             self.optimizer.step()
+            self.plan.step()
             total_error += float(squared.detach())
             total_count += int(batch.values.numel())
         self.model.forget_codes()
@@ -183,19 +191,6 @@ class _Trainer(ModuleTrainer):
         predicted = self.model.predict(self.validation.user_idx, self.validation.movie_idx)
         error = predicted.astype(np.float64) - self.validation.rating
         return float(np.sqrt(np.mean(error**2)))
-
-
-def inner_holdout(train: Ratings, fraction: float, seed: int) -> tuple[Ratings, Ratings | None]:
-    """Split ``fraction`` of the ratings off ``train`` (seeded) to stop early on.
-
-    Returns ``(train, None)`` when the fraction is 0 or would leave nothing to learn from.
-    """
-    count = round(fraction * len(train))
-    if count == 0 or count >= len(train):
-        return train, None
-    held = np.zeros(len(train), dtype=bool)
-    held[np.random.default_rng([seed, 14]).choice(len(train), size=count, replace=False)] = True
-    return train.take(~held), train.take(held)
 
 
 class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
@@ -223,11 +218,20 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
             learn, stop_on = inner_holdout(train, self.config.validation_fraction, self.config.seed)
         self.offsets_ = BaselineOffsets.fit(learn)
         self.input_matrix_ = self._matrix(learn)
+        config = self.config
+        plan = autoencoder_plan(
+            self.name,
+            self.input_matrix_,
+            config,
+            hidden=("hidden", config.hidden),
+            optimizer=config.optimizer,
+            rows_are="movies" if config.kind == "item" else "users",
+        )
 
         def train_net(net: AutoRecNet) -> list[EpochRecord]:
             with torch.no_grad():
                 net.decoder_bias.fill_(0.0)
-            trainer = _Trainer(self, net, self._device, stop_on)
+            trainer = _Trainer(self, net, self._device, stop_on, plan)
             log.info("autorec: %s output loss", "sparse" if trainer.sparse_output else "dense")
             # An inner share too small to hold a rating drops early stopping; asking for no
             # share at all keeps patience, so the loop refuses it before epoch 1.
@@ -296,12 +300,8 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
         rows, columns = (movies, users) if self.config.kind == "item" else (users, movies)
         unique_rows, row_position = np.unique(rows, return_inverse=True)
         codes = self._all_codes()[to_tensor(unique_rows, self._device, torch.int64)]
-        predicted = net.decode_at(
-            codes,
-            to_tensor(row_position, self._device, torch.int64),
-            to_tensor(columns, self._device, torch.int64),
-        )
-        out = predicted.cpu().numpy().astype(np.float64) + self.offsets_.at(users, movies)
+        predicted = decode_pairs(net, codes, row_position, columns, self._device)
+        out = predicted + self.offsets_.at(users, movies)
         user_seen, movie_seen = self._seen()
         unseen = ~(user_seen[users] & movie_seen[movies])
         out[unseen] = self._fallback(users[unseen], movies[unseen])
