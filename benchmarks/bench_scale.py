@@ -77,8 +77,8 @@ def release(data_dir: Path, n_ratings: int, name: str = "ml-25m") -> Path:
 def run_cli(args: list[str], env: dict[str, str], timeout: float, plan: str = "") -> dict[str, Any]:
     """Run ``matinee ARGS --json`` as its own process: wall, peak memory, JSON or error line.
 
-    A run stopped at ``timeout`` gets the last log line starting with ``plan`` (``"NAME: "``,
-    what the model said it would do) added to its reason.
+    A run stopped at ``timeout`` gets the last log line starting with ``plan`` (``"NAME: "``)
+    that names a ``--set`` (what the model said it would do and what to change) in its reason.
     """
     command = [sys.executable, "-m", "matinee", *args, "--json"]
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
@@ -99,7 +99,7 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float, plan: str = ""
     elif late:
         row["error"] = f"over the {timeout:.0f} s limit of this run"
         logged = [line.partition(" INFO ")[2].strip() for line in err.splitlines()]
-        said = [line for line in logged if plan and line.startswith(plan)]
+        said = [line for line in logged if plan and line.startswith(plan) and "--set" in line]
         if said:
             row["error"] += "; its plan: " + said[-1].removeprefix(plan)
     else:
