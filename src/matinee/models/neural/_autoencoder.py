@@ -25,10 +25,10 @@ from matinee.models.neural._torch import (
     fitted_net,
     load_state_arrays,
     pick_device,
+    scored_in_blocks,
     seeded,
     sparse_rows,
     state_arrays,
-    to_tensor,
 )
 from matinee.training.loop import EpochRecord
 
@@ -54,17 +54,10 @@ def decode_pairs(
     device: torch.device,
 ) -> npt.NDArray[np.float64]:
     """``net.decode_at`` of many cells, :data:`DECODE_PAIRS` at a time to bound memory."""
-    parts = [
-        net.decode_at(
-            codes,
-            to_tensor(rows[start : start + DECODE_PAIRS], device, torch.int64),
-            to_tensor(columns[start : start + DECODE_PAIRS], device, torch.int64),
-        )
-        .cpu()
-        .numpy()
-        for start in range(0, max(rows.size, 1), DECODE_PAIRS)
-    ]
-    return np.concatenate(parts).astype(np.float64)
+    blocks = scored_in_blocks(
+        lambda row, column: net.decode_at(codes, row, column), rows, columns, device, DECODE_PAIRS
+    )
+    return blocks.astype(np.float64)
 
 
 def inner_holdout(train: Ratings, fraction: float, seed: int) -> tuple[Ratings, Ratings | None]:

@@ -35,6 +35,7 @@ from matinee.models.neural._torch import (
     load_state_arrays,
     make_optimizer,
     pick_device,
+    scored_in_blocks,
     seeded,
     state_arrays,
     to_tensor,
@@ -205,16 +206,7 @@ def _chunked_pairs(
     device: torch.device,
 ) -> npt.NDArray[np.float32]:
     """Predictions of many pairs, a chunk at a time to bound memory."""
-    parts = [
-        net.pairs(
-            to_tensor(users[start : start + _PAIRS_PER_CHUNK], device, torch.int64),
-            to_tensor(movies[start : start + _PAIRS_PER_CHUNK], device, torch.int64),
-        )
-        .cpu()
-        .numpy()
-        for start in range(0, users.size, _PAIRS_PER_CHUNK)
-    ]
-    return np.concatenate(parts).astype(np.float32) if parts else np.empty(0, np.float32)
+    return scored_in_blocks(net.pairs, users, movies, device, _PAIRS_PER_CHUNK).astype(np.float32)
 
 
 class EmbeddingNet(TasteRanked[EmbeddingNetConfig]):
