@@ -20,6 +20,12 @@ Parts (``--part``, repeatable):
     python benchmarks/bench_scale.py --part e2e
     python benchmarks/bench_scale.py --part e2e --release ml-32m --name scale-32m
     python benchmarks/bench_scale.py --part models --epochs 2 --timeout 900
+    python benchmarks/bench_scale.py --part models --models autorec,blend --update --epochs 1
+
+``--models`` runs a subset; ``--update`` keeps the other models' rows of the results file
+``--name`` (rows measured on another generator version or data size are dropped). The models
+run with ``MATINEE_LOG_LEVEL=INFO``: a model stopped at the time limit gets the plan it logged
+before its long part (``NAME: ...``) as its reason, so the row says what to do.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ SIZES = {
 }
 """Ratings, users and movies (in movies.csv) of each release the synthetic data imitates."""
 ITERATIVE = {"mf", "biased-mf", "svdpp", "nmf", "ials", "baseline", "autorec", "embedding-net"}
+ITERATIVE |= {"movie-autoencoder"}  # its 100 epochs (patience 5) ran past the limit at 25M
 FILTERED = {"ease": 200, "item-knn": 500}
 """Models also run on a filtered catalogue, with the --min-movie-ratings they get at 25M
 (scaled with the number of ratings): 11,382 and 5,648 movies of the synthetic 59,047."""
@@ -67,8 +74,12 @@ def release(data_dir: Path, n_ratings: int, name: str = "ml-25m") -> Path:
     return mirror
 
 
-def run_cli(args: list[str], env: dict[str, str], timeout: float) -> dict[str, Any]:
-    """Run ``matinee ARGS --json`` as its own process: wall, peak memory, JSON or error line."""
+def run_cli(args: list[str], env: dict[str, str], timeout: float, plan: str = "") -> dict[str, Any]:
+    """Run ``matinee ARGS --json`` as its own process: wall, peak memory, JSON or error line.
+
+    A run stopped at ``timeout`` gets the last log line starting with ``plan`` (``"NAME: "``)
+    that names a ``--set`` (what the model said it would do and what to change) in its reason.
+    """
     command = [sys.executable, "-m", "matinee", *args, "--json"]
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         started = time.perf_counter()
@@ -80,12 +91,17 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float) -> dict[str, A
         out, err = stdout.read(), stderr.read()
     code = os.waitstatus_to_exitcode(status)
     row: dict[str, Any] = {"command": "matinee " + " ".join(args), "seconds": seconds}
+    row["started"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() - seconds))
     row["peak_gb"] = usage.ru_maxrss / 1024**2
     row["exit_code"] = code
     if code == 0:
         row["output"] = json.loads(out)
     elif late:
         row["error"] = f"over the {timeout:.0f} s limit of this run"
+        logged = [line.partition(" INFO ")[2].strip() for line in err.splitlines()]
+        said = [line for line in logged if plan and line.startswith(plan) and "--set" in line]
+        if said:
+            row["error"] += "; its plan: " + said[-1].removeprefix(plan)
     else:
         lines = [line for line in err.splitlines() if line.startswith("error:")]
         row["error"] = lines[-1] if lines else (err.strip().splitlines() or ["killed"])[-1]
@@ -122,13 +138,18 @@ def e2e(env: dict[str, str], work: Path, timeout: float, name: str) -> list[dict
 
 
 def models(
-    env: dict[str, str], work: Path, epochs: int, timeout: float, n_ratings: int, release: str
+    env: dict[str, str],
+    work: Path,
+    epochs: int,
+    timeout: float,
+    n_ratings: int,
+    release: str,
+    names: list[str],
 ) -> list[dict[str, Any]]:
-    """Every registered model trained on the release, one process each."""
-    from matinee.models.registry import available_models
-
+    """The models ``names`` trained on the release, one process each."""
+    env = {**env, "MATINEE_LOG_LEVEL": "INFO", "COLUMNS": "100000"}  # one log record a line
     rows = []
-    for name in available_models():
+    for name in names:
         base = ["train", name, "--dataset", release, "--split", "random:0.1"]
         base += ["--out", str(work / name)]
         if name in ITERATIVE:
@@ -139,10 +160,45 @@ def models(
             least = max(1, round(FILTERED[name] * n_ratings / ML25M_RATINGS))
             variants[-1] += ["--min-movie-ratings", str(least)]
         for args in variants:
-            row = run_cli(args, env, timeout)
-            row["model"] = name
+            row = run_cli(args, env, timeout, plan=f"{name}: ")
+            row["model"], row["load"] = name, os.getloadavg()[0]
             rows.append(row)
             print(_model_line(row), file=sys.stderr)
+    return rows
+
+
+def selected(text: str | None) -> list[str]:
+    """The registry names of ``--models`` (comma-separated; every model when not given)."""
+    from matinee.models.registry import available_models
+
+    known = available_models()
+    names = known if text is None else [name.strip() for name in text.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise SystemExit(f"unknown models {', '.join(unknown)}; known: {', '.join(known)}")
+    return [name for name in known if name in names]
+
+
+def merged(path: Path, report: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
+    """The new model rows of ``report`` with the other models' rows kept from ``path``.
+
+    Rows kept come from the same data (ratings, release, generator version); the result is in
+    registry order, each model's unfiltered row before its filtered one.
+    """
+    from matinee.models.registry import available_models
+
+    rows = list(report["models"])
+    if path.is_file():
+        old = json.loads(path.read_text())
+        same = all(old.get(key) == report[key] for key in ("ratings", "release", "generator"))
+        if same:
+            rows += [row for row in old.get("models", []) if row["model"] not in names]
+        else:
+            print(f"{path.name}: other data, its rows are not kept", file=sys.stderr)
+    order = {name: place for place, name in enumerate(available_models())}
+    rows.sort(
+        key=lambda row: (order.get(row["model"], len(order)), "--min-movie" in row["command"])
+    )
     return rows
 
 
@@ -177,6 +233,8 @@ def _model_line(row: dict[str, Any]) -> str:
 def markdown(report: dict[str, Any]) -> str:
     """The report as Markdown tables."""
     title = f"{report['ratings']:,} ratings in the {report.get('release', 'ml-25m')} layout"
+    generator = report.get("generator")
+    title += "" if generator is None else f", generator v{generator}"
     lines = [f"# bench_scale: {title} ({report['note']})", ""]
     if "e2e" in report:
         lines += [
@@ -216,6 +274,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds per command.")
     parser.add_argument("--note", default="2 cores shared with other jobs")
     parser.add_argument("--name", default="scale")
+    parser.add_argument("--models", help="Comma-separated registry names (models); default all.")
+    parser.add_argument(
+        "--update", action="store_true", help="Keep the other models' rows of --name (models)."
+    )
     args = parser.parse_args(argv)
     parts = args.part or ["e2e"]
     args.ratings = args.ratings or SIZES[args.release][0]
@@ -227,11 +289,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     work = args.data_dir / f"runs-{args.ratings}-{os.getpid()}"
     report: dict[str, Any] = {"ratings": args.ratings, "note": args.note, "epochs": args.epochs}
-    report["release"] = args.release
+    from matinee.data.synthetic import GENERATOR_VERSION
+
+    report["release"], report["generator"] = args.release, GENERATOR_VERSION
+    names = selected(args.models)
     if "e2e" in parts:
         report["e2e"] = e2e(env, work, args.timeout, args.release)
     if "models" in parts:
-        report["models"] = models(env, work, args.epochs, args.timeout, args.ratings, args.release)
+        report["models"] = models(
+            env, work, args.epochs, args.timeout, args.ratings, args.release, names
+        )
+        if args.update:
+            report["models"] = merged(RESULTS / f"{args.name}.json", report, names)
     if "peers" in parts:
         report["peers"] = peers(args.ratings)
     RESULTS.mkdir(exist_ok=True)

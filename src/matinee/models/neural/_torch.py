@@ -144,6 +144,27 @@ def to_tensor(array: npt.ArrayLike, device: torch.device, dtype: torch.dtype) ->
     return torch.as_tensor(values, dtype=dtype, device=device)
 
 
+@torch.no_grad()
+def scored_in_blocks(
+    score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    first: npt.NDArray[np.integer],
+    second: npt.NDArray[np.integer],
+    device: torch.device,
+    block: int,
+) -> npt.NDArray[Any]:
+    """``score`` of many aligned index pairs, ``block`` pairs at a time to bound memory."""
+    parts = [
+        score(
+            to_tensor(first[start : start + block], device, torch.int64),
+            to_tensor(second[start : start + block], device, torch.int64),
+        )
+        .cpu()
+        .numpy()
+        for start in range(0, first.size, block)
+    ]
+    return np.concatenate(parts) if parts else np.empty(0, np.float32)
+
+
 @dataclass(frozen=True)
 class SparseRows:
     """Some rows of a CSR matrix as flat tensors, ready for ``EmbeddingBag`` and gathers.

@@ -38,8 +38,14 @@ import torch
 from matinee.data.ratings import Ratings
 from matinee.models._offsets import BaselineOffsets
 from matinee.models.config import EpochConfig, check_layers, fraction, setting
-from matinee.models.neural._autoencoder import AutoencoderModel, RowBatchTrainer
+from matinee.models.neural._autoencoder import (
+    AutoencoderModel,
+    RowBatchTrainer,
+    decode_pairs,
+    inner_holdout,
+)
 from matinee.models.neural._autorec_net import AutoRecNet
+from matinee.models.neural._plan import StepPlan, autoencoder_plan
 from matinee.models.neural._torch import (
     Activation,
     make_optimizer,
@@ -129,11 +135,16 @@ class _Trainer(RowBatchTrainer["AutoRec"]):
     """One epoch of AutoRec over shuffled batches of rating vectors."""
 
     def __init__(
-        self, model: AutoRec, net: AutoRecNet, device: torch.device, validation: Ratings | None
+        self,
+        model: AutoRec,
+        net: AutoRecNet,
+        device: torch.device,
+        validation: Ratings | None,
+        plan: StepPlan,
     ) -> None:
         config = model.config
         optimizer = make_optimizer(config.optimizer, list(net.parameters()), config.learning_rate)
-        super().__init__(model, net, device, validation, optimizer)
+        super().__init__(model, net, device, validation, optimizer, plan)
         self.config = config
         self.rows = np.flatnonzero(np.diff(model.input_matrix_.indptr) > 0)
         self.sparse_output = model.uses_sparse_output()
@@ -167,19 +178,6 @@ class _Trainer(RowBatchTrainer["AutoRec"]):
         return float(np.sqrt(np.mean(error**2)))
 
 
-def inner_holdout(train: Ratings, fraction: float, seed: int) -> tuple[Ratings, Ratings | None]:
-    """Split ``fraction`` of the ratings off ``train`` (seeded) to stop early on.
-
-    Returns ``(train, None)`` when the fraction is 0 or would leave nothing to learn from.
-    """
-    count = round(fraction * len(train))
-    if count == 0 or count >= len(train):
-        return train, None
-    held = np.zeros(len(train), dtype=bool)
-    held[np.random.default_rng([seed, 14]).choice(len(train), size=count, replace=False)] = True
-    return train.take(~held), train.take(held)
-
-
 class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
     """Item- or user-based AutoRec with sparse input and a loss masked to observed ratings.
 
@@ -205,11 +203,20 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
             learn, stop_on = inner_holdout(train, self.config.validation_fraction, self.config.seed)
         self.offsets_ = BaselineOffsets.fit(learn)
         self.input_matrix_ = self._matrix(learn)
+        config = self.config
+        plan = autoencoder_plan(
+            self.name,
+            self.input_matrix_,
+            config,
+            hidden=("hidden", config.hidden),
+            optimizer=config.optimizer,
+            rows_are="movies" if config.kind == "item" else "users",
+        )
 
         def train_net(net: AutoRecNet) -> list[EpochRecord]:
             with torch.no_grad():
                 net.decoder_bias.fill_(0.0)
-            trainer = _Trainer(self, net, self._device, stop_on)
+            trainer = _Trainer(self, net, self._device, stop_on, plan)
             log.info("autorec: %s output loss", "sparse" if trainer.sparse_output else "dense")
             # An inner share too small to hold a rating drops early stopping; asking for no
             # share at all keeps patience, so the loop refuses it before epoch 1.
@@ -278,12 +285,8 @@ class AutoRec(TasteRanked[AutoRecConfig], AutoencoderModel[AutoRecConfig]):
         rows, columns = (movies, users) if self.config.kind == "item" else (users, movies)
         unique_rows, row_position = np.unique(rows, return_inverse=True)
         codes = self._all_codes()[to_tensor(unique_rows, self._device, torch.int64)]
-        predicted = net.decode_at(
-            codes,
-            to_tensor(row_position, self._device, torch.int64),
-            to_tensor(columns, self._device, torch.int64),
-        )
-        out = predicted.cpu().numpy().astype(np.float64) + self.offsets_.at(users, movies)
+        predicted = decode_pairs(net, codes, row_position, columns, self._device)
+        out = predicted + self.offsets_.at(users, movies)
         user_seen, movie_seen = self._seen()
         unseen = ~(user_seen[users] & movie_seen[movies])
         out[unseen] = self._fallback(users[unseen], movies[unseen])

@@ -26,6 +26,7 @@ from torch import nn
 
 from matinee.data.ratings import Ratings
 from matinee.models.config import EpochConfig, check_layers, fraction, setting
+from matinee.models.neural._plan import StepPlan, dense_parameters
 from matinee.models.neural._torch import (
     ModuleTrainer,
     check_not_diverged,
@@ -34,6 +35,7 @@ from matinee.models.neural._torch import (
     load_state_arrays,
     make_optimizer,
     pick_device,
+    scored_in_blocks,
     seeded,
     state_arrays,
     to_tensor,
@@ -153,9 +155,11 @@ class _Trainer(ModuleTrainer[EmbeddingNetModule]):
         train: Ratings,
         validation: Ratings | None,
         device: torch.device,
+        plan: StepPlan,
     ) -> None:
         super().__init__(net, device, validation)
         self.config = config
+        self.plan = plan
         self.users = to_tensor(train.user_idx, device, torch.int64)
         self.movies = to_tensor(train.movie_idx, device, torch.int64)
         self.ratings = to_tensor(train.rating, device, torch.float32)
@@ -174,6 +178,7 @@ class _Trainer(ModuleTrainer[EmbeddingNetModule]):
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             self.optimizer.step()
+            self.plan.step()
             total += squared.detach()
         rmse = float(torch.sqrt(total / self.ratings.numel()))
         check_not_diverged("embedding-net", rmse, self.scale, epoch)
@@ -198,16 +203,7 @@ def _chunked_pairs(
     device: torch.device,
 ) -> npt.NDArray[np.float32]:
     """Predictions of many pairs, a chunk at a time to bound memory."""
-    parts = [
-        net.pairs(
-            to_tensor(users[start : start + _PAIRS_PER_CHUNK], device, torch.int64),
-            to_tensor(movies[start : start + _PAIRS_PER_CHUNK], device, torch.int64),
-        )
-        .cpu()
-        .numpy()
-        for start in range(0, users.size, _PAIRS_PER_CHUNK)
-    ]
-    return np.concatenate(parts).astype(np.float32) if parts else np.empty(0, np.float32)
+    return scored_in_blocks(net.pairs, users, movies, device, _PAIRS_PER_CHUNK).astype(np.float32)
 
 
 class EmbeddingNet(TasteRanked[EmbeddingNetConfig]):
@@ -234,12 +230,32 @@ class EmbeddingNet(TasteRanked[EmbeddingNetConfig]):
         self, train: Ratings, validation: Ratings | None, options: FitOptions
     ) -> list[EpochRecord]:
         self._device = pick_device(options.device)
+        plan = self._plan(len(train))
         with seeded(self.config.seed, self._device):
             self._net = self._build_net().to(self._device)
             with torch.no_grad():
                 self._net.output_layer.bias.fill_(0.0 if self.config.squash else self.global_mean_)
-            trainer = _Trainer(self.config, self._net, train, validation, self._device)
+            trainer = _Trainer(self.config, self._net, train, validation, self._device, plan)
             return run_epochs(trainer, self.config, options, description="embedding-net")
+
+    def _plan(self, n_ratings: int) -> StepPlan:
+        """The fit's memory and steps, logged before the network exists (see ``_plan``)."""
+        config = self.config
+        tables = (self.n_users + self.n_movies) * config.n_factors
+        return StepPlan(
+            self.name,
+            parameters=tables + dense_parameters((2 * config.n_factors, *config.hidden, 1)),
+            optimizer="adam",
+            steps_per_epoch=-(-n_ratings // config.batch_size),
+            epochs=config.epochs,
+            advice=(
+                f"Each step's Adam update and L2 term cover both embedding tables ({tables:,} "
+                "weights), so a step costs about the same at any batch size. Shorter: fewer "
+                f"and larger steps with --set batch_size=N (now {config.batch_size}), --set "
+                "epochs=N, smaller tables with --set n_factors=N or --min-user-ratings / "
+                "--min-movie-ratings; or --device cuda"
+            ),
+        )
 
     def _build_net(self) -> EmbeddingNetModule:
         return EmbeddingNetModule(self.config, self.n_users, self.n_movies, self.rating_scale_)

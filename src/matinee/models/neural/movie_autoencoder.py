@@ -42,8 +42,9 @@ from matinee.models._calibration import (
 )
 from matinee.models._offsets import BaselineOffsets
 from matinee.models.config import EpochConfig, fraction, setting
-from matinee.models.neural._autoencoder import AutoencoderModel, RowBatchTrainer
+from matinee.models.neural._autoencoder import AutoencoderModel, RowBatchTrainer, decode_pairs
 from matinee.models.neural._autorec_net import AutoRecNet
+from matinee.models.neural._plan import StepPlan, autoencoder_plan
 from matinee.models.neural._torch import (
     Activation,
     make_optimizer,
@@ -54,7 +55,12 @@ from matinee.models.search import space
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
 from matinee.types import IndexArray
 
-__all__ = ["MovieAutoencoder", "MovieAutoencoderConfig"]
+__all__ = ["VALIDATION_CELLS", "MovieAutoencoder", "MovieAutoencoderConfig"]
+
+VALIDATION_CELLS = 2**24
+"""Most zero-filled cells (held-out movie rows x viewers) in one block of the validation loss:
+its dense output, target and error take about 200 MB. All 5,900 held-out rows of ml-25m at once
+(x 162,541 viewers) took 16.9 GB."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,10 +111,11 @@ class _Trainer(RowBatchTrainer["MovieAutoencoder"]):
         net: AutoRecNet,
         validation: Ratings | None,
         device: torch.device,
+        plan: StepPlan,
     ) -> None:
         config = model.config
         optimizer = make_optimizer("sgd", list(net.parameters()), config.learning_rate)
-        super().__init__(model, net, device, validation, optimizer)
+        super().__init__(model, net, device, validation, optimizer, plan)
         self.config = config
         rated = np.flatnonzero(np.diff(model.input_matrix_.indptr) > 0)
         held_out = np.zeros(rated.size, dtype=bool)
@@ -118,6 +125,7 @@ class _Trainer(RowBatchTrainer["MovieAutoencoder"]):
                 self.rng.choice(rated.size, size=min(count, rated.size - 1), replace=False)
             ] = True
         self.train_rows, self.validation_rows = rated[~held_out], rated[held_out]
+        plan.steps = -(-self.train_rows.size // config.batch_size)
 
     @property
     def has_validation(self) -> bool:
@@ -157,8 +165,13 @@ class _Trainer(RowBatchTrainer["MovieAutoencoder"]):
         if self.validation_rows.size == 0:
             return None
         self.net.eval()
-        squared, count = self._row_loss(self.validation_rows)
-        return float(squared) / count
+        rows = self.validation_rows
+        block = max(1, VALIDATION_CELLS // self.net.n_outputs)
+        squared, count = 0.0, 0
+        for start in range(0, rows.size, block):
+            part, cells = self._row_loss(rows[start : start + block])
+            squared, count = squared + float(part), count + cells
+        return squared / count
 
 
 class MovieAutoencoder(CalibratedReconstruction, AutoencoderModel[MovieAutoencoderConfig]):
@@ -178,9 +191,18 @@ class MovieAutoencoder(CalibratedReconstruction, AutoencoderModel[MovieAutoencod
 
         def reconstruct(part: Ratings) -> Reconstruction:
             self.input_matrix_ = part.movie_user_matrix().astype(np.float32)
+            config = self.config
+            plan = autoencoder_plan(
+                self.name,
+                self.input_matrix_,
+                config,
+                hidden=("n_factors", (config.n_factors,)),
+                optimizer="sgd",
+                rows_are="movies",
+            )
 
             def train_net(net: AutoRecNet) -> list[EpochRecord]:
-                trainer = _Trainer(self, net, validation, self._device)
+                trainer = _Trainer(self, net, validation, self._device, plan)
                 return run_epochs(trainer, self.config, options, description=self.name)
 
             history.extend(self._train_net(options.device, train_net))
@@ -208,12 +230,7 @@ class MovieAutoencoder(CalibratedReconstruction, AutoencoderModel[MovieAutoencod
     def reconstructed(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.float64]:
         """The raw reconstruction of (user, movie) cells (what ``predict`` calibrates)."""
         net = self._fitted_net()
-        predicted = net.decode_at(
-            self._all_codes(),
-            to_tensor(movies, self._device, torch.int64),
-            to_tensor(users, self._device, torch.int64),
-        )
-        return predicted.cpu().numpy().astype(np.float64)
+        return decode_pairs(net, self._all_codes(), movies, users, self._device)
 
     @torch.no_grad()
     def _reconstruction(self) -> Reconstruction:
