@@ -6,7 +6,6 @@ HTTP server and scripts print or send the same fields.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,8 +71,14 @@ class MovieInfo:
     n_ratings: int
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (the genres as a list)."""
-        return {**dataclasses.asdict(self), "genres": list(self.genres)}
+        """JSON-ready form."""
+        return {
+            "movie_id": self.movie_id,
+            "title": self.title,
+            "year": self.year,
+            "genres": list(self.genres),
+            "n_ratings": self.n_ratings,
+        }
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ class Reason:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return dataclasses.asdict(self)
+        return {"movie_id": self.movie_id, "title": self.title, "weight": self.weight}
 
 
 @dataclass(frozen=True)
