@@ -40,7 +40,6 @@ from matinee.serve.schemas import (
     SearchResponse,
     SimilarResponse,
     UserResponse,
-    recommendation_request,
 )
 from matinee.service import ListFilters, ModelBundle, Recommendation
 
@@ -236,18 +235,18 @@ def api_router(
     registry: ModelRegistry,
     limits: ServeLimits,
     score: ScoringPool,
-    request_body: type[BaseModel] | None = None,
+    request_body: type[BaseModel],
 ) -> APIRouter:
     """The ``/api/v1`` routes over ``registry``, with ``limits`` in their parameters.
 
-    ``request_body``: the new-user body class (default: built from ``limits``).
+    ``request_body``: the new-user body class
+    (:func:`~matinee.serve.schemas.recommendation_request` of ``limits``),
+    built once by the app, which validates the same bodies before routing.
     """
     router = APIRouter(prefix="/api/v1", responses=ERRORS)
     top_k = Annotated[
         int, Query(ge=1, le=limits.max_k, description=f"List length, 1 to {limits.max_k}.")
     ]
-    if request_body is None:
-        request_body = recommendation_request(limits)
 
     @router.get("/models", response_model=ModelsResponse, tags=["models"])
     async def list_models() -> dict[str, Any]:

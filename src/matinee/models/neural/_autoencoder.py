@@ -177,8 +177,8 @@ class RowBatchTrainer(ModuleTrainer[AutoRecNet], Generic[M]):
         optimizer: torch.optim.Optimizer,
         plan: StepPlan,
     ) -> None:
-        super().__init__(net, device, validation)
-        self.model, self.optimizer, self.plan = model, optimizer, plan
+        super().__init__(net, device, validation, plan)
+        self.model, self.optimizer = model, optimizer
         self.rng = np.random.default_rng(model.config.seed)
 
     def row_pass(

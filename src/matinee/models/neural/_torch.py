@@ -21,6 +21,7 @@ from torch import nn
 from matinee.data.ratings import Ratings
 from matinee.errors import ConfigError, ModelFitError, NotFittedError
 from matinee.models.base import Recommender
+from matinee.models.neural._plan import StepPlan
 
 __all__ = [
     "ACTIVATIONS",
@@ -290,12 +291,14 @@ def fitted_net(model: Recommender[Any], net: ModuleT | None) -> ModuleT:
 class ModuleTrainer(Generic[ModuleT]):
     """Snapshot and restore for an epoch trainer whose weights are one ``nn.Module``.
 
-    It keeps the network, the device it trains on and the validation set (or None), which
-    every neural trainer needs.
+    It keeps the network, the device it trains on, the validation set (or None) and the
+    :class:`StepPlan` each optimisation step reports to, which every neural trainer needs.
     """
 
-    def __init__(self, net: ModuleT, device: torch.device, validation: Ratings | None) -> None:
-        self.net, self.device, self.validation = net, device, validation
+    def __init__(
+        self, net: ModuleT, device: torch.device, validation: Ratings | None, plan: StepPlan
+    ) -> None:
+        self.net, self.device, self.validation, self.plan = net, device, validation, plan
 
     @property
     def has_validation(self) -> bool:

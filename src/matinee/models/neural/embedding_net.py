@@ -157,9 +157,8 @@ class _Trainer(ModuleTrainer[EmbeddingNetModule]):
         device: torch.device,
         plan: StepPlan,
     ) -> None:
-        super().__init__(net, device, validation)
+        super().__init__(net, device, validation, plan)
         self.config = config
-        self.plan = plan
         self.users = to_tensor(train.user_idx, device, torch.int64)
         self.movies = to_tensor(train.movie_idx, device, torch.int64)
         self.ratings = to_tensor(train.rating, device, torch.float32)
