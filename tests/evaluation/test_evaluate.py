@@ -181,6 +181,30 @@ def test_fit_and_evaluate_times_fit_and_accepts_factories() -> None:
         fit_and_evaluate(lambda: "nope", split)  # type: ignore[arg-type, return-value]
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"k": 0}, "k must be"),
+        ({"k": True}, "k must be"),
+        ({"relevance_threshold": float("inf")}, "relevance_threshold"),
+    ],
+)
+def test_bad_k_or_threshold_is_refused_before_fitting(
+    kwargs: dict[str, object], message: str
+) -> None:
+    made: list[MovieMean] = []
+
+    def factory() -> MovieMean:
+        made.append(MovieMean())
+        return made[-1]
+
+    with pytest.raises(ConfigError, match=message):
+        fit_and_evaluate(factory, _split(TRAIN, TEST), **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=message):
+        EvalSettings(**kwargs)  # type: ignore[arg-type]
+    assert made == []
+
+
 def test_cross_validation_mean_and_std() -> None:
     splits = [_split(TRAIN, TEST), _split(TRAIN, [(1, 30, 5.0), (2, 30, 1.0)])]
     seen: list[EvalResult] = []

@@ -14,13 +14,18 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 
 from matinee.cli.app import console
 from matinee.errors import ConfigError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from matinee.evaluation.evaluate import EvalSettings
 
 __all__ = [
     "DatasetName",
@@ -92,6 +97,16 @@ class Scoring:
 
     k: TopK = 10
     relevance: Threshold = 4.0
+
+    def settings(self, movies: pl.DataFrame | None = None) -> EvalSettings:
+        """The evaluation settings of these options (``movies``: calibrate lists by genre).
+
+        Raises:
+            ConfigError: ``--top-k`` below 1 or a threshold that is not finite.
+        """
+        from matinee.evaluation.evaluate import EvalSettings
+
+        return EvalSettings(self.k, self.relevance, movies=movies)
 
 
 def option_groups(command: Callable[..., R]) -> Callable[..., R]:

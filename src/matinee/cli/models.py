@@ -138,7 +138,6 @@ def _train(
     counts: dict[str, int],
 ) -> dict[str, Any]:
     from matinee.data.loader import load_dataset
-    from matinee.evaluation.evaluate import evaluate
     from matinee.models.registry import model_class
     from matinee.service import save_bundle
     from matinee.store.files import check_model_target
@@ -154,18 +153,13 @@ def _train(
     chosen = None if whole else _one_split(dataset, spec, settings)
     train = dataset.ratings if chosen is None else chosen.train
     validation = None if chosen is None else chosen.validation
+    scored = None if chosen is None else scoring.settings()
     started = time.perf_counter()
     fitted = cls(config).fit(train, validation, options=options)
     fit_seconds = time.perf_counter() - started
     metrics: dict[str, float] = {}
-    if chosen is not None:
-        result = evaluate(
-            fitted,
-            chosen,
-            k=scoring.k,
-            relevance_threshold=scoring.relevance,
-            show_progress=options.progress,
-        )
+    if chosen is not None and scored is not None:
+        result = scored.evaluate(fitted, chosen, show_progress=options.progress)
         metrics = dict(result.metrics)
     extra = {
         "dataset": dataset_name,
@@ -224,7 +218,6 @@ def _evaluate(
     asked: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     from matinee.data.loader import load_dataset
-    from matinee.evaluation.evaluate import evaluate
     from matinee.store.files import load_model, read_manifest
 
     manifest = read_manifest(model_dir)
@@ -244,13 +237,7 @@ def _evaluate(
             f"{model_dir} was trained on other data than the training part of {name} {spec} "
             "(data fingerprints differ); scoring it there would leak test ratings"
         )
-    result = evaluate(
-        model,
-        chosen,
-        k=scoring.k,
-        relevance_threshold=scoring.relevance,
-        show_progress=not json_output,
-    )
+    result = scoring.settings().evaluate(model, chosen, show_progress=not json_output)
     return {
         "model": manifest.model,
         "dataset": name,
@@ -352,21 +339,19 @@ def _compare(
 ) -> Any:
     from matinee.data.loader import load_dataset
     from matinee.data.split_spec import split_from_spec
-    from matinee.evaluation.compare import compare
+    from matinee.evaluation.compare import compare_with
 
     settings = _settings(not options.progress)
     dataset = _filtered(
         load_dataset(dataset_name, settings=settings), counts, spec, options.progress
     )
     splits = split_from_spec(dataset, spec, settings=settings)
-    return compare(
+    return compare_with(
+        scoring.settings(movies=dataset.movies),
         factories,
         splits,
-        k=scoring.k,
-        relevance_threshold=scoring.relevance,
         fit_options=options,
         show_progress=options.progress,
-        movies=dataset.movies,
     )
 
 

@@ -40,7 +40,14 @@ from matinee.models.base import Recommender
 from matinee.models.registry import model_class
 from matinee.training.loop import FitOptions
 
-__all__ = ["FLOOR_MODEL", "NEW_USERS_SPLIT", "ComparisonRow", "ComparisonTable", "compare"]
+__all__ = [
+    "FLOOR_MODEL",
+    "NEW_USERS_SPLIT",
+    "ComparisonRow",
+    "ComparisonTable",
+    "compare",
+    "compare_with",
+]
 
 NEW_USERS_SPLIT = "hidden-ratings:users=0.2,hidden=0.5,seeds=3"
 """The default split spec of ``matinee compare``: new users, three seeds."""
@@ -252,12 +259,31 @@ def compare(
             :func:`~matinee.evaluation.evaluate.evaluate`); without it lists are uncalibrated.
         calibration: Strengths for new and known users' lists (None: the defaults).
     """
+    settings = EvalSettings(k, relevance_threshold, metrics, movies, calibration)
+    return compare_with(
+        settings, models, splits, fit_options=fit_options, show_progress=show_progress, floor=floor
+    )
+
+
+def compare_with(
+    settings: EvalSettings,
+    models: ModelFactories,
+    splits: Sequence[Split],
+    *,
+    fit_options: FitOptions | None = None,
+    show_progress: bool = False,
+    floor: bool = True,
+) -> ComparisonTable:
+    """:func:`compare` with the scoring given as one :class:`EvalSettings` (as the CLI builds it).
+
+    Raises:
+        ConfigError: no splits or no models, or a model that is not a Recommender.
+    """
     if not splits:
         raise ConfigError("compare needs at least one split")
     factories = _factories(models)
     if floor and FLOOR_MODEL not in factories:
         factories[FLOOR_MODEL] = model_class(FLOOR_MODEL)
-    settings = EvalSettings(k, relevance_threshold, metrics, movies, calibration)
     rows = []
     n_models, n_splits = len(factories), len(splits)
     with progress("comparing", n_models * n_splits, enabled=show_progress) as bar:

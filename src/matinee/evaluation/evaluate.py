@@ -182,15 +182,23 @@ class EvalSettings:
     calibration: ListCalibration | None = None
     """Strengths for new and known users' lists (None: the defaults)."""
 
-    def evaluate(
-        self, model: Recommender[Any], split: Split, *, show_progress: bool = False
-    ) -> EvalResult:
-        """:func:`evaluate` with these settings."""
+    def __post_init__(self) -> None:
+        """Refuse a bad ``k`` or threshold when the settings are made, before anything is fitted.
+
+        Raises:
+            ConfigError: ``k`` is not a positive integer, or the threshold is not finite.
+        """
         k, relevance_threshold = self.k, self.relevance_threshold
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ConfigError(f"k must be a positive integer, got {k!r}")
         if not math.isfinite(relevance_threshold):
             raise ConfigError(f"relevance_threshold must be finite, got {relevance_threshold!r}")
+
+    def evaluate(
+        self, model: Recommender[Any], split: Split, *, show_progress: bool = False
+    ) -> EvalResult:
+        """:func:`evaluate` with these settings."""
+        k, relevance_threshold = self.k, self.relevance_threshold
         chosen = _chosen_metrics(self.metrics, model.predicts_ratings)
         _check_split_fits_model(model, split)
         if len(split.test) == 0:
