@@ -1,4 +1,8 @@
-"""Scores of the biased factor models (biased MF, SVD++): ``mu + b_u + b_i + p_u . q_i``."""
+"""Scores of the biased factor models (biased MF, SVD++): ``mu + b_u + b_i + p_u . q_i``.
+
+One formula for the fitted model (:class:`BiasedFactors`) and for its trainer while it learns
+(:class:`FactorTrainer`: the predictions an epoch's loss and the validation RMSE are made of).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,14 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from matinee.models._rating_common import check_shape
+from matinee.models._rating_common import ArraySnapshot, RatingTrainer, check_shape, clipped_rmse
 from matinee.models.config import Config
 from matinee.models.factorization._als import als_half_step
 from matinee.models.factorization._sgd import factor_dot
 from matinee.models.ranking import TasteRanked
 from matinee.types import IndexArray
 
-__all__ = ["BiasedFactorModel", "BiasedFactors", "fold_in_rows"]
+__all__ = ["BiasedFactorModel", "BiasedFactors", "FactorTrainer", "fold_in_rows"]
 
 C = TypeVar("C", bound=Config)
 
@@ -65,6 +69,36 @@ class BiasedFactors(NamedTuple):
             offset + self.movie_bias[movies] + self.movie_factors[movies] @ user_vector
         )
         return scores
+
+
+class FactorTrainer(RatingTrainer[C]):
+    """An epoch trainer of ``mu + b_u + b_i + p_u . q_i`` weights: its predictions and RMSE.
+
+    Subclasses fill ``weights`` (``user_factors``, ``movie_factors``, ``user_bias``,
+    ``movie_bias``) and run the epochs; predicting goes through :class:`BiasedFactors`, the
+    fitted model's own scorer.
+    """
+
+    weights: ArraySnapshot
+
+    def user_vectors(self) -> npt.NDArray[np.float32]:
+        """What multiplies the movie factors: ``p_u`` (SVD++ adds its implicit part)."""
+        return self.weights["user_factors"]
+
+    def predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.float64]:
+        """``mu + b_u + b_i + p_u . q_i`` of (user, movie) index pairs, as the weights stand."""
+        w = self.weights
+        scorer = BiasedFactors(
+            self.mean, self.user_vectors(), w["movie_factors"], w["user_bias"], w["movie_bias"]
+        )
+        return scorer.predict(users, movies)
+
+    def validation_loss(self) -> float | None:
+        """RMSE of the clipped predictions on the validation ratings (None without them)."""
+        if self.validation is None:
+            return None
+        data = self.validation
+        return clipped_rmse(self.predict(data.user_idx, data.movie_idx), data.rating, self.scale)
 
 
 def fold_in_rows(

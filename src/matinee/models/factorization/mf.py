@@ -20,7 +20,6 @@ import scipy.sparse as sp
 from matinee.data.ratings import Ratings
 from matinee.models._rating_common import (
     ArraySnapshot,
-    RatingTrainer,
     by_user_csr,
     check_finite,
     check_shape,
@@ -30,14 +29,18 @@ from matinee.models._rating_common import (
 from matinee.models.config import check_range, setting
 from matinee.models.factorization._als import als_half_step
 from matinee.models.factorization._config import SGDFactorConfig
-from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors, fold_in_rows
+from matinee.models.factorization._scoring import (
+    BiasedFactorModel,
+    BiasedFactors,
+    FactorTrainer,
+    fold_in_rows,
+)
 from matinee.models.factorization._sgd import (
     BLOCKS,
     aligned_rows,
     block_layout,
     busiest_first,
     dsgd_epoch,
-    factor_dot,
     threads_for,
 )
 from matinee.models.ranking import RankingSpec
@@ -131,7 +134,7 @@ class BiasedMFConfig(_FactorConfig):
         return self.solver == "als"
 
 
-class _FactorTrainer(RatingTrainer[_FactorConfig]):
+class _FactorTrainer(FactorTrainer[_FactorConfig]):
     """Weights of a (biased) factor model and one epoch of SGD or ALS over them."""
 
     def __init__(
@@ -243,16 +246,7 @@ class _FactorTrainer(RatingTrainer[_FactorConfig]):
 
     def predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.float64]:
         """Predicted ratings of (user, movie) index pairs (ids as given, not renumbered)."""
-        w = self.weights
-        users, movies = self.user_rank[users], self.movie_rank[movies]
-        dot = factor_dot(users, movies, w["user_factors"], w["movie_factors"])
-        return self.mean + w["user_bias"][users] + w["movie_bias"][movies] + dot
-
-    def validation_loss(self) -> float | None:
-        if self.validation is None:
-            return None
-        data = self.validation
-        return clipped_rmse(self.predict(data.user_idx, data.movie_idx), data.rating, self.scale)
+        return super().predict(self.user_rank[users], self.movie_rank[movies])
 
     def factor_weights(self) -> ArraySnapshot:
         """The weights in id order, factor rows trimmed to ``n_factors`` (SGD pads them)."""

@@ -28,7 +28,6 @@ from matinee.models._calibration import (
 from matinee.models._offsets import BaselineOffsets
 from matinee.models._rating_common import (
     ArraySnapshot,
-    RatingTrainer,
     by_user_csr,
     check_finite,
     check_shape,
@@ -39,7 +38,7 @@ from matinee.models.base import Recommender
 from matinee.models.config import Config, setting
 from matinee.models.factorization._als import non_negative_fold_in, non_negative_half_step
 from matinee.models.factorization._config import FactorConfig
-from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors
+from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors, FactorTrainer
 from matinee.models.factorization._sgd import factor_dot, threads_for
 from matinee.models.ranking import RankingSpec
 from matinee.models.search import FloatRange, IntRange, space
@@ -98,7 +97,7 @@ class MaskedNMFConfig(FactorConfig):
     uses 5 and 3)."""
 
 
-class _MaskedNMFTrainer(RatingTrainer[MaskedNMFConfig]):
+class _MaskedNMFTrainer(FactorTrainer[MaskedNMFConfig]):
     """Alternating ridge solves on the observed cells, factors held non-negative."""
 
     def __init__(
@@ -144,18 +143,6 @@ class _MaskedNMFTrainer(RatingTrainer[MaskedNMFConfig]):
         check_finite("masked NMF", w)
         _, movies, ratings = self.by_user
         return {"loss": clipped_rmse(self.predict(self.train_users, movies), ratings, self.scale)}
-
-    def predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.float64]:
-        """``mu + b_u + b_i + p_u . q_i`` of (user, movie) index pairs."""
-        w = self.weights
-        dot = factor_dot(users, movies, w["user_factors"], w["movie_factors"])
-        return self.mean + w["user_bias"][users] + w["movie_bias"][movies] + dot
-
-    def validation_loss(self) -> float | None:
-        if self.validation is None:
-            return None
-        data = self.validation
-        return clipped_rmse(self.predict(data.user_idx, data.movie_idx), data.rating, self.scale)
 
 
 class MaskedNMF(BiasedFactorModel[MaskedNMFConfig]):

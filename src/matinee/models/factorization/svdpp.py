@@ -13,8 +13,8 @@ from matinee.data.ratings import Ratings
 from matinee.models import _rating_common as rating_common
 from matinee.models.config import setting
 from matinee.models.factorization._config import SGDFactorConfig
-from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors
-from matinee.models.factorization._sgd import factor_dot, svdpp_epoch
+from matinee.models.factorization._scoring import BiasedFactorModel, BiasedFactors, FactorTrainer
+from matinee.models.factorization._sgd import svdpp_epoch
 from matinee.models.ranking import RankingSpec
 from matinee.models.search import IntRange, space
 from matinee.training.loop import EpochRecord, FitOptions, run_epochs
@@ -64,7 +64,7 @@ def implicit_sums(
     return np.ascontiguousarray(sums * scale[:, None], dtype=np.float32)
 
 
-class _SVDppTrainer(rating_common.RatingTrainer[SVDppConfig]):
+class _SVDppTrainer(FactorTrainer[SVDppConfig]):
     """SVD++ weights and one SGD epoch over them, user by user in a seeded order."""
 
     def __init__(
@@ -113,15 +113,6 @@ class _SVDppTrainer(rating_common.RatingTrainer[SVDppConfig]):
         w = self.weights
         implicit = implicit_sums(self.indptr, self.movies, w["implicit_factors"])
         return np.ascontiguousarray(w["user_factors"] + implicit)
-
-    def validation_loss(self) -> float | None:
-        if self.validation is None:
-            return None
-        data, w = self.validation, self.weights
-        users, movies = data.user_idx, data.movie_idx
-        dot = factor_dot(users, movies, self.user_vectors(), w["movie_factors"])
-        predicted = self.mean + w["user_bias"][users] + w["movie_bias"][movies] + dot
-        return rating_common.clipped_rmse(predicted, data.rating, self.scale)
 
 
 class SVDpp(BiasedFactorModel[SVDppConfig]):
