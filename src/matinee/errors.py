@@ -5,11 +5,13 @@ Every error a user can cause is a :class:`MatineeError`; the CLI maps each branc
 * MatineeError
   + DataError                 a data file, release or dataset is unusable
     - MalformedFileError      a row that cannot be parsed (names the file and line)
-    - UnknownReleaseError     a release name that the registry does not know (lists the valid ones)
+    - UnknownReleaseError     a release name that the registry does not know (lists the valid ones;
+                              also an UnknownNameError)
     - ChecksumError           a download whose checksum differs (names both checksums)
     - DownloadError           a download that failed
     - SplitError              a split that cannot be made as asked
   + UnknownIdError            raw ids or indices a model or dataset has never seen (lists them)
+  + UnknownNameError          a name outside the known ones: a release, a loaded model (lists them)
   + ConfigError               a hyperparameter or option with a bad value (names the field)
   + NotFittedError            a model used before ``fit``
   + ModelFitError             training diverged or produced NaN
@@ -37,6 +39,7 @@ __all__ = [
     "OutputError",
     "SplitError",
     "UnknownIdError",
+    "UnknownNameError",
     "UnknownReleaseError",
 ]
 
@@ -64,13 +67,30 @@ class MalformedFileError(DataError):
         super().__init__(f"{where}: {problem}")
 
 
-class UnknownReleaseError(DataError):
-    """A MovieLens release name that the registry does not list."""
+class UnknownNameError(MatineeError):
+    """A name outside the ones known (a release, a loaded model): keeps both, lists the known.
+
+    Subclasses say what the name names (``kind``) and how the list is introduced (``listed``).
+    """
+
+    kind: ClassVar[str] = "name"
+    listed: ClassVar[str] = "known"
+
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        self.name = name
+        self.known = list(known)
+        super().__init__(f"unknown {self.kind} {name!r}; {self.listed}: {', '.join(self.known)}")
+
+
+class UnknownReleaseError(DataError, UnknownNameError):
+    """A MovieLens release name that the registry does not list (``valid``: the names, sorted)."""
+
+    kind = "release"
+    listed = "valid names"
 
     def __init__(self, name: str, valid: Iterable[str]) -> None:
-        self.name = name
-        self.valid = sorted(valid)
-        super().__init__(f"unknown release {name!r}; valid names: {', '.join(self.valid)}")
+        super().__init__(name, sorted(valid))
+        self.valid = self.known
 
 
 class ChecksumError(DataError):

@@ -7,7 +7,7 @@ import pytest
 
 from matinee.data.download import file_digest
 from matinee.data.releases import GROUPLENS_BASE, RELEASES, get_release
-from matinee.errors import UnknownReleaseError
+from matinee.errors import DataError, UnknownNameError, UnknownReleaseError
 
 EXPECTED_NAMES = {
     "ml-100k",
@@ -41,6 +41,14 @@ def test_unknown_release_lists_valid_names() -> None:
     assert "'ml-5m'" in message
     for name in EXPECTED_NAMES:
         assert name in message
+
+
+def test_unknown_release_is_an_unknown_name_with_a_sorted_list() -> None:
+    error = UnknownReleaseError("ml-5m", ["ml-1m", "ml-100k"])
+    assert isinstance(error, UnknownNameError) and isinstance(error, DataError)
+    assert error.exit_code == DataError.exit_code
+    assert error.name == "ml-5m" and error.valid == error.known == ["ml-100k", "ml-1m"]
+    assert str(error) == "unknown release 'ml-5m'; valid names: ml-100k, ml-1m"
 
 
 @pytest.mark.parametrize(

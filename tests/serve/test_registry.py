@@ -92,6 +92,8 @@ def test_unknown_names_and_bad_limits(ease_dir: Path) -> None:
         registry.get("nope")
     with pytest.raises(UnknownModelError, match="nope"):
         registry.reload("nope")
+    error = UnknownModelError("nope", ["ease", "mf"])
+    assert str(error) == "unknown model 'nope'; loaded: ease, mf" and error.known == ["ease", "mf"]
     with pytest.raises(ConfigError, match="scoring_threads"):
         ServeLimits(scoring_threads=0)
     with pytest.raises(ConfigError, match="max_ratings"):

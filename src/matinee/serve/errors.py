@@ -23,6 +23,7 @@ from matinee.errors import (
     ModelFormatError,
     NotFittedError,
     UnknownIdError,
+    UnknownNameError,
 )
 
 __all__ = [
@@ -46,13 +47,11 @@ _HTTP_CODES = {
 }
 
 
-class UnknownModelError(MatineeError):
-    """A model name the server has not loaded."""
+class UnknownModelError(UnknownNameError):
+    """A model name the server has not loaded (``known``: the loaded names)."""
 
-    def __init__(self, name: str, known: Sequence[str]) -> None:
-        self.name = name
-        self.known = list(known)
-        super().__init__(f"unknown model {name!r}; loaded: {', '.join(self.known)}")
+    kind = "model"
+    listed = "loaded"
 
 
 class ApiError(Exception):
