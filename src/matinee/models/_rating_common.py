@@ -1,20 +1,23 @@
-"""Helpers shared by the rating models: validation RMSE, CSR layout, ridge fold-in, snapshots."""
+"""Helpers shared by the rating models: RMSE, CSR layout, ridge fold-in, snapshots, biases."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from matinee.data.ratings import Ratings
 from matinee.errors import ModelFitError
+from matinee.models.base import Recommender
+from matinee.models.config import Config
 from matinee.training.loop import ArrayTrainer
 from matinee.types import IndexArray
 
 __all__ = [
     "ArraySnapshot",
+    "LearnedBiases",
     "RatingTrainer",
     "by_user_csr",
     "check_finite",
@@ -28,6 +31,7 @@ ArraySnapshot = dict[str, npt.NDArray[np.float32]]
 """Copies of a trainer's weight arrays, by name."""
 
 C = TypeVar("C")
+M = TypeVar("M", bound=Config)
 
 
 class RatingTrainer(ArrayTrainer, Generic[C]):
@@ -40,6 +44,26 @@ class RatingTrainer(ArrayTrainer, Generic[C]):
     def __init__(self, config: C, train: Ratings, validation: Ratings | None, mean: float) -> None:
         self.config, self.validation = config, validation
         self.scale, self.mean = train.rating_scale, mean
+
+
+class LearnedBiases(Recommender[M]):
+    """A model that learns ``b_u`` and ``b_i``: gives out, saves and loads them by one name each."""
+
+    user_bias_: npt.NDArray[np.float32]
+    movie_bias_: npt.NDArray[np.float32]
+
+    def movie_biases(self) -> npt.NDArray[np.floating[Any]] | None:
+        """Each movie's bias ``b_i``."""
+        return self.movie_bias_
+
+    def _bias_arrays(self) -> dict[str, np.ndarray]:
+        """``b_u`` and ``b_i`` by their saved names."""
+        return {"user_bias": self.user_bias_, "movie_bias": self.movie_bias_}
+
+    def _load_bias_arrays(self, params: Mapping[str, np.ndarray]) -> None:
+        """Set ``b_u`` and ``b_i`` from saved arrays, checking their shapes."""
+        self.user_bias_ = check_shape(params, "user_bias", (self.n_users,))
+        self.movie_bias_ = check_shape(params, "movie_bias", (self.n_movies,))
 
 
 def clipped_rmse(

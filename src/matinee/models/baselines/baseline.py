@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matinee.data.ratings import Ratings
-from matinee.models._rating_common import RatingTrainer, check_shape, clipped_rmse
+from matinee.models._rating_common import LearnedBiases, RatingTrainer, clipped_rmse
 from matinee.models.base import Recommender
 from matinee.models.config import Config, EpochConfig, setting
 from matinee.models.ranking import RankingSpec, TasteRanked, interaction_vectors
@@ -142,7 +142,7 @@ def fold_in_user_bias(
     return float(residual.sum()) / (reg_users + residual.size)
 
 
-class BiasBaseline(TasteRanked[BiasBaselineConfig]):
+class BiasBaseline(LearnedBiases[BiasBaselineConfig], TasteRanked[BiasBaselineConfig]):
     """User and movie biases around the global mean: ``r = mu + b_u + b_i``.
 
     Fitted like Surprise's ``BaselineOnly`` with ALS: each round sets
@@ -187,24 +187,15 @@ class BiasBaseline(TasteRanked[BiasBaselineConfig]):
         scores: npt.NDArray[np.floating[Any]] = (self.global_mean_ + user_bias) + self.movie_bias_
         return scores
 
-    def movie_biases(self) -> npt.NDArray[np.floating[Any]] | None:
-        """Each movie's bias ``b_i``."""
-        return self.movie_bias_
-
     def taste_vectors(self) -> npt.NDArray[np.floating[Any]]:
         """Singular vectors of who rated what in training (biases carry no taste)."""
         return self.taste_vectors_
 
     def _parameters(self) -> dict[str, np.ndarray]:
-        return {
-            "user_bias": self.user_bias_,
-            "movie_bias": self.movie_bias_,
-            "taste_vectors": self.taste_vectors_,
-        }
+        return {**self._bias_arrays(), "taste_vectors": self.taste_vectors_}
 
     def _load_parameters(self, params: Mapping[str, np.ndarray]) -> None:
-        self.user_bias_ = check_shape(params, "user_bias", (self.n_users,))
-        self.movie_bias_ = check_shape(params, "movie_bias", (self.n_movies,))
+        self._load_bias_arrays(params)
         vectors = np.asarray(params.get("taste_vectors", np.zeros((self.n_movies, 0))))
         if vectors.ndim != 2 or vectors.shape[0] != self.n_movies:
             raise ValueError(

@@ -14,7 +14,13 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from matinee.models._rating_common import ArraySnapshot, RatingTrainer, check_shape, clipped_rmse
+from matinee.models._rating_common import (
+    ArraySnapshot,
+    LearnedBiases,
+    RatingTrainer,
+    check_shape,
+    clipped_rmse,
+)
 from matinee.models.config import Config
 from matinee.models.factorization._als import als_half_step
 from matinee.models.factorization._sgd import factor_dot
@@ -128,7 +134,7 @@ def fold_in_rows(
     return bias, vectors
 
 
-class BiasedFactorModel(TasteRanked[C]):
+class BiasedFactorModel(LearnedBiases[C], TasteRanked[C]):
     """Base of the biased factor models: ``predict`` and scores come from :meth:`_biased`.
 
     The learned ``p_u``, ``q_i``, ``b_u`` and ``b_i`` live in ``user_factors_``,
@@ -137,24 +143,17 @@ class BiasedFactorModel(TasteRanked[C]):
 
     user_factors_: npt.NDArray[np.float32]
     movie_factors_: npt.NDArray[np.float32]
-    user_bias_: npt.NDArray[np.float32]
-    movie_bias_: npt.NDArray[np.float32]
 
     def movie_vectors(self) -> npt.NDArray[np.floating[Any]] | None:
         """The movie factors ``q_i``."""
         return self.movie_factors_
-
-    def movie_biases(self) -> npt.NDArray[np.floating[Any]] | None:
-        """Each movie's bias ``b_i``."""
-        return self.movie_bias_
 
     def _weight_arrays(self) -> dict[str, np.ndarray]:
         """``p_u``, ``q_i``, ``b_u`` and ``b_i`` by their saved names."""
         return {
             "user_factors": self.user_factors_,
             "movie_factors": self.movie_factors_,
-            "user_bias": self.user_bias_,
-            "movie_bias": self.movie_bias_,
+            **self._bias_arrays(),
         }
 
     def _set_weight_arrays(self, weights: Mapping[str, npt.NDArray[np.float32]]) -> None:
@@ -169,8 +168,7 @@ class BiasedFactorModel(TasteRanked[C]):
         n_users, n_movies = self.n_users, self.n_movies
         self.user_factors_ = check_shape(params, "user_factors", (n_users, rank))
         self.movie_factors_ = check_shape(params, "movie_factors", (n_movies, rank))
-        self.user_bias_ = check_shape(params, "user_bias", (n_users,))
-        self.movie_bias_ = check_shape(params, "movie_bias", (n_movies,))
+        self._load_bias_arrays(params)
 
     @abstractmethod
     def _biased(self) -> BiasedFactors:
