@@ -108,6 +108,8 @@ def test_predict_lists_unknown_ids(trained: tuple[Path, dict[str, object]]) -> N
         (["train", "baseline", "--split", "u1-u5"], 2, "makes 5 splits"),
         (["train", "baseline", "--split", "sideways"], 3, "bad split spec"),
         (["train", "baseline", "--dataset", "ml-nope"], 3, "unknown release"),
+        (["train", "baseline", "-k", "0"], 2, "k must be a positive integer"),
+        (["train", "baseline", "--relevance", "nan"], 2, "relevance_threshold must be finite"),
     ],
 )
 def test_train_errors_are_clear(
@@ -178,6 +180,7 @@ def test_compare_renders_every_format(environment: Path) -> None:
         (["--set", "svdpp.epochs=3"], "model from --models"),
         (["--set", "baseline.nope=3"], "no field 'nope'"),
         (["--format", "html"], "choose one of"),
+        (["-k", "0"], "k must be a positive integer"),
     ],
 )
 def test_compare_errors_are_clear(environment: Path, extra: list[str], message: str) -> None:
