@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from matinee.cli._options import JsonFlag, Scoring, TrainedOn, option_groups
 from matinee.cli.filtering import CountFilters, RecordedCountFilters
 from matinee.errors import ConfigError
+from matinee.evaluation.evaluate import EvalSettings
 
 seen: dict[str, Any] = {}
 
@@ -77,3 +79,22 @@ def test_trained_on_falls_back_to_the_manifest_and_refuses_without_one() -> None
     assert TrainedOn("ml-1m", "u2").resolve(Path("m"), extra) == ("ml-1m", "u2")
     with pytest.raises(ConfigError, match="pass --dataset and --split"):
         TrainedOn(split="u1").resolve(Path("m"), {})
+
+
+def test_scoring_builds_the_evaluation_settings_and_refuses_a_bad_k() -> None:
+    movies = pl.DataFrame({"movie_id": [1], "title": ["A"]})
+    settings = Scoring(k=5, relevance=3.5).settings(movies=movies)
+    assert settings == EvalSettings(k=5, relevance_threshold=3.5, movies=movies)
+    with pytest.raises(ConfigError, match="k must be"):
+        Scoring(k=0).settings()
+    with pytest.raises(ConfigError, match="relevance_threshold must be finite"):
+        Scoring(relevance=float("nan")).settings()
+
+
+def test_spark_evaluate_refuses_a_bad_k_before_reading_the_model(tmp_path: Path) -> None:
+    from matinee.cli import spark as _spark  # noqa: F401  (registers the commands)
+    from matinee.cli.app import app
+
+    result = CliRunner().invoke(app, ["spark", "evaluate", str(tmp_path / "none"), "-k", "0"])
+    assert result.exit_code == 2, result.output
+    assert "k must be a positive integer" in " ".join(result.output.split())

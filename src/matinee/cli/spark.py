@@ -86,6 +86,7 @@ def _train(
     from matinee.store.files import check_model_target
 
     check_model_target(out)
+    scored = scoring.settings()  # a bad -k or --relevance is refused before Spark starts
     settings = Settings.from_env(show_progress=False)
     spark = spark_session(master)
     loaded = load_dataset(dataset, settings=settings)
@@ -94,7 +95,9 @@ def _train(
     started = time.perf_counter()
     model = _fit(name, split.train, pairs)
     fit_seconds = time.perf_counter() - started
-    metrics = spark_evaluate(model, split, k=scoring.k, relevance_threshold=scoring.relevance)
+    metrics = spark_evaluate(
+        model, split, k=scored.k, relevance_threshold=scored.relevance_threshold
+    )
     train = collect_ratings(split.train)
     model.data_fingerprint_ = train.fingerprint()
     extra = {
@@ -169,6 +172,7 @@ def _evaluate(
     from matinee.spark.splits import spark_split_from_spec
     from matinee.store.files import load_model, read_manifest
 
+    scored = scoring.settings()  # a bad -k or --relevance is refused before Spark starts
     manifest = read_manifest(model_dir)
     name, spec = trained.resolve(model_dir, manifest.extra)
     model = load_model(model_dir)
@@ -176,5 +180,7 @@ def _evaluate(
     spark = spark_session(master)
     data = read_release(spark, name, settings=settings)
     split = _one(spark_split_from_spec(spark, data, spec, settings=settings), spec)
-    metrics = spark_evaluate(model, split, k=scoring.k, relevance_threshold=scoring.relevance)
+    metrics = spark_evaluate(
+        model, split, k=scored.k, relevance_threshold=scored.relevance_threshold
+    )
     return {"model": manifest.model, "dataset": name, "split": spec, "metrics": metrics}
