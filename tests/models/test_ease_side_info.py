@@ -9,12 +9,14 @@ from matinee.data.filters import RatingThreshold
 from matinee.data.ids import IdMap
 from matinee.data.loader import load_dataset
 from matinee.data.ratings import Ratings
+from matinee.data.split import Split
 from matinee.data.splits import per_user_holdout
 from matinee.errors import ConfigError
+from matinee.evaluation.evaluate import fit_and_evaluate
 from matinee.evaluation.ranking_metrics import ndcg_at_k, relevance_matrix, top_k
 from matinee.models._ranker_common import interactions
 from matinee.models.neighbours.ease import EASE, EASEConfig, ease_weights
-from matinee.models.side_info import MovieFeatures
+from matinee.models.side_info import MovieFeatures, give_movie_features
 from matinee.settings import Settings
 
 MOVIES = pl.DataFrame(
@@ -138,3 +140,24 @@ def test_side_info_lifts_ranking_on_ml_latest_small(settings: Settings) -> None:
 
     plain, with_side_info = ndcg(0.0), ndcg(30.0)
     assert with_side_info > plain + 0.004, (plain, with_side_info)
+
+
+def test_evaluation_hands_the_movies_table_to_the_fit() -> None:
+    ratings = _sharing_ratings()
+    split = Split(ratings, ratings.take(np.arange(len(ratings)) % 3 == 0))
+    config = EASEConfig(reg=1.0, side_info_weight=4.0, precision="float64")
+    made: list[EASE] = []
+
+    def factory() -> EASE:
+        made.append(EASE(config))
+        return made[-1]
+
+    fit_and_evaluate(factory, split, movies=_sharing_movies())
+    by_hand = EASE(config).use_movie_features(MovieFeatures.from_movies(_sharing_movies()))
+    np.testing.assert_array_equal(made[0].weights_, by_hand.fit(ratings).weights_)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="use_movie_features"):
+        fit_and_evaluate(lambda: EASE(config), split)
+    untouched = EASE(EASEConfig())
+    give_movie_features(untouched, None)
+    assert untouched.movie_features is None
+    give_movie_features(object(), _sharing_movies())  # a model that takes none: nothing to do

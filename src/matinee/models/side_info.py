@@ -11,6 +11,7 @@ matrix aligned to a fit's movies. EASE adds it to its Gram matrix as extra rows 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +21,7 @@ import scipy.sparse as sp
 from matinee.data.ids import IdMap
 from matinee.errors import ConfigError
 
-__all__ = ["MovieFeatures"]
+__all__ = ["MovieFeatures", "UsesMovieFeatures", "give_movie_features"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,3 +101,22 @@ class MovieFeatures:
         result = sp.csr_matrix(aligned[keep])
         result.sort_indices()
         return result
+
+
+@runtime_checkable
+class UsesMovieFeatures(Protocol):
+    """A model that can learn from movie features (EASE's ``side_info_weight``)."""
+
+    def use_movie_features(self, features: MovieFeatures | None) -> Any:
+        """Keep ``features`` for later fits."""
+
+
+def give_movie_features(model: object, movies: pl.DataFrame | None) -> None:
+    """Hand a release's movies table to ``model`` before its fit, if it can use one.
+
+    The one place the data layer's movies reach a model: ``matinee train`` and the evaluation
+    helpers (``compare``) call it, so a config such as ``side_info_weight=30`` works there.
+    Models that take no features, or no table, leave the model as it is.
+    """
+    if movies is not None and isinstance(model, UsesMovieFeatures):
+        model.use_movie_features(MovieFeatures.from_movies(movies))
