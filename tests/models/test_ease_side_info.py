@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import polars as pl
 import pytest
@@ -14,8 +16,10 @@ from matinee.data.splits import per_user_holdout
 from matinee.errors import ConfigError
 from matinee.evaluation.evaluate import fit_and_evaluate
 from matinee.evaluation.ranking_metrics import ndcg_at_k, relevance_matrix, top_k
+from matinee.evaluation.tuning import TuneSettings, tune
 from matinee.models._ranker_common import interactions
 from matinee.models.neighbours.ease import EASE, EASEConfig, ease_weights
+from matinee.models.search import FloatRange
 from matinee.models.side_info import MovieFeatures, give_movie_features
 from matinee.settings import Settings
 
@@ -161,3 +165,26 @@ def test_evaluation_hands_the_movies_table_to_the_fit() -> None:
     give_movie_features(untouched, None)
     assert untouched.movie_features is None
     give_movie_features(object(), _sharing_movies())  # a model that takes none: nothing to do
+
+
+def test_tune_searches_the_weight_with_the_movies_table(
+    low_rank: Callable[..., tuple[Ratings, Ratings]],
+) -> None:
+    train, test = low_rank(3)
+    ids = train.movies.raw_ids.tolist()
+    movies = pl.DataFrame(
+        {
+            "movie_id": ids,
+            "year": [1950 + 10 * (i % 4) for i in range(len(ids))],
+            "genres": [["Western"] if i % 2 else ["Drama"] for i in range(len(ids))],
+        },
+        schema_overrides={"year": pl.Int32},
+    )
+    split = Split(train, test)
+    settings = TuneSettings(trials=3, metric="ndcg@10", relevance_threshold=3.0)
+    space = {"side_info_weight": FloatRange(1.0, 10.0)}
+    result = tune(EASE, split, settings=settings, space=space, movies=movies)
+    assert 1.0 <= result.best_config.side_info_weight <= 10.0  # type: ignore[attr-defined]
+    assert sum(trial.state == "complete" for trial in result.trials) == 3
+    with pytest.raises(ConfigError, match="use_movie_features"):
+        tune(EASE, split, settings=settings, space=space)
