@@ -84,15 +84,15 @@ def run_seed(
 
 
 def markdown(results: dict[str, Any]) -> str:
-    lines = [
-        "# Session-aware EASE with movie side information (issue 14's ranking targets)",
-        "",
-        f"Command: `{results['command']}`; load average {results['load']} at start.  ",
+    """The side-by-side table of each protocol, with its target."""
+    header = (
+        "# Session-aware EASE with movie side information (issue 14's ranking targets)\n\n"
+        f"Command: `{results['command']}`; load average {results['load']} at start.  \n"
         "Session-ease settings: bench_ranking.py's seed-0 inner-validation picks, the same for "
         "both rows; `side_info_weight` (genre + 5-year release-span rows, `beta F^T F` in the "
-        f"Gram matrix) picked per seed on the inner 80/20 holdout from {list(WEIGHTS)}.",
-        "",
-    ]
+        f"Gram matrix) picked per seed on the inner 80/20 holdout from {list(WEIGHTS)}.\n"
+    )
+    lines = [header]
     for name, block in results["protocols"].items():
         metric, target = TARGETS[name]
         side, plain = (
