@@ -64,6 +64,9 @@ DETERMINISTIC: dict[str, str] = {
 
 INERT_FIELDS: dict[tuple[str, str], str] = {
     ("ease", "max_movies"): "a memory guard: only refuses fits above the limit",
+    ("ease", "side_info_weight"): (
+        "acts only with movie features (use_movie_features); tests/models/test_ease_side_info.py"
+    ),
     ("movie-autoencoder", "validation_fraction"): (
         "only used when fit gets no validation set; the field sweep passes one"
     ),

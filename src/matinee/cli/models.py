@@ -139,6 +139,7 @@ def _train(
 ) -> dict[str, Any]:
     from matinee.data.loader import load_dataset
     from matinee.models.registry import model_class
+    from matinee.models.side_info import give_movie_features
     from matinee.service import save_bundle
     from matinee.store.files import check_model_target
 
@@ -155,7 +156,9 @@ def _train(
     validation = None if chosen is None else chosen.validation
     scored = None if chosen is None else scoring.settings()
     started = time.perf_counter()
-    fitted = cls(config).fit(train, validation, options=options)
+    fitted = cls(config)
+    give_movie_features(fitted, dataset.movies)
+    fitted.fit(train, validation, options=options)
     fit_seconds = time.perf_counter() - started
     metrics: dict[str, float] = {}
     if chosen is not None and scored is not None:

@@ -123,7 +123,8 @@ def _tune(
         raise ConfigError("--only-space needs at least one --space key=low:high")
     space = given if only_given else {**search_space(cls.config_type), **given}
     quiet = Settings.from_env(show_progress=False)
-    split = _one_split(load_dataset(dataset_name, settings=quiet), spec, quiet)
+    dataset = load_dataset(dataset_name, settings=quiet)
+    split = _one_split(dataset, spec, quiet)
     result = tune(
         cls,
         split,
@@ -132,6 +133,7 @@ def _tune(
         base=base,
         fit_options=options,
         show_progress=show_progress,
+        movies=dataset.movies,
     )
     summary = result.to_dict()
     summary["dataset"], summary["split"] = dataset_name, spec

@@ -31,6 +31,7 @@ from matinee.errors import ConfigError, DataError, NotFittedError
 from matinee.evaluation import ranking_metrics, rating_metrics
 from matinee.evaluation._scoring import Scored, score_test
 from matinee.models.base import Recommender
+from matinee.models.side_info import give_movie_features
 from matinee.training.loop import FitOptions
 
 __all__ = [
@@ -244,6 +245,7 @@ class EvalSettings:
     ) -> EvalResult:
         """:func:`fit_and_evaluate` with these settings."""
         model = _fresh_model(source)
+        give_movie_features(model, self.movies)
         started = time.perf_counter()
         model.fit(split.train, split.validation, options=fit_options)
         fit_seconds = time.perf_counter() - started

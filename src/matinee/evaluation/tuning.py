@@ -34,10 +34,12 @@ from matinee.logs import ProgressBar, progress
 from matinee.models.base import Recommender
 from matinee.models.config import Config
 from matinee.models.search import Choice, Dimension, FloatRange, IntRange, search_space
+from matinee.models.side_info import give_movie_features
 from matinee.training.loop import EpochRecord, FitOptions
 
 if TYPE_CHECKING:
     import optuna
+    import polars as pl
 
 __all__ = ["TrialRecord", "TuneResult", "TuneSettings", "inner_splits", "parse_metric", "tune"]
 
@@ -106,6 +108,7 @@ def tune(
     base: Config | None = None,
     fit_options: FitOptions | None = None,
     show_progress: bool = False,
+    movies: pl.DataFrame | None = None,
 ) -> TuneResult:
     """Search ``cls``'s config on inner splits of ``split.train``, then score the best on test.
 
@@ -117,6 +120,8 @@ def tune(
         base: The config whose other fields every trial keeps (default: the model's defaults).
         fit_options: Passed to every fit (the tuner adds its pruning callback).
         show_progress: Draw a bar over trials with the best value so far.
+        movies: The release's movies table, handed to models that learn from movie features
+            (EASE's ``side_info_weight``) before every fit.
 
     Raises:
         ConfigError: an empty space, a field outside the config, a metric the model lacks.
@@ -130,7 +135,9 @@ def tune(
     metric_name, k = parse_metric(settings.metric)
     minimise = metric_name in RATING_METRICS
     inners = inner_splits(split, settings)
-    objective = _Objective(cls, base, space, inners, settings, fit_options or FitOptions(), k)
+    objective = _Objective(
+        cls, base, space, inners, settings, fit_options or FitOptions(), k, movies=movies
+    )
     startup = max(3, min(10, settings.trials // 3))
     study = optuna.create_study(
         direction="minimize" if minimise else "maximize",
@@ -156,7 +163,9 @@ def tune(
     best = study.best_trial
     best_config = objective.config(best.params, _int_attr(best.user_attrs.get("epochs")))
     refit_started = time.perf_counter()
-    model = cls(best_config).fit(split.train, split.validation, options=fit_options)
+    model = cls(best_config)
+    give_movie_features(model, movies)
+    model.fit(split.train, split.validation, options=fit_options)
     refit_seconds = time.perf_counter() - refit_started
     test = evaluate(
         model, split, k=k, relevance_threshold=settings.relevance_threshold, metrics=None
@@ -216,11 +225,14 @@ class _Objective:
         settings: TuneSettings,
         options: FitOptions,
         k: int,
+        *,
+        movies: pl.DataFrame | None = None,
     ) -> None:
         self.cls, self.base, self.space, self.inners = cls, base, space, inners
         self.settings, self.options, self.k = settings, options, k
         self.metric = parse_metric(settings.metric)[0]
         self.metric_key = self.metric if self.metric in RATING_METRICS else f"{self.metric}@{k}"
+        self.movies = movies
 
     def config(self, params: Mapping[str, Any], epochs: int | None = None) -> Config:
         """The base config with the trial's values (and the epoch count that scored)."""
@@ -240,7 +252,9 @@ class _Objective:
             prune = fold == 0 and self.settings.prune and self.metric in RATING_METRICS
             callbacks = [*self.options.callbacks, *([_pruning(trial)] if prune else [])]
             options = dataclasses.replace(self.options, callbacks=callbacks)
-            model = self.cls(config).fit(inner.train, inner.test, options=options)
+            model = self.cls(config)
+            give_movie_features(model, self.movies)
+            model.fit(inner.train, inner.test, options=options)
             result = evaluate(
                 model,
                 inner,

@@ -53,5 +53,6 @@ if TYPE_CHECKING:
     from matinee.models.neural import MovieAutoencoderConfig as MovieAutoencoderConfig
     from matinee.models.registry import available_models as available_models
     from matinee.models.registry import model_class as model_class
+    from matinee.models.side_info import MovieFeatures as MovieFeatures
 
 __getattr__, __dir__, __all__ = lazy_package(__name__, globals())

@@ -48,6 +48,7 @@ ROOT: Mapping[str, str] = {
     "base": "Recommender",
     "config": "Config EpochConfig",
     "registry": "available_models model_class",
+    "side_info": "MovieFeatures",
 }
 """Module of ``matinee.models`` -> the names ``matinee.models`` exports from it, beside the
 families'."""
