@@ -157,7 +157,7 @@ def start_server(directory: Path, workers: int) -> tuple[subprocess.Popen[bytes]
     while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                wait_for_listeners(port, workers, deadline)
+                wait_for_listeners(port, workers, process.pid, deadline)
                 return process, url
         except httpx.TransportError:
             time.sleep(0.3)
@@ -167,13 +167,13 @@ def start_server(directory: Path, workers: int) -> tuple[subprocess.Popen[bytes]
     )
 
 
-def listeners(port: int) -> int | None:
-    """Listening sockets on ``port`` (``ss``), or None where ``ss`` is missing."""
+def listeners(port: int) -> set[str] | None:
+    """The pids with a listening socket on ``port`` (``ss``), or None where ``ss`` is missing."""
     if shutil.which("ss") is None:
         return None
-    command = ["ss", "-Hltn", f"( sport = :{port} )"]
+    command = ["ss", "-Hltnp", f"( sport = :{port} )"]
     out = subprocess.run(command, capture_output=True, text=True, check=False).stdout
-    return len(out.splitlines())
+    return set(re.findall(r"pid=(\d+)", out))
 
 
 def connection_split(port: int) -> list[int]:
@@ -189,16 +189,17 @@ def _sample_split(port: int, into: list[list[int]]) -> None:
     into.append(connection_split(port))
 
 
-def wait_for_listeners(port: int, workers: int, deadline: float) -> None:
-    """Wait until every worker listens on its own socket (Linux: ``SO_REUSEPORT``).
+def wait_for_listeners(port: int, workers: int, server: int, deadline: float) -> None:
+    """Wait until every worker can take clients, so no level starts on one worker alone.
 
-    Otherwise a level could start while one worker alone takes every client.
+    A tree whose supervisor (pid ``server``) listens and balances is ready once it answers; an
+    older one (``SO_REUSEPORT``, Linux) once every worker listens on its own socket.
     """
     if not sys.platform.startswith("linux") or workers < 2:
         return
     while time.monotonic() < deadline:
-        count = listeners(port)
-        if count is None or count >= workers:
+        pids = listeners(port)
+        if pids is None or str(server) in pids or len(pids) >= workers:
             return
         time.sleep(0.3)
 

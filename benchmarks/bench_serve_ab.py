@@ -34,11 +34,43 @@ def one_run(src: Path, directory: Path, bodies: list[bytes], args: Any) -> dict[
         port = int(url.rsplit(":", 1)[1])
         timer = threading.Timer(args.seconds / 2, bench_serve._sample_split, (port, sampled))
         timer.start()
+        cpu_before = tree_cpu_s(process.pid)
         row = drive_wrk(url, bodies, args.clients, args.seconds)
+        cpu = tree_cpu_s(process.pid) - cpu_before
         timer.join()
     finally:
         bench_serve.stop_server(process)
-    return {**row, "split": sampled[0] if sampled else [], "load": round(os.getloadavg()[0], 1)}
+    cpu_ms = round(1000 * cpu / row["requests"], 3) if row["requests"] and cpu >= 0 else None
+    split = sampled[0] if sampled else []
+    return {**row, "cpu_ms": cpu_ms, "split": split, "load": round(os.getloadavg()[0], 1)}
+
+
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) used so far by process ``root`` and its descendants (Linux).
+
+    Unlike requests/s this hardly moves with other work on the machine: the server's cost per
+    request, parent and workers included. -1 where ``/proc`` is missing.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return -1.0
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        pid = int(stat.parent.name)
+        parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+    tree, grown = {root}, True
+    while grown:
+        grown = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grown = True
+    return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -60,7 +92,7 @@ def main() -> None:
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for round_ in range(args.rounds):
         for model in args.models.split(","):
-            for name, src in trees:
+            for name, src in trees if round_ % 2 == 0 else trees[::-1]:  # neither always first
                 row = one_run(src, args.cache / model, bodies, args)
                 results.setdefault((name, model), []).append(row)
                 line = {"round": round_, "tree": name, "model": model, **row}
@@ -68,8 +100,13 @@ def main() -> None:
     for (name, model), rows in results.items():
         rps = statistics.median(r["rps"] for r in rows)
         p99 = statistics.median(r["p99_ms"] for r in rows)
+        cpu = [r["cpu_ms"] for r in rows if r["cpu_ms"] is not None]
+        cpu_ms = statistics.median(cpu) if cpu else None
         errors = sum(r["errors"] for r in rows)
-        print(f"{name} {model}: median {rps} req/s, median p99 {p99} ms, {errors} errors")
+        print(
+            f"{name} {model}: median {rps} req/s, median p99 {p99} ms, "
+            f"median CPU {cpu_ms} ms/request, {errors} errors"
+        )
     if any(r["errors"] for rows in results.values() for r in rows):
         sys.exit(1)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -25,7 +26,8 @@ def error_of(response: Any, status: int, code: str) -> dict[str, Any]:
 
 def test_health_and_ready(client: Any) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready", "models": ["ease", "bmf"]}
+    ready = {"status": "ready", "models": ["ease", "bmf"], "worker_pid": os.getpid()}
+    assert client.get("/readyz").json() == ready
 
 
 def test_models_describe_each_bundle(client: Any, models: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -153,28 +152,6 @@ def test_admin_reload_swaps_without_watcher(
         assert answer.status_code == 200 and len(answer.json()["items"]) == 10
     finally:
         stop_server(live)
-
-
-def test_two_workers_answer(swap_dirs: tuple[Path, Path], tmp_path: Path) -> None:
-    live = start_server(list(swap_dirs), tmp_path / "workers.log", "--workers", "2")
-    try:
-        with httpx.Client(base_url=live.url, timeout=30) as client:
-            for _ in range(6):
-                response = client.post("/api/v1/recommendations", json=BODY)
-                assert response.status_code == 200
-            assert client.get("/api/v1/movies/1").json()["title"] == "Toy Story (1995)"
-        if sys.platform.startswith("linux") and shutil.which("ss"):
-            wait_for(lambda: len(_listening_pids(live.url)) == 2)
-    finally:
-        stop_server(live)
-
-
-def _listening_pids(url: str) -> set[str]:
-    """The processes with a listening socket on ``url``'s port: one per worker on Linux."""
-    port = url.rsplit(":", 1)[1]
-    command = ["ss", "-Hltnp", f"( sport = :{port} )"]
-    listed = subprocess.run(command, capture_output=True, text=True, check=False).stdout
-    return set(re.findall(r"pid=(\d+)", listed))
 
 
 def test_cli_refuses_a_bad_directory(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ classes built per app.)
 """
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -310,4 +311,4 @@ def readiness(registry: ModelRegistry, ready: bool) -> dict[str, Any]:
     """The ``/readyz`` answer, or a 503 while the server is starting or stopping."""
     if not ready:
         raise ApiError(503, "not_ready", "the server is not ready: it is starting or stopping")
-    return {"status": "ready", "models": registry.names}
+    return {"status": "ready", "models": registry.names, "worker_pid": os.getpid()}

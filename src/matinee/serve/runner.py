@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from matinee.errors import ConfigError
 from matinee.serve.limits import ServeLimits
-from matinee.serve.sockets import reuse_port_listener
 
 __all__ = ["run_server"]
 
@@ -29,6 +30,14 @@ whose event loop stalls while it loads a model (up to a second measured under lo
 a busier machine) wakes to an expired keep-alive timer before it reads the request already
 waiting on that connection (uvloop runs timers before I/O), closing it unanswered: the likely
 cause of the one ``ReadError`` in 2,019 requests of an earlier swap run."""
+
+
+BALANCED = (
+    sys.platform.startswith("linux")
+    and hasattr(socket, "send_fds")
+    and hasattr(socket, "SOCK_SEQPACKET")
+)
+"""Whether the supervisor can hand connections to workers itself (Linux has what it needs)."""
 
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -85,6 +94,7 @@ def run_server(
         "log_level": log_level,
         "timeout_graceful_shutdown": 10,
         "timeout_keep_alive": KEEP_ALIVE_S,
+        "ws": "none",  # no websocket routes; and an upgraded connection would escape the count
     }
     if workers == 1:
         uvicorn.run(create_app(model_dirs, limits=limits, watch=watch), **options)  # type: ignore[arg-type]
@@ -97,30 +107,36 @@ def run_server(
 
 
 def _run_workers(workers: int, options: dict[str, Any]) -> None:
-    """Uvicorn's supervisor over ``workers`` processes, each with its own listening socket.
+    """``workers`` processes behind one socket that the supervisor balances (Linux).
 
-    Where the kernel cannot balance ``SO_REUSEPORT`` sockets, the workers share uvicorn's one
-    socket instead (see :mod:`matinee.serve.sockets`).
+    Elsewhere (no ``socket.send_fds`` or no ``SOCK_SEQPACKET`` pairs) uvicorn's own supervisor
+    runs them on its shared socket, where whichever worker wakes first takes the clients.
+
+    Raises:
+        ConfigError: the address cannot be bound.
     """
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
+
+    from matinee.serve.balancer import listen
+    from matinee.serve.supervisor import Supervisor
 
     app = "matinee.serve.app:app_from_environment"
     settings = {"factory": True, "workers": workers, **options}
-    listener = reuse_port_listener(str(options["host"]), int(options["port"]))
-    if listener is None:
+    if not BALANCED:
         uvicorn.run(app, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S, **settings)
         return
     config = uvicorn.Config(app, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S, **settings)
+    listener = listen(str(options["host"]), int(options["port"]), config.backlog)
     host, port = listener.getsockname()[:2]
     logging.getLogger("uvicorn.error").info(  # where uvicorn itself says where it listens
-        "Uvicorn running on http://%s:%d (Press CTRL+C to quit); %d workers, one socket each",
+        "Uvicorn running on http://%s:%d (Press CTRL+C to quit); %d workers, "
+        "connections balanced by the supervisor",
         host,
         port,
         workers,
     )
     try:
-        Multiprocess(config, sockets=[listener]).run()
+        Supervisor(config, listener).run()
     except KeyboardInterrupt:
         pass
     finally:

@@ -187,6 +187,9 @@ class ReadyResponse(BaseModel):
 
     status: str
     models: list[str]
+    worker_pid: int = Field(
+        description="The process that answered: which worker holds a connection."
+    )
 
 
 class ReloadRequest(_Strict):
