@@ -3,13 +3,15 @@
 Protocols of ``bench_ranking.py`` (ml-100k stratified 75/25 per user, every test rating
 relevant; ml-latest-small ratings >= 4, per-user 80/20), seeds 0-2, full ranking over unrated
 movies, top-10. Session-ease's own settings are ``bench_ranking.py``'s inner-validation picks of
-seed 0 (``results/ranking.json``), the same for both rows. ``side_info_weight`` is picked per seed
-on the inner per-user 80/20 holdout of the training part (0, i.e. off, is a candidate), never on
-the test part; the inner ``reg`` is the picked one divided by the training-size ratio, as
-``bench_ranking.py`` does. Both rows of a seed are fitted on the same part in this one run.
+seed 0 (``results/ranking.json``), or with ``--per-seed-picks`` picked per seed on its grid and
+inner split as ``bench_ranking.py`` does (its session-ease row); the same for both rows of a seed.
+``side_info_weight`` is picked per seed on the inner per-user 80/20 holdout of the training part
+(0, i.e. off, is a candidate), never on the test part; the inner ``reg`` is the picked one divided
+by the training-size ratio, as ``bench_ranking.py`` does. Both rows of a seed are fitted on the
+same part in this one run.
 
-Run: ``.venv/bin/python benchmarks/bench_side_info.py [--seeds N]``; writes
-``benchmarks/results/side_info.{json,md}``.
+Run: ``.venv/bin/python benchmarks/bench_side_info.py [--seeds N] [--per-seed-picks]``; writes
+``benchmarks/results/side_info[-per-seed-picks].{json,md}``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bench_ranking import RESULTS, measure
+from bench_ranking import RESULTS, grids, measure, pick
 from matinee.atomic import write_text_atomic
 from matinee.data.filters import RatingThreshold
 from matinee.data.loader import load_dataset
@@ -54,12 +56,38 @@ def fitted(train: Ratings, settings: dict[str, Any], features: MovieFeatures) ->
     return EASE(EASEConfig(**settings)).use_movie_features(features).fit(train)
 
 
+def picked_session_ease(name: str, train: Ratings, seed: int) -> dict[str, Any]:
+    """Session-ease's settings picked as ``bench_ranking.py`` picks them, on this seed's grid."""
+    grid = grids(quick=False, big_catalogue=name != "ml-100k")["matinee session-ease"]
+
+    def build(data: Ratings, point: Any) -> Any:
+        fields = dict(
+            zip(("reg", "dropout", "session_window", "session_weight"), point, strict=True)
+        )
+        return EASE(EASEConfig(**fields)).fit(data).score_users
+
+    point, _ = pick("session-ease", grid, build, train, seed)
+    share = len(train) / len(per_user_holdout(train, fraction=0.2, seed=1000 + seed).train)
+    reg, dropout, window, weight = point
+    return {
+        "reg": round(reg * share, 1),
+        "dropout": dropout,
+        "session_window": window,
+        "session_weight": weight,
+    }
+
+
 def run_seed(
-    name: str, ratings: Ratings, fraction: float, features: MovieFeatures, seed: int
+    name: str,
+    ratings: Ratings,
+    fraction: float,
+    features: MovieFeatures,
+    seed: int,
+    per_seed_picks: bool,
 ) -> Any:
     split = per_user_holdout(ratings, fraction=fraction, seed=seed)
     inner = per_user_holdout(split.train, fraction=0.2, seed=1000 + seed)
-    base = SESSION_EASE[name]
+    base = picked_session_ease(name, split.train, seed) if per_seed_picks else SESSION_EASE[name]
     inner_base = {**base, "reg": base["reg"] * len(inner.train) / len(split.train)}
     validation = {}
     for weight in WEIGHTS:
@@ -78,6 +106,7 @@ def run_seed(
             "side_info_weight": weight,
             "validation_ndcg": validation[weight],
             "fit_s": round(seconds, 2),
+            "session_ease": base,
         }
         print(f"  seed {seed} {label}: {rows[label]}", flush=True)
     return rows
@@ -88,8 +117,9 @@ def markdown(results: dict[str, Any]) -> str:
     header = (
         "# Session-aware EASE with movie side information (issue 14's ranking targets)\n\n"
         f"Command: `{results['command']}`; load average {results['load']} at start.  \n"
-        "Session-ease settings: bench_ranking.py's seed-0 inner-validation picks, the same for "
-        "both rows; `side_info_weight` (genre + 5-year release-span rows, `beta F^T F` in the "
+        f"Session-ease settings: {results.get('session_ease_settings', 'seed 0s picks')} "
+        "(bench_ranking.py's inner validation), the same for both rows of a seed; "
+        "`side_info_weight` (genre + 5-year release-span rows, `beta F^T F` in the "
         f"Gram matrix) picked per seed on the inner 80/20 holdout from {list(WEIGHTS)}.\n"
     )
     lines = [header]
@@ -127,6 +157,11 @@ def markdown(results: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--per-seed-picks",
+        action="store_true",
+        help="pick session-ease's settings per seed on bench_ranking.py's grid (its protocol)",
+    )
     args = parser.parse_args()
     settings = Settings.from_env(show_progress=False)
     results: dict[str, Any] = {
@@ -141,7 +176,10 @@ def main() -> None:
     for name, text in described.items():
         ratings, fraction, features = protocol(name, settings)
         print(f"{name}: {len(features.names)} movie features", flush=True)
-        runs = [run_seed(name, ratings, fraction, features, seed) for seed in range(args.seeds)]
+        runs = [
+            run_seed(name, ratings, fraction, features, seed, args.per_seed_picks)
+            for seed in range(args.seeds)
+        ]
         mean = {
             label: {
                 key: round(float(np.mean([run[label][key] for run in runs])), 4)
@@ -156,8 +194,12 @@ def main() -> None:
             "mean": mean,
         }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(RESULTS / "side_info.json", json.dumps(results, indent=2) + "\n")
-    write_text_atomic(RESULTS / "side_info.md", markdown(results))
+    stem = "side_info-per-seed-picks" if args.per_seed_picks else "side_info"
+    results["session_ease_settings"] = (
+        "picked per seed on bench_ranking.py's grid" if args.per_seed_picks else "seed 0's picks"
+    )
+    write_text_atomic(RESULTS / f"{stem}.json", json.dumps(results, indent=2) + "\n")
+    write_text_atomic(RESULTS / f"{stem}.md", markdown(results))
     print(markdown(results))
 
 
