@@ -2,18 +2,81 @@
 
 from __future__ import annotations
 
+import importlib.util
+import runpy
+import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
+from matinee.cli._options import option_groups
 from matinee.cli.app import app, err_console, fail
 from matinee.errors import ConfigError, MatineeError
 
-__all__ = ["serve_command"]
+if TYPE_CHECKING:
+    from matinee.serve.limits import ServeLimits
+
+__all__ = ["LimitOptions", "serve_command"]
+
+
+def _default_limits() -> ServeLimits:
+    """``ServeLimits()``, for its defaults, read without loading the serve extra.
+
+    ``import matinee.serve.limits`` runs ``matinee/serve/__init__.py``, which imports FastAPI
+    (seconds, and absent without the extra), yet ``--help`` needs only the defaults; limits.py
+    itself imports nothing but :mod:`matinee.errors`, so it is run from its file instead.
+    """
+    loaded = sys.modules.get("matinee.serve.limits")
+    if loaded is None:
+        package = importlib.util.find_spec("matinee.serve")
+        if package is None or not package.submodule_search_locations:
+            raise ConfigError("matinee.serve is missing from this installation")
+        path = Path(package.submodule_search_locations[0]) / "limits.py"
+        return cast("ServeLimits", runpy.run_path(str(path))["ServeLimits"]())
+    return cast("ServeLimits", loaded.ServeLimits())
+
+
+DEFAULT_LIMITS = _default_limits()
+"""The caps a server gets when no option is given: ServeLimits' own defaults."""
+
+
+@dataclass(frozen=True)
+class LimitOptions:
+    """The request caps a user may set, as one option group of :class:`ServeLimits` fields."""
+
+    max_k: Annotated[int, typer.Option("--max-k", help="Longest list a request may ask for.")] = (
+        DEFAULT_LIMITS.max_k
+    )
+    max_ratings: Annotated[
+        int, typer.Option("--max-ratings", help="Most ratings in one new-user request.")
+    ] = DEFAULT_LIMITS.max_ratings
+    max_body_kib: Annotated[
+        int, typer.Option("--max-body-kib", help="Largest request body, in KiB.")
+    ] = DEFAULT_LIMITS.max_body_bytes // 1024
+    max_search_limit: Annotated[
+        int, typer.Option("--max-search", help="Most titles one search returns.")
+    ] = DEFAULT_LIMITS.max_search_limit
+
+    def limits(self) -> ServeLimits:
+        """These caps over ServeLimits' defaults for the rest (needs the serve extra).
+
+        Raises:
+            ConfigError: a cap that is not a positive integer, or ``--max-k`` over 1000.
+        """
+        from matinee.serve.limits import ServeLimits
+
+        return ServeLimits(
+            max_k=self.max_k,
+            max_ratings=self.max_ratings,
+            max_body_bytes=self.max_body_kib * 1024,
+            max_search_limit=self.max_search_limit,
+        )
 
 
 @app.command("serve")
+@option_groups
 def serve_command(
     model_dirs: Annotated[
         list[Path], typer.Argument(help="Saved model folders; the first is the default model.")
@@ -23,18 +86,8 @@ def serve_command(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
-    max_k: Annotated[
-        int, typer.Option("--max-k", help="Longest list a request may ask for.")
-    ] = 100,
-    max_ratings: Annotated[
-        int, typer.Option("--max-ratings", help="Most ratings in one new-user request.")
-    ] = 1000,
-    max_body_kib: Annotated[
-        int, typer.Option("--max-body-kib", help="Largest request body, in KiB.")
-    ] = 256,
-    max_search: Annotated[
-        int, typer.Option("--max-search", help="Most titles one search returns.")
-    ] = 50,
+    *,
+    caps: LimitOptions,
     watch: Annotated[
         bool, typer.Option("--watch/--no-watch", help="Swap in models replaced on disk.")
     ] = True,
@@ -44,7 +97,6 @@ def serve_command(
 ) -> None:
     """Serve saved models over HTTP: JSON API under /api/v1, docs at /docs, web page at /."""
     try:
-        from matinee.serve.limits import ServeLimits
         from matinee.serve.runner import run_server
     except ImportError as error:
         raise fail(
@@ -53,12 +105,7 @@ def serve_command(
             )
         ) from None
     try:
-        limits = ServeLimits(
-            max_k=max_k,
-            max_ratings=max_ratings,
-            max_body_bytes=max_body_kib * 1024,
-            max_search_limit=max_search,
-        )
+        limits = caps.limits()
         err_console.print(
             f"serving {len(model_dirs)} model(s) on http://{host}:{port} (API docs at /docs)",
             highlight=False,
