@@ -118,3 +118,19 @@ def test_an_address_in_use_is_a_config_error() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
             listen("127.0.0.1", port, 16)
+
+
+def test_without_fd_passing_uvicorns_own_supervisor_runs_the_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where sockets cannot be handed over (not Linux), ``--workers`` is uvicorn's shared socket."""
+    import uvicorn
+
+    from matinee.serve import runner
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(runner, "BALANCED", False)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
+    runner._run_workers(3, {"host": "127.0.0.1", "port": 0})
+    assert seen["workers"] == 3 and seen["factory"] is True
+    assert seen["timeout_worker_healthcheck"] == runner.WORKER_HEALTHCHECK_S
