@@ -37,7 +37,8 @@ def test_help_loads_no_web_stack() -> None:
         "import sys; sys.argv = ['matinee', 'serve', '--help']\n"
         "from matinee.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('fastapi', 'matinee.serve') if m in sys.modules))"
+        "web = ('fastapi', 'uvicorn', 'starlette', 'matinee.serve.app')\n"
+        "print(sorted(m for m in web if m in sys.modules))"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     result = subprocess.run(

@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
-import runpy
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import Annotated
 
 import typer
 
 from matinee.cli._options import option_groups
 from matinee.cli.app import app, err_console, fail
 from matinee.errors import ConfigError, MatineeError
-
-if TYPE_CHECKING:
-    from matinee.serve.limits import ServeLimits
+from matinee.serve.limits import ServeLimits
 
 __all__ = ["LimitOptions", "serve_command"]
 
 
-def _default_limits() -> ServeLimits:
-    """``ServeLimits()``, for its defaults, read without loading the serve extra.
-
-    ``import matinee.serve.limits`` runs ``matinee/serve/__init__.py``, which imports FastAPI
-    (seconds, and absent without the extra), yet ``--help`` needs only the defaults; limits.py
-    itself imports nothing but :mod:`matinee.errors`, so it is run from its file instead.
-    """
-    loaded = sys.modules.get("matinee.serve.limits")
-    if loaded is None:
-        package = importlib.util.find_spec("matinee.serve")
-        if package is None or not package.submodule_search_locations:
-            raise ConfigError("matinee.serve is missing from this installation")
-        path = Path(package.submodule_search_locations[0]) / "limits.py"
-        return cast("ServeLimits", runpy.run_path(str(path))["ServeLimits"]())
-    return cast("ServeLimits", loaded.ServeLimits())
-
-
-DEFAULT_LIMITS = _default_limits()
+DEFAULT_LIMITS = ServeLimits()
 """The caps a server gets when no option is given: ServeLimits' own defaults."""
 
 
@@ -60,13 +38,11 @@ class LimitOptions:
     ] = DEFAULT_LIMITS.max_search_limit
 
     def limits(self) -> ServeLimits:
-        """These caps over ServeLimits' defaults for the rest (needs the serve extra).
+        """These caps over ServeLimits' defaults for the rest.
 
         Raises:
             ConfigError: a cap that is not a positive integer, or ``--max-k`` over 1000.
         """
-        from matinee.serve.limits import ServeLimits
-
         return ServeLimits(
             max_k=self.max_k,
             max_ratings=self.max_ratings,

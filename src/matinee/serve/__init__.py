@@ -4,12 +4,29 @@ Needs the ``serve`` extra (FastAPI, uvicorn)::
 
     from matinee.serve import create_app
     app = create_app([Path("models/ease")])
+
+Names are imported on first use (PEP 562), so ``matinee.serve.limits`` (what ``matinee serve
+--help`` reads its defaults from) loads without FastAPI.
 """
 
 from __future__ import annotations
 
-from matinee.serve.app import create_app
-from matinee.serve.limits import ServeLimits
-from matinee.serve.registry import ModelRegistry, ReloadOutcome
+from typing import TYPE_CHECKING
 
-__all__ = ["ModelRegistry", "ReloadOutcome", "ServeLimits", "create_app"]
+from matinee.models._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from matinee.serve.app import create_app as create_app
+    from matinee.serve.limits import ServeLimits as ServeLimits
+    from matinee.serve.registry import ModelRegistry as ModelRegistry
+    from matinee.serve.registry import ReloadOutcome as ReloadOutcome
+
+_WHERE = {
+    "create_app": "app",
+    "ServeLimits": "limits",
+    "ModelRegistry": "registry",
+    "ReloadOutcome": "registry",
+}
+
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals(), extra="serve")
