@@ -38,12 +38,24 @@ class RatingTrainer(ArrayTrainer, Generic[C]):
     """An array trainer of a rating model: its config, validation set, rating scale and mean.
 
     Every rating model's epoch trainer starts from these four; the mean is the one its
-    predictions add (0.0 for a model without biases).
+    predictions add (0.0 for a model without biases). A subclass supplies :meth:`predict`; the
+    validation RMSE, clipped to the scale, is made from it here.
     """
 
     def __init__(self, config: C, train: Ratings, validation: Ratings | None, mean: float) -> None:
         self.config, self.validation = config, validation
         self.scale, self.mean = train.rating_scale, mean
+
+    def predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.float64]:
+        """Predicted ratings of (user, movie) index pairs, as the weights stand."""
+        raise NotImplementedError(f"{type(self).__name__} does not predict")
+
+    def validation_loss(self) -> float | None:
+        """RMSE of the clipped predictions on the validation ratings (None without them)."""
+        if self.validation is None:
+            return None
+        data = self.validation
+        return clipped_rmse(self.predict(data.user_idx, data.movie_idx), data.rating, self.scale)
 
 
 class LearnedBiases(Recommender[M]):

@@ -108,15 +108,15 @@ class _BiasTrainer(RatingTrainer[BiasBaselineConfig]):
         residual = self.train.rating - self.mean - w["movie_bias"][movies]
         sums = np.bincount(users, residual, minlength=self.train.n_users)
         w["user_bias"] = sums / (self.config.reg_users + self.user_counts + 1e-12)
-        predicted = self.mean + w["user_bias"][users] + w["movie_bias"][movies]
-        return {"loss": clipped_rmse(predicted, self.train.rating, self.train.rating_scale)}
+        return {"loss": clipped_rmse(self.predict(users, movies), self.train.rating, self.scale)}
 
-    def validation_loss(self) -> float | None:
-        if self.validation is None:
-            return None
-        data, w = self.validation, self.weights
-        predicted = self.mean + w["user_bias"][data.user_idx] + w["movie_bias"][data.movie_idx]
-        return clipped_rmse(predicted, data.rating, data.rating_scale)
+    def predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.float64]:
+        """``mu + b_u + b_i`` of (user, movie) index pairs, as the biases stand."""
+        w = self.weights
+        predicted: npt.NDArray[np.float64] = (
+            self.mean + w["user_bias"][users] + w["movie_bias"][movies]
+        )
+        return predicted
 
 
 def fit_biases(

@@ -19,7 +19,6 @@ from matinee.models._rating_common import (
     LearnedBiases,
     RatingTrainer,
     check_shape,
-    clipped_rmse,
 )
 from matinee.models.config import Config
 from matinee.models.factorization._als import als_half_step
@@ -98,13 +97,6 @@ class FactorTrainer(RatingTrainer[C]):
             self.mean, self.user_vectors(), w["movie_factors"], w["user_bias"], w["movie_bias"]
         )
         return scorer.predict(users, movies)
-
-    def validation_loss(self) -> float | None:
-        """RMSE of the clipped predictions on the validation ratings (None without them)."""
-        if self.validation is None:
-            return None
-        data = self.validation
-        return clipped_rmse(self.predict(data.user_idx, data.movie_idx), data.rating, self.scale)
 
 
 def fold_in_rows(

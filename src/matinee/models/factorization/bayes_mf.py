@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matinee.data.ratings import Ratings
-from matinee.models._rating_common import RatingTrainer, check_finite, clipped_rmse, ridge_fold_in
+from matinee.models._rating_common import RatingTrainer, check_finite, ridge_fold_in
 from matinee.models.config import check_range
 from matinee.models.factorization._config import FactorConfig
 from matinee.models.factorization._gibbs import (
@@ -234,11 +234,9 @@ class _GibbsTrainer(RatingTrainer[BayesianMFConfig]):
             "movie_factors": _padded(right, rank),
         }
 
-    def validation_loss(self) -> float | None:
-        if self.validation is None:
-            return None
-        w, data = self.weights, self.validation
-        users, movies = data.user_idx, data.movie_idx
+    def predict(self, users: IndexArray, movies: IndexArray) -> npt.NDArray[np.float64]:
+        """Predictions of the posterior mean so far (the current sample before any is kept)."""
+        w = self.weights
         count = float(w["kept"][0])
         if count == 0:
             left, right = w["user_factors"], w["movie_factors"]
@@ -247,7 +245,8 @@ class _GibbsTrainer(RatingTrainer[BayesianMFConfig]):
             left, right = w["sum_left"] / count, w["sum_right"]
             biases = (w["sum_user_bias"][users] + w["sum_movie_bias"][movies]) / count
         dot = np.einsum("ij,ij->i", left[users], right[movies])
-        return clipped_rmse(self.mean + biases + dot, data.rating, self.scale)
+        predicted: npt.NDArray[np.float64] = self.mean + biases + dot
+        return predicted
 
 
 def _padded(matrix: Floats, rank: int) -> npt.NDArray[np.float32]:
